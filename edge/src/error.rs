@@ -1,0 +1,110 @@
+//! Every way a request can fail, and the one place that maps each to an HTTP status.
+
+use rapport_shared::catalog::FieldError;
+use rapport_shared::identity::TokenError;
+use rapport_shared::ids::IdError;
+use rapport_shared::ErrorBody;
+use worker::{console_error, Response};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the body or a parameter is malformed or breaks a rule.
+    BadRequest { code: &'static str, message: String },
+    /// 401: no valid credentials for this shop.
+    Unauthorized { code: &'static str, message: String },
+    /// 403: the calling storefront origin is not one the shop allows.
+    OriginNotAllowed,
+    /// 404: no such shop, product or route.
+    NotFound { code: &'static str, message: String },
+    MethodNotAllowed,
+    PayloadTooLarge { limit: usize },
+    UnsupportedMediaType,
+    /// 500: our fault. The detail goes to the log, never to the caller.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { code, message: message.into() }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound { code, message: message.into() }
+    }
+
+    pub fn shop_not_found() -> Self {
+        Self::not_found("shop_not_found", "no shop with this id")
+    }
+
+    pub fn invalid_id(what: &'static str, e: IdError) -> Self {
+        Self::bad_request("invalid_id", format!("{what} {e}"))
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest { .. } => 400,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::OriginNotAllowed => 403,
+            ApiError::NotFound { .. } => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        match self {
+            ApiError::BadRequest { code, message }
+            | ApiError::Unauthorized { code, message }
+            | ApiError::NotFound { code, message } => ErrorBody::new(*code, message.clone()),
+            ApiError::OriginNotAllowed => ErrorBody::new(
+                "origin_not_allowed",
+                "this storefront origin is not in the shop's allowed origins",
+            ),
+            ApiError::MethodNotAllowed => {
+                ErrorBody::new("method_not_allowed", "this route does not accept that method")
+            }
+            ApiError::PayloadTooLarge { limit } => ErrorBody::new(
+                "payload_too_large",
+                format!("the request body is over the limit of {limit} bytes"),
+            ),
+            ApiError::UnsupportedMediaType => {
+                ErrorBody::new("unsupported_media_type", "send the body as application/json")
+            }
+            ApiError::Internal(_) => ErrorBody::new("internal", "something went wrong on our side"),
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            console_error!("[rapport] internal error: {detail}");
+        }
+        let status = self.status();
+        crate::http::json(&self.body(), status)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<worker::kv::KvError> for ApiError {
+    fn from(e: worker::kv::KvError) -> Self {
+        ApiError::Internal(format!("kv: {e:?}"))
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::bad_request("invalid_field", e.to_string())
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::Unauthorized { code: e.code(), message: e.to_string() }
+    }
+}

@@ -1,0 +1,46 @@
+//! Request dispatch and the handlers, one module per area.
+
+mod admin;
+mod reviews;
+mod shopper;
+
+use worker::{Env, Request, Response};
+
+use crate::cors;
+use crate::error::ApiError;
+use crate::http::json;
+use crate::routes::{route, Route};
+use crate::store::Store;
+
+/// Answers any request that reaches the Worker. Never fails: errors become JSON responses.
+pub async fn handle(req: Request, env: Env) -> Response {
+    match dispatch(req, env).await {
+        Ok(resp) => resp,
+        Err(e) => cors::public(e.into_response()),
+    }
+}
+
+async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
+    let route = route(&req.method(), &req.path())?;
+    match route {
+        Route::Health => Ok(json(&serde_json::json!({ "ok": true }), 200)),
+        Route::Preflight { shop } => preflight(&req, &Store::open(&env)?, &shop).await,
+        Route::ProductReviews { shop, sku } => reviews::product_reviews(&env, &shop, &sku).await,
+        Route::Me { shop } => shopper::me(&req, &env, &shop).await,
+        Route::AdminShop { shop } => admin::put_shop(req, &env, &shop).await,
+        Route::AdminProducts { shop } => admin::put_products(req, &env, &shop).await,
+        Route::AdminImportReviews { shop } => admin::import_reviews(req, &env, &shop).await,
+    }
+}
+
+async fn preflight(
+    req: &Request,
+    store: &Store,
+    shop: &rapport_shared::ids::ShopId,
+) -> Result<Response, ApiError> {
+    let settings = store.existing_shop(shop).await?;
+    match cors::check(req, &settings)? {
+        Some(origin) => Ok(cors::preflight(origin)),
+        None => Err(ApiError::bad_request("not_a_preflight", "a preflight needs an Origin")),
+    }
+}

@@ -1,0 +1,38 @@
+//! Endpoints that act for the signed-in shopper. Each verifies the shopper token against the
+//! shop's secret on every request, and answers only the shop's own storefront origins.
+
+use rapport_shared::identity::{verify_shopper_token, Shopper};
+use rapport_shared::ids::ShopId;
+use rapport_shared::secrets::{token_secret_binding, TokenSecret};
+use worker::{Env, Request, Response};
+
+use crate::cors;
+use crate::error::ApiError;
+use crate::http::{bearer, json, now};
+use crate::store::Store;
+
+/// Verifies the request's shopper token for `shop`.
+pub fn authenticate(req: &Request, env: &Env, shop: &ShopId) -> Result<Shopper, ApiError> {
+    let token = bearer(req).ok_or_else(|| ApiError::Unauthorized {
+        code: "token_missing",
+        message: "send the shopper token as `Authorization: Bearer <token>`".into(),
+    })?;
+    let binding = token_secret_binding(shop);
+    let raw = env
+        .secret(&binding)
+        .map_err(|_| ApiError::Internal(format!("secret {binding} is not set")))?
+        .to_string();
+    let secret = TokenSecret::parse(&raw)
+        .map_err(|_| ApiError::Internal(format!("secret {binding} is too short")))?;
+    Ok(verify_shopper_token(&token, &secret, shop, now())?)
+}
+
+/// `GET /v1/shops/{shop}/me`: who the token says the shopper is.
+pub async fn me(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    let origin = cors::check(req, &settings)?;
+    let shopper = authenticate(req, env, shop)?;
+    let mut resp = json(&shopper, 200);
+    let _ = resp.headers_mut().set("cache-control", "private, no-store");
+    Ok(cors::allow(resp, origin))
+}

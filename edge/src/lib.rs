@@ -1,0 +1,20 @@
+//! The Rapport Worker: the shopper API, the admin API and (through Workers static assets) the
+//! widget files, all from one deployment.
+//!
+//! Every handler has the same shape: parse the request, load from KV, call a pure function in
+//! `rapport-shared`, store, respond. Errors are [`error::ApiError`]s, turned into JSON responses
+//! in one place; anything unexpected becomes an opaque 500 and a log line.
+
+mod cors;
+mod error;
+mod handlers;
+mod http;
+pub mod routes;
+mod store;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(handlers::handle(req, env).await)
+}

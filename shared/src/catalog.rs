@@ -1,0 +1,220 @@
+//! The shop and its products: settings the merchant configures, the catalog the widgets show.
+
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::Sku;
+
+/// A field of a request body that broke a rule, reported back as a 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self { field: field.into(), problem: problem.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` {}", self.field, self.problem)
+    }
+}
+
+/// Checks a free-text field: trimmed length within `min..=max` characters, and no control
+/// characters except line breaks and tabs. The text is kept as text: no HTML is stripped or
+/// interpreted here, because it is never rendered as HTML anywhere.
+pub fn bounded_text(field: &str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    let len = trimmed.chars().count();
+    if len < min {
+        return Err(FieldError::new(
+            field,
+            if min == 1 { "is required".to_owned() } else { format!("needs at least {min} characters") },
+        ));
+    }
+    if len > max {
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+    }
+    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An ISO 4217 currency code (`EUR`, `USD`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+impl TryFrom<String> for Currency {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(s))
+        } else {
+            Err(FieldError::new("currency", "must be a three-letter ISO 4217 code such as EUR"))
+        }
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.0
+    }
+}
+
+impl Currency {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An amount of money: integer minor units (cents) and a currency. Never a float.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+/// A storefront origin allowed to call the shopper API: `https://shop.example` (scheme, host,
+/// optional port; no path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Origin(String);
+
+impl TryFrom<String> for Origin {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if ok {
+            Ok(Self(s.to_ascii_lowercase()))
+        } else {
+            Err(FieldError::new(
+                "allowed_origins",
+                format!("{s:?} is not an origin such as https://shop.example"),
+            ))
+        }
+    }
+}
+
+impl From<Origin> for String {
+    fn from(o: Origin) -> String {
+        o.0
+    }
+}
+
+/// What a merchant configures for their shop. Its presence in KV is what makes a shop exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopSettings {
+    /// The shop's name as shoppers know it.
+    pub name: String,
+    pub currency: Currency,
+    /// BCP 47 tag used when the page does not say (`en-US`, `de-DE`).
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    /// Storefront origins allowed to call the shopper API from a browser.
+    #[serde(default)]
+    pub allowed_origins: Vec<Origin>,
+    /// Where a signed-out shopper goes to sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_url: Option<String>,
+}
+
+fn default_locale() -> String {
+    "en-US".to_owned()
+}
+
+impl ShopSettings {
+    pub fn validate(mut self) -> Result<Self, FieldError> {
+        self.name = bounded_text("name", &self.name, 1, 100)?;
+        self.locale = bounded_text("locale", &self.locale, 2, 35)?;
+        if self.allowed_origins.len() > 20 {
+            return Err(FieldError::new("allowed_origins", "lists at most 20 origins"));
+        }
+        Ok(self)
+    }
+
+    /// May a browser page on `origin` call this shop's shopper API?
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o.0.eq_ignore_ascii_case(origin))
+    }
+}
+
+/// A product in the shop's catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: Sku,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+}
+
+impl Product {
+    pub fn validate(mut self) -> Result<Self, FieldError> {
+        self.title = bounded_text("title", &self.title, 1, 200)?;
+        for (field, url) in [("url", &self.url), ("image_url", &self.image_url)] {
+            if let Some(u) = url {
+                if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
+                    || u.len() > 2048
+                {
+                    return Err(FieldError::new(field, "must be an http(s) URL or an absolute path"));
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_text_rules() {
+        assert_eq!(bounded_text("t", "  hi  ", 1, 5).unwrap(), "hi");
+        assert_eq!(bounded_text("t", "   ", 1, 5).unwrap_err().problem, "is required");
+        assert!(bounded_text("t", "toolong", 1, 5).is_err());
+        assert!(bounded_text("t", "a\u{0}b", 1, 5).is_err());
+        assert_eq!(bounded_text("t", "a\nb", 1, 5).unwrap(), "a\nb");
+        // Markup is text like any other: kept verbatim, never interpreted.
+        assert_eq!(bounded_text("t", "<b>x</b>", 1, 20).unwrap(), "<b>x</b>");
+        // Length counts characters, not bytes.
+        assert!(bounded_text("t", "ééééé", 1, 5).is_ok());
+    }
+
+    #[test]
+    fn origins_and_currencies_parse() {
+        assert!(Origin::try_from("https://shop.example".to_owned()).is_ok());
+        assert!(Origin::try_from("http://127.0.0.1:8080".to_owned()).is_ok());
+        assert!(Origin::try_from("https://shop.example/path".to_owned()).is_err());
+        assert!(Origin::try_from("shop.example".to_owned()).is_err());
+        assert!(Origin::try_from("*".to_owned()).is_err());
+        assert!(Currency::try_from("EUR".to_owned()).is_ok());
+        assert!(Currency::try_from("eur".to_owned()).is_err());
+    }
+
+    #[test]
+    fn allowed_origins_match_exactly() {
+        let s: ShopSettings = serde_json::from_str(
+            r#"{"name":"Acme","currency":"EUR","allowed_origins":["https://acme.example"]}"#,
+        )
+        .unwrap();
+        assert!(s.allows_origin("https://acme.example"));
+        assert!(s.allows_origin("HTTPS://ACME.EXAMPLE"));
+        assert!(!s.allows_origin("https://acme.example.evil"));
+        assert!(!s.allows_origin("http://acme.example"));
+        assert_eq!(s.locale, "en-US");
+    }
+}

@@ -1,0 +1,64 @@
+//! The KV key layout, in one place.
+//!
+//! Every key starts with `{shop}/`: a request for shop A builds its keys from A's parsed
+//! [`ShopId`], so it cannot name a key of shop B. Identifiers cannot contain `/` (see
+//! [`crate::ids`]), so no key of one kind can collide with a prefix of another.
+
+use crate::ids::{ReviewId, ShopId, Sku};
+
+/// `{shop}/settings`: the shop's [`crate::catalog::ShopSettings`]; its presence means the shop exists.
+pub fn shop_settings(shop: &ShopId) -> String {
+    format!("{shop}/settings")
+}
+
+/// `{shop}/product/{sku}`: one catalog [`crate::catalog::Product`].
+pub fn product(shop: &ShopId, sku: &Sku) -> String {
+    format!("{shop}/product/{sku}")
+}
+
+/// `{shop}/review/{sku}/`: the prefix under which a product's reviews live, one key each.
+pub fn reviews_prefix(shop: &ShopId, sku: &Sku) -> String {
+    format!("{shop}/review/{sku}/")
+}
+
+/// `{shop}/review/{sku}/{id}`: one [`crate::reviews::Review`].
+pub fn review(shop: &ShopId, sku: &Sku, id: &ReviewId) -> String {
+    format!("{}{id}", reviews_prefix(shop, sku))
+}
+
+/// `{shop}/reviews-page/{sku}`: the precomputed [`crate::reviews::ProductReviews`] the widget
+/// reads in one KV get.
+pub fn product_reviews(shop: &ShopId, sku: &Sku) -> String {
+    format!("{shop}/reviews-page/{sku}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_starts_with_its_shop() {
+        let shop = ShopId::parse("acme").unwrap();
+        let sku = Sku::parse("MUG-1").unwrap();
+        let id = ReviewId::parse("r1").unwrap();
+        for key in [
+            shop_settings(&shop),
+            product(&shop, &sku),
+            reviews_prefix(&shop, &sku),
+            review(&shop, &sku, &id),
+            product_reviews(&shop, &sku),
+        ] {
+            assert!(key.starts_with("acme/"), "{key}");
+        }
+        assert_eq!(review(&shop, &sku, &id), "acme/review/MUG-1/r1");
+    }
+
+    #[test]
+    fn one_shop_prefix_never_covers_another() {
+        // "acme" must not list the keys of "acme-outdoor".
+        let a = shop_settings(&ShopId::parse("acme").unwrap());
+        let b = shop_settings(&ShopId::parse("acme-outdoor").unwrap());
+        assert!(!b.starts_with("acme/"));
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,17 @@
+//! Rapport's domain: wire types and the rules of the shop, as pure Rust.
+//!
+//! Nothing in this crate does I/O or reads a clock. Callers pass `now` (Unix seconds) and the
+//! stored values; the functions answer. That keeps every rule testable natively and table-driven,
+//! and lets the Worker and the widgets share one definition of every type they exchange.
+
+pub mod catalog;
+pub mod error;
+pub mod ids;
+#[cfg(feature = "server")]
+pub mod identity;
+pub mod keys;
+pub mod reviews;
+#[cfg(feature = "server")]
+pub mod secrets;
+
+pub use error::ErrorBody;

@@ -1,0 +1,116 @@
+//! Per-shop secrets and how they are named in the Worker's environment.
+//!
+//! Secrets come from `wrangler secret put` (or `.dev.vars` locally), never from `wrangler.toml`.
+//! Each shop has two, named after the shop id (upper-cased, `-` as `_`):
+//! - `TOKEN_SECRET_<SHOP>`: the HS256 key the merchant's server signs shopper tokens with;
+//! - `ADMIN_KEY_SHA256_<SHOP>`: the hex SHA-256 of the shop's admin key. The key itself is
+//!   stored nowhere on the edge; a leaked environment does not leak the key.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::ids::ShopId;
+
+/// Shortest accepted shopper-token secret: HS256 keys below 256 bits are guessable.
+pub const MIN_TOKEN_SECRET_BYTES: usize = 32;
+
+fn env_suffix(shop: &ShopId) -> String {
+    shop.as_str().to_ascii_uppercase().replace('-', "_")
+}
+
+/// The environment binding that holds the shop's shopper-token secret.
+pub fn token_secret_binding(shop: &ShopId) -> String {
+    format!("TOKEN_SECRET_{}", env_suffix(shop))
+}
+
+/// The environment binding that holds the hex SHA-256 of the shop's admin key.
+pub fn admin_key_hash_binding(shop: &ShopId) -> String {
+    format!("ADMIN_KEY_SHA256_{}", env_suffix(shop))
+}
+
+/// A shopper-token signing secret of acceptable strength.
+#[derive(Clone)]
+pub struct TokenSecret(Vec<u8>);
+
+impl TokenSecret {
+    pub fn parse(s: &str) -> Result<Self, WeakSecret> {
+        if s.len() < MIN_TOKEN_SECRET_BYTES {
+            return Err(WeakSecret);
+        }
+        Ok(Self(s.as_bytes().to_vec()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("TokenSecret(..)")
+    }
+}
+
+/// A configured secret shorter than [`MIN_TOKEN_SECRET_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeakSecret;
+
+/// Lowercase hex SHA-256, as stored in `ADMIN_KEY_SHA256_<SHOP>`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Does `presented` hash to `stored_hex`? Constant-time in the digest comparison, so response
+/// timing tells an attacker nothing about how close a guess was.
+pub fn admin_key_matches(presented: &str, stored_hex: &str) -> bool {
+    let Some(stored) = decode_hex_32(stored_hex.trim()) else {
+        return false;
+    };
+    let presented = Sha256::digest(presented.as_bytes());
+    presented.as_slice().ct_eq(&stored).into()
+}
+
+fn decode_hex_32(s: &str) -> Option<[u8; 32]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_are_named_after_the_shop() {
+        let shop = ShopId::parse("acme-outdoor").unwrap();
+        assert_eq!(token_secret_binding(&shop), "TOKEN_SECRET_ACME_OUTDOOR");
+        assert_eq!(admin_key_hash_binding(&shop), "ADMIN_KEY_SHA256_ACME_OUTDOOR");
+    }
+
+    #[test]
+    fn admin_keys_match_only_their_hash() {
+        // SHA-256("abc"), the FIPS 180-2 test vector.
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_hex(b"abc"), abc);
+        assert!(admin_key_matches("abc", abc));
+        assert!(admin_key_matches("abc", &abc.to_uppercase()));
+        assert!(!admin_key_matches("abd", abc));
+        assert!(!admin_key_matches("", abc));
+        assert!(!admin_key_matches("abc", "not-hex"));
+        assert!(!admin_key_matches("abc", &abc[..62]));
+    }
+
+    #[test]
+    fn short_token_secrets_are_refused() {
+        assert_eq!(TokenSecret::parse("short").unwrap_err(), WeakSecret);
+        assert!(TokenSecret::parse(&"k".repeat(32)).is_ok());
+    }
+}

@@ -1,0 +1,107 @@
+// Rapport loader: the one script a merchant embeds.
+//
+//   <script type="module" src="https://RAPPORT_HOST/rapport.js" data-shop="SHOP" async></script>
+//
+// It defines the <rapport-*> elements, gives each a shadow root with the widget styles and its
+// reserved space, and loads the WebAssembly once, only when a widget comes near the viewport.
+// It never throws into the host page: failures become a small inline notice and a console line
+// prefixed with [rapport].
+// __RAPPORT_CSS__, __RAPPORT_GLUE__ and __RAPPORT_WASM__ are filled in at build time.
+
+const TAG = "[rapport]";
+const report = (...args) => console.error(TAG, ...args);
+
+try {
+  const here = import.meta.url;
+  const script = Array.from(document.querySelectorAll("script[src]")).find((s) => s.src === here);
+  const data = (script && script.dataset) || {};
+  const config = {
+    api: (data.api || new URL(here).origin).replace(/\/+$/, ""),
+    shop: data.shop || "",
+    locale: data.locale || document.documentElement.lang || navigator.language || "en-US",
+    customerToken: data.customerToken || "",
+    consent: data.consent || "none",
+  };
+
+  let sheet = null;
+  try {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(__RAPPORT_CSS__);
+  } catch (_) {
+    sheet = null; // Older browsers: a <style> per shadow root instead.
+  }
+
+  let module = null;
+  const load = () =>
+    (module ||= import(new URL(__RAPPORT_GLUE__, here).href).then(async (m) => {
+      await m.default({ module_or_path: new URL(__RAPPORT_WASM__, here) });
+      return m;
+    }));
+
+  const notice = (box, text) => {
+    const p = document.createElement("p");
+    p.className = "notice";
+    p.setAttribute("part", "notice");
+    p.textContent = text;
+    box.replaceChildren(p);
+  };
+
+  const nearViewport =
+    "IntersectionObserver" in window
+      ? new IntersectionObserver(
+          (entries) => {
+            for (const entry of entries) {
+              if (entry.isIntersecting) {
+                nearViewport.unobserve(entry.target);
+                entry.target.rapportMount();
+              }
+            }
+          },
+          { rootMargin: "600px 0px" },
+        )
+      : null;
+
+  class RapportElement extends HTMLElement {
+    connectedCallback() {
+      if (this.shadowRoot) return; // moved in the DOM, or connected twice: mount once
+      const root = this.attachShadow({ mode: "open" });
+      if (sheet) {
+        root.adoptedStyleSheets = [sheet];
+      } else {
+        const style = document.createElement("style");
+        style.textContent = __RAPPORT_CSS__;
+        root.append(style);
+      }
+      this.rapportBox = document.createElement("div");
+      this.rapportBox.setAttribute("part", "root");
+      root.append(this.rapportBox);
+      if (nearViewport) nearViewport.observe(this);
+      else this.rapportMount();
+    }
+
+    async rapportMount() {
+      if (this.rapportMounted) return;
+      this.rapportMounted = true;
+      try {
+        if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
+        const wasm = await load();
+        this.rapportRender(wasm);
+      } catch (error) {
+        notice(this.rapportBox, "This section could not be loaded.");
+        report(this.localName, error);
+      }
+    }
+  }
+
+  class RapportReviews extends RapportElement {
+    rapportRender(wasm) {
+      const product = this.getAttribute("product");
+      if (!product) throw new Error("<rapport-reviews> needs a product attribute");
+      wasm.mount_reviews(this.rapportBox, config.api, config.shop, config.locale, product);
+    }
+  }
+
+  if (!customElements.get("rapport-reviews")) customElements.define("rapport-reviews", RapportReviews);
+} catch (error) {
+  report("could not start", error);
+}

@@ -1,0 +1,69 @@
+//! Loads the demo shop (settings, catalog, reviews) into a running Worker through the admin
+//! API, exactly as a merchant's import would. Used by `cargo xtask demo` and the browser tests.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use crate::{root, Args, Result};
+
+pub fn run(args: &Args) -> Result<()> {
+    seed(&args.required("api")?, &args.required("shop")?, &args.required("admin-key")?, &args.values("origin"))
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+fn send(agent: &ureq::Agent, method: &str, url: &str, admin_key: &str, body: &Value) -> Result<()> {
+    let auth = format!("Bearer {admin_key}");
+    let req = match method {
+        "PUT" => agent.put(url),
+        _ => agent.post(url),
+    };
+    let mut resp = req
+        .header("authorization", &auth)
+        .send_json(body)
+        .map_err(|e| format!("{method} {url}: {e}"))?;
+    let status = resp.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        Err(format!("{method} {url}: {status} {text}"))
+    }
+}
+
+/// Seeds `shop` at `api` from `xtask/demo/seed.json`; `origins` are the storefronts allowed to
+/// call the shopper API. Review dates are relative to now, so the demo never looks stale.
+pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Result<()> {
+    let path = root().join("xtask/demo/seed.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut data: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let base = format!("{}/v1/admin/shops/{shop}", api.trim_end_matches('/'));
+
+    data["settings"]["allowed_origins"] = json!(origins);
+    send(&agent, "PUT", &base, admin_key, &data["settings"])?;
+    send(&agent, "PUT", &format!("{base}/products"), admin_key, &json!({ "products": data["products"] }))?;
+
+    let now = now();
+    let reviews: Vec<Value> = data["reviews"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut r| {
+            let days = r["days_ago"].as_i64().unwrap_or(0);
+            // A few hours' offset, so reviews from the same day are not all at midnight.
+            r["created_at"] = json!(now - days * 86_400 - (days % 7) * 3_600);
+            r.as_object_mut().map(|o| o.remove("days_ago"));
+            r
+        })
+        .collect();
+    send(&agent, "POST", &format!("{base}/reviews"), admin_key, &json!({ "reviews": reviews }))
+}

@@ -1,0 +1,51 @@
+//! Serves the demo storefront (`index.html`) the way a merchant's server would: on its own
+//! origin, with the Rapport script tag pointing at the Worker and the signed-in shopper's token
+//! filled in server-side.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+
+use crate::{root, Result};
+
+/// The page with its placeholders filled in.
+pub fn render(rapport_origin: &str, customer_token: &str) -> Result<String> {
+    let path = root().join("index.html");
+    let page = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(page.replace("{{RAPPORT_ORIGIN}}", rapport_origin).replace("{{CUSTOMER_TOKEN}}", customer_token))
+}
+
+fn respond(mut stream: TcpStream, page: &str) {
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    // Drain the headers; the body of a GET is empty.
+    let mut line = String::new();
+    while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+        line.clear();
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let path = path.split('?').next().unwrap_or("/");
+    let (status, kind, body) = match path {
+        "/" | "/index.html" => ("200 OK", "text/html; charset=utf-8", page),
+        _ => ("404 Not Found", "text/plain; charset=utf-8", "not found"),
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Serves until the process is stopped.
+pub fn serve(listener: TcpListener, page: String) -> Result<()> {
+    let page: &'static str = Box::leak(page.into_boxed_str());
+    for stream in listener.incoming().flatten() {
+        std::thread::spawn(move || respond(stream, page));
+    }
+    Ok(())
+}
