@@ -16,6 +16,9 @@ use crate::store::Store;
 pub async fn handle(req: Request, env: Env) -> Response {
     match dispatch(req, env).await {
         Ok(resp) => resp,
+        // Error bodies hold no shopper data, so any page may read them (the widgets branch on
+        // their codes), except the refusal of an origin, which that origin must not read.
+        Err(e @ ApiError::OriginNotAllowed) => e.into_response(),
         Err(e) => cors::public(e.into_response()),
     }
 }

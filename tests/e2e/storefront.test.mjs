@@ -1,0 +1,193 @@
+// End to end: the demo storefront in headless Chromium, with the built widgets served by the
+// Worker running in workerd, and data seeded through the admin API.
+
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { launch, seedDemo, snippet, storefront } from "../support/browser.mjs";
+import { admin, root, shopSecrets, startWorker } from "../support/worker.mjs";
+
+const demo = shopSecrets("demo-outfitters");
+let worker, shop, browser;
+
+const page2 = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rapport)}</head><body>
+  <rapport-reviews product="TRAIL-MUG-350"></rapport-reviews>
+  <rapport-reviews product="NO-SUCH-PRODUCT"></rapport-reviews>
+  <rapport-reviews product="SCRIPT-TEST"></rapport-reviews></body></html>`;
+const farBelow = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rapport)}</head><body>
+  <div style="height:5000px">Scroll down</div><rapport-reviews id="far" product="TRAIL-MUG-350"></rapport-reviews></body></html>`;
+const noWidget = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rapport)}</head><body><p>No widgets here.</p></body></html>`;
+
+async function open(path, { viewport = { width: 1280, height: 900 } } = {}) {
+  const page = await browser.newPage({ viewport });
+  const problems = [];
+  const wasmRequests = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    // The browser itself logs every 404 response; an unknown product's 404 is expected.
+    const expected404 = m.text().includes("404") && m.location().url.includes("/v1/shops/");
+    if (m.type() === "error" && !m.text().startsWith("[rapport]") && !expected404) problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasmRequests.push(r.url()); });
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  await page.goto(`${shop.origin}${path}`);
+  return { page, problems, wasmRequests };
+}
+
+before(async () => {
+  worker = await startWorker([demo]);
+  const stub = await storefront(worker.url, "");
+  seedDemo(worker.url, demo, [stub.origin]);
+  await stub.close();
+  // A product whose only review tries to run script.
+  await admin(worker.url, demo, "PUT", "/products", { products: [{ sku: "SCRIPT-TEST", title: "Script test" }] });
+  const res = await admin(worker.url, demo, "POST", "/reviews", { reviews: [{
+    id: "evil", product: "SCRIPT-TEST", rating: 1, title: "<b>bold?</b>", author: "<i>Mallory</i>",
+    body: '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>', created_at: 1_780_000_000,
+  }] });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  shop = await storefront(worker.url, "", {
+    "/two.html": page2(worker.url), "/far.html": farBelow(worker.url), "/none.html": noWidget(worker.url),
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await shop?.close();
+  await worker?.stop();
+});
+
+describe("the reviews widget on the demo storefront", () => {
+  test("shows the seeded summary and newest reviews inside its shadow root, without shifting the page", async () => {
+    const { page, problems, wasmRequests } = await open("/");
+    const widget = page.locator("rapport-reviews");
+    await widget.locator(".summary").waitFor();
+    assert.equal(await widget.locator(".average-value").textContent(), "4.3");
+    assert.equal(await widget.locator(".count").textContent(), "Based on 11 reviews");
+    assert.equal(await widget.locator('.average [role="img"]').getAttribute("aria-label"), "Rated 4.3 out of 5");
+    assert.deepEqual(await widget.locator(".bar-count").allTextContents(), ["6", "3", "1", "1", "0"]);
+    assert.equal(await widget.locator(".review").count(), 3);
+    assert.equal(await widget.locator(".review-title").first().textContent(), "Bone dry through a Highlands storm");
+    assert.equal(await widget.locator(".verified").first().textContent(), "Verified buyer");
+    assert.equal(await page.evaluate(() => !!document.querySelector("rapport-reviews").shadowRoot), true);
+
+    mkdirSync(join(root, "target/e2e"), { recursive: true });
+    await page.screenshot({ path: join(root, "target/e2e/storefront.png"), fullPage: true });
+
+    await page.waitForTimeout(300);
+    const cls = await page.evaluate(() => window.__cls);
+    assert.equal(cls, 0, `cumulative layout shift ${cls}`);
+    assert.equal(wasmRequests.length, 1);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("more reviews open from the keyboard", async () => {
+    const { page } = await open("/");
+    const widget = page.locator("rapport-reviews");
+    const more = widget.getByRole("button", { name: "Show more reviews" });
+    await more.focus();
+    await page.keyboard.press("Enter");
+    await widget.locator(".review").nth(9).waitFor();
+    assert.equal(await widget.locator(".review").count(), 10);
+    assert.equal(await more.count(), 0);
+    await page.close();
+  });
+
+  test("host page CSS does not reach in, and widget CSS does not leak out", async () => {
+    const { page } = await open("/");
+    const widget = page.locator("rapport-reviews");
+    const more = widget.getByRole("button", { name: "Show more reviews" });
+    await more.waitFor();
+    // The theme paints every button red with !important and sets html { font-size: 62.5% }.
+    assert.notEqual(await more.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(139, 45, 26)");
+    assert.equal(await widget.locator(".review-body").first().evaluate((p) => getComputedStyle(p).fontSize), "15px");
+    // The widget's `p { margin: 0 }` must not touch the theme's paragraphs.
+    const themeMargin = await page.locator("main .product p").last().evaluate((p) => getComputedStyle(p).marginBottom);
+    assert.notEqual(themeMargin, "0px");
+    await page.close();
+  });
+
+  test("passes axe accessibility checks", async () => {
+    const { page } = await open("/");
+    await page.locator("rapport-reviews .summary").waitFor();
+    const require = createRequire(import.meta.url);
+    await page.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
+    const result = await page.evaluate(() => window.axe.run({ include: [["rapport-reviews"]] }));
+    const violations = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    assert.deepEqual(violations, []);
+    await page.close();
+  });
+});
+
+describe("loading", () => {
+  test("several widgets share one WebAssembly download; unknown products get a polite notice", async () => {
+    const { page, problems, wasmRequests } = await open("/two.html");
+    const widgets = page.locator("rapport-reviews");
+    await widgets.nth(0).locator(".summary").waitFor();
+    assert.equal(await widgets.nth(0).locator(".count").textContent(), "Based on 2 reviews");
+    await widgets.nth(1).locator(".notice").waitFor();
+    assert.equal(await widgets.nth(1).locator(".notice").textContent(), "Reviews are not available for this product.");
+    assert.equal(wasmRequests.length, 1);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("script in a review is shown as text and never runs", async () => {
+    const { page } = await open("/two.html");
+    const widget = page.locator('rapport-reviews[product="SCRIPT-TEST"]');
+    await widget.locator(".review").waitFor();
+    assert.equal(await widget.locator(".review-body").textContent(), '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>');
+    assert.equal(await widget.locator(".review-title").textContent(), "<b>bold?</b>");
+    assert.equal(await widget.locator(".author").textContent(), "<i>Mallory</i>");
+    assert.equal(await widget.locator("img, script, b, i").count(), 0);
+    await page.waitForTimeout(200);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    await page.close();
+  });
+
+  test("the WebAssembly loads only when a widget nears the viewport", async () => {
+    const { page, wasmRequests } = await open("/far.html");
+    await page.waitForLoadState("networkidle");
+    assert.equal(wasmRequests.length, 0, "nothing loads for a widget far below the fold");
+    await page.locator("#far").scrollIntoViewIfNeeded();
+    await page.locator("#far .summary").waitFor();
+    assert.equal(wasmRequests.length, 1);
+    await page.close();
+  });
+
+  test("a page without widgets never downloads the WebAssembly", async () => {
+    const { page, problems, wasmRequests } = await open("/none.html");
+    await page.waitForLoadState("networkidle");
+    assert.equal(wasmRequests.length, 0);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("an unreachable API shows an inline notice and never throws into the page", async () => {
+    const { page, problems } = await open("/");
+    await page.close();
+    const broken = await browser.newPage();
+    const errors = [];
+    broken.on("pageerror", (e) => errors.push(e.message));
+    const logs = [];
+    broken.on("console", (m) => logs.push(m.text()));
+    await broken.route("**/v1/**", (route) => route.abort());
+    await broken.goto(`${shop.origin}/`);
+    await broken.locator("rapport-reviews .notice").waitFor();
+    assert.equal(await broken.locator("rapport-reviews .notice").textContent(), "Reviews could not be loaded.");
+    assert.deepEqual(errors, []);
+    assert.ok(logs.some((l) => l.startsWith("[rapport]")), logs.join("\n"));
+    assert.deepEqual(problems, []);
+    await broken.close();
+  });
+});

@@ -1,0 +1,177 @@
+// The reviews read path and the review/catalog admin API, against the built Worker in workerd.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { admin, createShop, getJson, shopSecrets, startWorker } from "../support/worker.mjs";
+
+const acme = shopSecrets("acme");
+const other = shopSecrets("other-shop");
+let worker;
+
+const review = (id, rating, extra = {}) => ({
+  id, product: "MUG", rating, title: `Title ${id}`, body: `Body of ${id}`, author: "Ada", created_at: 1_780_000_000 + rating, ...extra,
+});
+const reviewsOf = (shop, sku) => getJson(`${worker.url}/v1/shops/${shop}/products/${sku}/reviews`);
+
+before(async () => {
+  worker = await startWorker([acme, other]);
+  await createShop(worker.url, acme, { products: ["MUG", "TENT", "EMPTY"] });
+  await createShop(worker.url, other, { products: ["MUG"] });
+});
+after(async () => worker?.stop());
+
+describe("reading reviews", () => {
+  test("summary, histogram and newest reviews come from what was imported", async () => {
+    const res = await admin(worker.url, acme, "POST", "/reviews", {
+      reviews: [review("r1", 5, { created_at: 100 }), review("r2", 4, { created_at: 300 }), review("r3", 2, { created_at: 200 }),
+        review("r4", 1, { created_at: 400, status: "pending" })],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body, { imported: 4, products: 1 });
+
+    const { status, headers, body } = await reviewsOf("acme", "MUG");
+    assert.equal(status, 200);
+    assert.equal(headers.get("access-control-allow-origin"), "*");
+    assert.equal(body.summary.count, 3, "a pending review is neither shown nor counted");
+    assert.equal(body.summary.average, 3.67);
+    assert.deepEqual(body.summary.histogram, [0, 1, 0, 1, 1]);
+    assert.deepEqual(body.reviews.map((r) => r.id), ["r2", "r3", "r1"]);
+    assert.equal(body.reviews[0].status, undefined, "moderation state is not public");
+  });
+
+  test("re-importing a review replaces it instead of counting it twice", async () => {
+    await admin(worker.url, acme, "POST", "/reviews", { reviews: [review("t1", 2, { product: "TENT" })] });
+    await admin(worker.url, acme, "POST", "/reviews", { reviews: [review("t1", 5, { product: "TENT" })] });
+    const { body } = await reviewsOf("acme", "TENT");
+    assert.equal(body.summary.count, 1);
+    assert.deepEqual(body.summary.histogram, [0, 0, 0, 0, 1]);
+  });
+
+  test("a catalog product without reviews is an empty page, not an error", async () => {
+    const { status, body } = await reviewsOf("acme", "EMPTY");
+    assert.equal(status, 200);
+    assert.deepEqual(body, { product: "EMPTY", summary: { count: 0, average: 0, histogram: [0, 0, 0, 0, 0] }, reviews: [] });
+  });
+
+  test("unknown product and unknown shop are JSON 404s", async () => {
+    let res = await reviewsOf("acme", "NOPE");
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, "product_not_found");
+    res = await reviewsOf("no-such-shop", "MUG");
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, "shop_not_found");
+  });
+
+  test("shops do not see each other's reviews", async () => {
+    const { body } = await reviewsOf("other-shop", "MUG");
+    assert.equal(body.summary.count, 0);
+  });
+
+  test("a malformed shop id or SKU is a 400, not a lookup", async () => {
+    for (const path of ["/v1/shops/Acme/products/MUG/reviews", "/v1/shops/acme/products/MU%20G/reviews", "/v1/shops/acme/products/MUG%2F..%2Fx/reviews"]) {
+      const res = await getJson(`${worker.url}${path}`);
+      assert.equal(res.status, 400, path);
+      assert.equal(res.body.error.code, "invalid_id", path);
+    }
+  });
+});
+
+describe("importing reviews: bad input is refused whole, with a JSON error", () => {
+  const refused = async (body, status, code, headers) => {
+    const before = await reviewsOf("acme", "MUG");
+    const res = await admin(worker.url, acme, "POST", "/reviews", body, headers);
+    assert.equal(res.status, status, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, code);
+    const afterwards = await reviewsOf("acme", "MUG");
+    assert.deepEqual(afterwards.body, before.body, "nothing was written");
+    return res.body.error.message;
+  };
+
+  test("rating 0 and 6", async () => {
+    assert.match(await refused({ reviews: [review("x0", 0)] }, 400, "invalid_field"), /rating/);
+    assert.match(await refused({ reviews: [review("x6", 6)] }, 400, "invalid_field"), /rating/);
+  });
+
+  test("missing fields", async () => {
+    const { body: _, ...noBody } = review("xb", 5);
+    assert.match(await refused({ reviews: [noBody] }, 400, "invalid_field"), /body/);
+    const { rating: __, ...noRating } = review("xr", 5);
+    assert.match(await refused({ reviews: [noRating] }, 400, "invalid_json"), /rating/);
+    await refused({}, 400, "invalid_json");
+  });
+
+  test("one bad item refuses the whole batch", async () => {
+    const msg = await refused({ reviews: [review("ok1", 5), review("bad", 5, { author: "" })] }, 400, "invalid_field");
+    assert.match(msg, /item 1/);
+  });
+
+  test("a review of a product outside the catalog", async () => {
+    await refused({ reviews: [review("xp", 5, { product: "GHOST" })] }, 400, "unknown_product");
+  });
+
+  test("malformed JSON, wrong content type, empty batch", async () => {
+    await refused("{not json", 400, "invalid_json");
+    await refused(JSON.stringify({ reviews: [review("ct", 5)] }), 415, "unsupported_media_type", { "content-type": "text/plain" });
+    await refused({ reviews: [] }, 400, "empty_batch");
+  });
+
+  test("an oversized body", async () => {
+    const huge = { reviews: [review("big", 5, { body: "x".repeat(1100 * 1024) })] };
+    await refused(huge, 413, "payload_too_large");
+  });
+
+  test("an over-long text field", async () => {
+    assert.match(await refused({ reviews: [review("long", 5, { body: "y".repeat(5001) })] }, 400, "invalid_field"), /body/);
+  });
+
+  test("a wrong admin key, another shop's admin key, or none", async () => {
+    const before = await reviewsOf("acme", "MUG");
+    for (const auth of [`Bearer wrong`, `Bearer ${other.adminKey}`, ""]) {
+      const res = await admin(worker.url, acme, "POST", "/reviews", { reviews: [review("auth", 1)] }, { authorization: auth });
+      assert.equal(res.status, 401, auth);
+      assert.equal(res.body.error.code, "admin_key_invalid");
+    }
+    // A shop with no admin key configured answers the same as a wrong key.
+    const ghost = { ...acme, shop: "ghost-shop" };
+    const res = await admin(worker.url, ghost, "PUT", "", { name: "Ghost", currency: "EUR" });
+    assert.equal(res.status, 401);
+    assert.deepEqual((await reviewsOf("acme", "MUG")).body, before.body);
+  });
+});
+
+describe("review text is stored and served as text", () => {
+  test("markup and script in every text field come back verbatim", async () => {
+    const evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    const res = await admin(worker.url, acme, "POST", "/reviews", {
+      reviews: [review("xss", 3, { product: "TENT", title: evil, body: evil, author: evil, created_at: 2_000_000_000 })],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const { headers, body } = await reviewsOf("acme", "TENT");
+    assert.match(headers.get("content-type"), /^application\/json/);
+    const stored = body.reviews.find((r) => r.id === "xss");
+    assert.deepEqual([stored.title, stored.body, stored.author], [evil, evil, evil]);
+  });
+});
+
+describe("settings and catalog", () => {
+  test("invalid settings are refused", async () => {
+    for (const [settings, code] of [
+      [{ name: "", currency: "EUR" }, "invalid_field"],
+      [{ name: "A", currency: "euro" }, "invalid_json"],
+      [{ name: "A", currency: "EUR", allowed_origins: ["https://ok.example/path"] }, "invalid_json"],
+    ]) {
+      const res = await admin(worker.url, acme, "PUT", "", settings);
+      assert.equal(res.status, 400, JSON.stringify(settings));
+      assert.equal(res.body.error.code, code);
+    }
+  });
+
+  test("a product with a bad SKU or URL is refused", async () => {
+    for (const product of [{ sku: "A/B", title: "x" }, { sku: "OK", title: "" }, { sku: "OK", title: "x", url: "javascript:alert(1)" }]) {
+      const res = await admin(worker.url, acme, "PUT", "/products", { products: [product] });
+      assert.equal(res.status, 400, JSON.stringify(product));
+    }
+    assert.equal((await reviewsOf("acme", "OK")).status, 404, "nothing was stored");
+  });
+});

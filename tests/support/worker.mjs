@@ -1,0 +1,117 @@
+// Starts the built Rapport Worker in workerd (`wrangler dev`) for one test file, with its own
+// port, its own empty KV on disk and its own shop secrets, and stops it afterwards.
+
+import { spawn } from "node:child_process";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const envSuffix = (shop) => shop.toUpperCase().replaceAll("-", "_");
+
+/** Fresh secrets for a shop: the token secret and the admin key (stored on the edge only as a hash). */
+export function shopSecrets(shop) {
+  return { shop, tokenSecret: randomBytes(32).toString("hex"), adminKey: `rk_test_${randomBytes(16).toString("hex")}` };
+}
+
+/**
+ * Starts `wrangler dev` with `shops` (from shopSecrets) configured. Returns { url, stop }.
+ * Secrets that should exist on the edge without being usable (e.g. a too-short one) can be
+ * passed in `extraVars`.
+ */
+export async function startWorker(shops, extraVars = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "rapport-worker-"));
+  const vars = { ...extraVars };
+  for (const s of shops) {
+    vars[`TOKEN_SECRET_${envSuffix(s.shop)}`] = s.tokenSecret;
+    vars[`ADMIN_KEY_SHA256_${envSuffix(s.shop)}`] = createHash("sha256").update(s.adminKey).digest("hex");
+  }
+  const envFile = join(dir, "test.env");
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n");
+  const port = await freePort();
+  const inspector = await freePort();
+  const log = join(dir, "wrangler.log");
+  const out = openSync(log, "w");
+  const child = spawn(
+    join(root, "node_modules/.bin/wrangler"),
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+      "--persist-to", join(dir, "state"), "--env-file", envFile,
+      "--show-interactive-dev-session=false", "--log-level", "warn"],
+    { cwd: root, stdio: ["ignore", out, out], detached: true,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let exited = null;
+  child.on("exit", (code) => { exited = code; });
+  const stop = async () => {
+    if (exited === null) {
+      try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ }
+      await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
+      try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (exited !== null) break;
+    try {
+      const r = await fetch(`${url}/v1/health`);
+      if (r.ok) return { url, stop, log };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const { readFileSync } = await import("node:fs");
+  const output = readFileSync(log, "utf8");
+  await stop();
+  throw new Error(`wrangler dev did not become healthy:\n${output}`);
+}
+
+/** An admin API call for `secrets.shop`. */
+export async function admin(url, secrets, method, path, body, headers = {}) {
+  const res = await fetch(`${url}/v1/admin/shops/${secrets.shop}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${secrets.adminKey}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+}
+
+/** Creates a shop with a catalog. */
+export async function createShop(url, secrets, { products = [], origins = [] } = {}) {
+  const settings = await admin(url, secrets, "PUT", "", { name: `Shop ${secrets.shop}`, currency: "EUR", allowed_origins: origins });
+  if (settings.status !== 200) throw new Error(`settings: ${JSON.stringify(settings.body)}`);
+  if (products.length) {
+    const res = await admin(url, secrets, "PUT", "/products", { products: products.map((sku) => ({ sku, title: `Product ${sku}` })) });
+    if (res.status !== 200) throw new Error(`products: ${JSON.stringify(res.body)}`);
+  }
+}
+
+export async function getJson(url, init) {
+  const res = await fetch(url, init);
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+}
+
+// Minting a shopper token, as a merchant's Node server would (the README shows the same).
+const b64url = (data) => Buffer.from(data).toString("base64url");
+export function mintToken(secret, claims, header = { alg: "HS256", typ: "JWT" }) {
+  const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  const signature = createHmac("sha256", secret).update(unsigned).digest("base64url");
+  return `${unsigned}.${signature}`;
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
