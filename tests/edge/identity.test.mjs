@@ -2,9 +2,13 @@
 // reads a shopper's own data, and answers browsers only on the shop's own storefront origins.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { createShop, getJson, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
+import { createShop, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 const other = shopSecrets("other-shop");
@@ -102,4 +106,30 @@ describe("routing", () => {
     assert.equal(res.status, 405);
     assert.equal(res.body.error.code, "method_not_allowed");
   });
+});
+
+describe("the README's token snippets", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const block = (lang) => readme.match(new RegExp("```" + lang + "\\n([\\s\\S]*?)```"))[1];
+  const has = (program) => { try { execFileSync("sh", ["-c", `command -v ${program}`]); return true; } catch { return false; } };
+  const snippets = [
+    ["js", "node", "t.mjs", (s) => `${block("js")}\nconsole.log(rapportToken(${JSON.stringify(s)}, "acme", "cust-42"));`],
+    ["python", "python3", "t.py", (s) => `${block("python")}\nprint(rapport_token(${JSON.stringify(s)}, "acme", "cust-42"))`],
+    ["php", "php", "t.php", (s) => `<?php\n${block("php")}\necho rapport_token(${JSON.stringify(s)}, "acme", "cust-42");`],
+    ["ruby", "ruby", "t.rb", (s) => `${block("ruby")}\nputs rapport_token(${JSON.stringify(s)}, "acme", "cust-42")`],
+  ];
+  for (const [lang, program, file, source] of snippets) {
+    test(`${lang} mints a token the Worker accepts`, { skip: !has(program) && `${program} is not installed` }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "rapport-snippet-"));
+      try {
+        writeFileSync(join(dir, file), source(acme.tokenSecret));
+        const token = execFileSync(program, [join(dir, file)], { encoding: "utf8" }).trim();
+        const res = await me(token);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.customer, "cust-42");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -98,7 +98,8 @@ fn widgets(tools: &Tools) -> Result<()> {
     let mut inputs = read(&wasm_in)?;
     inputs.extend(read(&loader_dir.join("rapport.js"))?);
     inputs.extend(read(&loader_dir.join("rapport.css"))?);
-    inputs.extend(env!("CARGO_PKG_VERSION").as_bytes());
+    // A change to this pipeline is a change of input too.
+    inputs.extend(include_bytes!("build.rs"));
     let stamp = sha256_hex(&inputs);
     let stamp_file = out.join("stamp");
     if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) && widget_files().is_ok() {
@@ -107,7 +108,7 @@ fn widgets(tools: &Tools) -> Result<()> {
     println!("xtask: building the widgets");
 
     run(Command::new(&tools.wasm_bindgen)
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section", "--out-dir"])
         .arg(&out)
         .arg(&wasm_in))?;
     let optimized = out.join("rapport_widgets.opt.wasm");

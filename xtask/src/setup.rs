@@ -111,13 +111,15 @@ pub fn apt(packages: &[&str]) -> Result<()> {
 }
 
 /// The Debian packages the tests and benchmarks drive: a browser and its driver, a load
-/// generator and a brotli encoder.
+/// generator, a brotli encoder, and PHP and Ruby to run the README's token snippets.
 pub fn test_packages() -> Result<()> {
     let wanted = [
         ("/usr/bin/chromium", "chromium"),
         ("/usr/bin/chromedriver", "chromium-driver"),
         ("wrk", "wrk"),
         ("brotli", "brotli"),
+        ("php", "php-cli"),
+        ("ruby", "ruby"),
     ];
     let missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !exists(bin)).map(|(_, pkg)| *pkg).collect();
     if missing.is_empty() {
