@@ -13,9 +13,9 @@ pub fn origin(req: &Request) -> Option<String> {
 }
 
 /// Marks a response as readable by any origin.
-pub fn public(mut resp: Response) -> Response {
-    let _ = resp.headers_mut().set("access-control-allow-origin", "*");
-    resp
+pub fn public(mut resp: Response) -> worker::Result<Response> {
+    resp.headers_mut().set("access-control-allow-origin", "*")?;
+    Ok(resp)
 }
 
 /// Checks a browser origin against the shop's list. Calls without an `Origin` (the merchant's
@@ -29,21 +29,24 @@ pub fn check(req: &Request, settings: &ShopSettings) -> Result<Option<String>, A
 }
 
 /// Adds the headers that let an allowed origin read a shopper response.
-pub fn allow(mut resp: Response, origin: Option<String>) -> Response {
+pub fn allow(mut resp: Response, origin: Option<String>) -> worker::Result<Response> {
     if let Some(o) = origin {
         let headers = resp.headers_mut();
-        let _ = headers.set("access-control-allow-origin", &o);
-        let _ = headers.set("vary", "Origin");
+        headers.set("access-control-allow-origin", &o)?;
+        headers.set("vary", "Origin")?;
     }
-    resp
+    Ok(resp)
 }
 
 /// The answer to a preflight from an allowed origin.
-pub fn preflight(origin: String) -> Response {
-    let mut resp = allow(Response::empty().expect("empty response").with_status(204), Some(origin));
+pub fn preflight(origin: String) -> worker::Result<Response> {
+    let mut resp = allow(Response::empty()?.with_status(204), Some(origin))?;
     let headers = resp.headers_mut();
-    let _ = headers.set("access-control-allow-methods", "GET, POST, OPTIONS");
-    let _ = headers.set("access-control-allow-headers", "authorization, content-type");
-    let _ = headers.set("access-control-max-age", "86400");
-    resp
+    headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+    headers.set(
+        "access-control-allow-headers",
+        "authorization, content-type",
+    )?;
+    headers.set("access-control-max-age", "86400")?;
+    Ok(resp)
 }

@@ -9,15 +9,26 @@ use worker::{console_error, Response};
 #[derive(Debug)]
 pub enum ApiError {
     /// 400: the body or a parameter is malformed or breaks a rule.
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
     /// 401: no valid credentials for this shop.
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized {
+        code: &'static str,
+        message: String,
+    },
     /// 403: the calling storefront origin is not one the shop allows.
     OriginNotAllowed,
     /// 404: no such shop, product or route.
-    NotFound { code: &'static str, message: String },
+    NotFound {
+        code: &'static str,
+        message: String,
+    },
     MethodNotAllowed,
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     /// 500: our fault. The detail goes to the log, never to the caller.
     Internal(String),
@@ -25,11 +36,17 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { code, message: message.into() }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::NotFound { code, message: message.into() }
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn shop_not_found() -> Self {
@@ -62,26 +79,27 @@ impl ApiError {
                 "origin_not_allowed",
                 "this storefront origin is not in the shop's allowed origins",
             ),
-            ApiError::MethodNotAllowed => {
-                ErrorBody::new("method_not_allowed", "this route does not accept that method")
-            }
+            ApiError::MethodNotAllowed => ErrorBody::new(
+                "method_not_allowed",
+                "this route does not accept that method",
+            ),
             ApiError::PayloadTooLarge { limit } => ErrorBody::new(
                 "payload_too_large",
                 format!("the request body is over the limit of {limit} bytes"),
             ),
-            ApiError::UnsupportedMediaType => {
-                ErrorBody::new("unsupported_media_type", "send the body as application/json")
-            }
+            ApiError::UnsupportedMediaType => ErrorBody::new(
+                "unsupported_media_type",
+                "send the body as application/json",
+            ),
             ApiError::Internal(_) => ErrorBody::new("internal", "something went wrong on our side"),
         }
     }
 
-    pub fn into_response(self) -> Response {
+    pub fn into_response(self) -> worker::Result<Response> {
         if let ApiError::Internal(detail) = &self {
             console_error!("[rapport] internal error: {detail}");
         }
-        let status = self.status();
-        crate::http::json(&self.body(), status)
+        crate::http::json(&self.body(), self.status())
     }
 }
 
@@ -105,6 +123,9 @@ impl From<FieldError> for ApiError {
 
 impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> Self {
-        ApiError::Unauthorized { code: e.code(), message: e.to_string() }
+        ApiError::Unauthorized {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }

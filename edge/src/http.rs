@@ -6,25 +6,34 @@ use worker::{Request, Response};
 
 use crate::error::ApiError;
 
+const INTERNAL: &str =
+    r#"{"error":{"code":"internal","message":"something went wrong on our side"}}"#;
+
 /// A JSON response. Serialising our own types cannot fail; if it ever did, the caller gets an
 /// opaque 500 rather than a panic.
-pub fn json<T: Serialize>(value: &T, status: u16) -> Response {
-    let body = serde_json::to_string(value).unwrap_or_else(|_| {
-        r#"{"error":{"code":"internal","message":"something went wrong on our side"}}"#.to_owned()
-    });
-    let status = if body.starts_with(r#"{"error":{"code":"internal""#) { 500 } else { status };
-    let mut resp = Response::ok(body).unwrap_or_else(|_| Response::empty().expect("empty response"));
+pub fn json<T: Serialize>(value: &T, status: u16) -> worker::Result<Response> {
+    let (body, status) = match serde_json::to_string(value) {
+        Ok(body) => (body, status),
+        Err(_) => (INTERNAL.to_owned(), 500),
+    };
+    let mut resp = Response::ok(body)?.with_status(status);
     let headers = resp.headers_mut();
-    let _ = headers.set("content-type", "application/json; charset=utf-8");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    resp.with_status(status)
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    headers.set("x-content-type-options", "nosniff")?;
+    Ok(resp)
 }
 
 /// Reads a JSON body of at most `limit` bytes. Checks the declared length first, so an oversized
 /// upload is refused before it is read, and the real length after, for senders that lie.
-pub async fn read_json<T: DeserializeOwned>(req: &mut Request, limit: usize) -> Result<T, ApiError> {
+pub async fn read_json<T: DeserializeOwned>(
+    req: &mut Request,
+    limit: usize,
+) -> Result<T, ApiError> {
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
         return Err(ApiError::UnsupportedMediaType);
     }
     if let Some(len) = req.headers().get("content-length")? {
@@ -44,7 +53,9 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
 pub fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get("authorization").ok()??;
     let (scheme, credential) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| credential.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credential.trim().to_owned())
 }
 
 /// Unix seconds, from the Workers clock.

@@ -16,5 +16,5 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(handlers::handle(req, env).await)
+    handlers::handle(req, env).await
 }

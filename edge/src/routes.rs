@@ -44,9 +44,13 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "shops", s, rest @ ..] if *method == Method::Options && !rest.is_empty() => {
             (Route::Preflight { shop: shop(s)? }, Method::Options)
         }
-        ["v1", "shops", s, "products", p, "reviews"] => {
-            (Route::ProductReviews { shop: shop(s)?, sku: sku(p)? }, Method::Get)
-        }
+        ["v1", "shops", s, "products", p, "reviews"] => (
+            Route::ProductReviews {
+                shop: shop(s)?,
+                sku: sku(p)?,
+            },
+            Method::Get,
+        ),
         ["v1", "shops", s, "me"] => (Route::Me { shop: shop(s)? }, Method::Get),
         ["v1", "admin", "shops", s] => (Route::AdminShop { shop: shop(s)? }, Method::Put),
         ["v1", "admin", "shops", s, "products"] => {
@@ -55,7 +59,12 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "admin", "shops", s, "reviews"] => {
             (Route::AdminImportReviews { shop: shop(s)? }, Method::Post)
         }
-        _ => return Err(ApiError::not_found("route_not_found", format!("no route {path}"))),
+        _ => {
+            return Err(ApiError::not_found(
+                "route_not_found",
+                format!("no route {path}"),
+            ))
+        }
     };
     let head_of_get = *method == Method::Head && allowed == Method::Get;
     if *method == allowed || head_of_get {

@@ -21,7 +21,9 @@ pub struct Store {
 
 impl Store {
     pub fn open(env: &Env) -> Result<Self, ApiError> {
-        Ok(Self { kv: env.kv(KV_BINDING)? })
+        Ok(Self {
+            kv: env.kv(KV_BINDING)?,
+        })
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
@@ -29,7 +31,11 @@ impl Store {
     }
 
     async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), ApiError> {
-        self.kv.put(key, value)?.execute().await.map_err(ApiError::from)
+        self.kv
+            .put(key, value)?
+            .execute()
+            .await
+            .map_err(ApiError::from)
     }
 
     pub async fn settings(&self, shop: &ShopId) -> Result<Option<ShopSettings>, ApiError> {
@@ -38,7 +44,9 @@ impl Store {
 
     /// The shop's settings, or the 404 every shop-scoped route gives for an unknown shop.
     pub async fn existing_shop(&self, shop: &ShopId) -> Result<ShopSettings, ApiError> {
-        self.settings(shop).await?.ok_or_else(ApiError::shop_not_found)
+        self.settings(shop)
+            .await?
+            .ok_or_else(ApiError::shop_not_found)
     }
 
     pub async fn put_settings(&self, shop: &ShopId, s: &ShopSettings) -> Result<(), ApiError> {
@@ -66,7 +74,8 @@ impl Store {
         shop: &ShopId,
         page: &ProductReviews,
     ) -> Result<(), ApiError> {
-        self.put(&keys::product_reviews(shop, &page.product), page).await
+        self.put(&keys::product_reviews(shop, &page.product), page)
+            .await
     }
 
     pub async fn put_review(&self, shop: &ShopId, r: &Review) -> Result<(), ApiError> {

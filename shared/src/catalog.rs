@@ -14,7 +14,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { field: field.into(), problem: problem.into() }
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -27,20 +30,38 @@ impl fmt::Display for FieldError {
 /// Checks a free-text field: trimmed length within `min..=max` characters, and no control
 /// characters except line breaks and tabs. The text is kept as text: no HTML is stripped or
 /// interpreted here, because it is never rendered as HTML anywhere.
-pub fn bounded_text(field: &str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
+pub fn bounded_text(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, FieldError> {
     let trimmed = value.trim();
     let len = trimmed.chars().count();
     if len < min {
         return Err(FieldError::new(
             field,
-            if min == 1 { "is required".to_owned() } else { format!("needs at least {min} characters") },
+            if min == 1 {
+                "is required".to_owned()
+            } else {
+                format!("needs at least {min} characters")
+            },
         ));
     }
     if len > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
-    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -56,7 +77,10 @@ impl TryFrom<String> for Currency {
         if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(s))
         } else {
-            Err(FieldError::new("currency", "must be a three-letter ISO 4217 code such as EUR"))
+            Err(FieldError::new(
+                "currency",
+                "must be a three-letter ISO 4217 code such as EUR",
+            ))
         }
     }
 }
@@ -89,10 +113,14 @@ pub struct Origin(String);
 impl TryFrom<String> for Origin {
     type Error = FieldError;
     fn try_from(s: String) -> Result<Self, FieldError> {
-        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
         let ok = rest.is_some_and(|host| {
             !host.is_empty()
-                && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         });
         if ok {
             Ok(Self(s.to_ascii_lowercase()))
@@ -137,14 +165,19 @@ impl ShopSettings {
         self.name = bounded_text("name", &self.name, 1, 100)?;
         self.locale = bounded_text("locale", &self.locale, 2, 35)?;
         if self.allowed_origins.len() > 20 {
-            return Err(FieldError::new("allowed_origins", "lists at most 20 origins"));
+            return Err(FieldError::new(
+                "allowed_origins",
+                "lists at most 20 origins",
+            ));
         }
         Ok(self)
     }
 
     /// May a browser page on `origin` call this shop's shopper API?
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.allowed_origins.iter().any(|o| o.0.eq_ignore_ascii_case(origin))
+        self.allowed_origins
+            .iter()
+            .any(|o| o.0.eq_ignore_ascii_case(origin))
     }
 }
 
@@ -169,7 +202,10 @@ impl Product {
                 if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
                     || u.len() > 2048
                 {
-                    return Err(FieldError::new(field, "must be an http(s) URL or an absolute path"));
+                    return Err(FieldError::new(
+                        field,
+                        "must be an http(s) URL or an absolute path",
+                    ));
                 }
             }
         }
@@ -184,7 +220,10 @@ mod tests {
     #[test]
     fn bounded_text_rules() {
         assert_eq!(bounded_text("t", "  hi  ", 1, 5).unwrap(), "hi");
-        assert_eq!(bounded_text("t", "   ", 1, 5).unwrap_err().problem, "is required");
+        assert_eq!(
+            bounded_text("t", "   ", 1, 5).unwrap_err().problem,
+            "is required"
+        );
         assert!(bounded_text("t", "toolong", 1, 5).is_err());
         assert!(bounded_text("t", "a\u{0}b", 1, 5).is_err());
         assert_eq!(bounded_text("t", "a\nb", 1, 5).unwrap(), "a\nb");

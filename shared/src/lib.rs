@@ -6,9 +6,9 @@
 
 pub mod catalog;
 pub mod error;
-pub mod ids;
 #[cfg(feature = "server")]
 pub mod identity;
+pub mod ids;
 pub mod keys;
 pub mod reviews;
 #[cfg(feature = "server")]

@@ -118,7 +118,10 @@ impl ReviewInput {
             .and_then(|r| Rating::new(r).ok())
             .ok_or_else(|| FieldError::new("rating", "must be a whole number from 1 to 5"))?;
         if self.created_at < 0 {
-            return Err(FieldError::new("created_at", "must be Unix seconds after 1970"));
+            return Err(FieldError::new(
+                "created_at",
+                "must be Unix seconds after 1970",
+            ));
         }
         Ok(Review {
             id,
@@ -178,10 +181,21 @@ impl ReviewSummary {
             histogram[usize::from(r.stars() - 1)] += 1;
         }
         let count: u32 = histogram.iter().sum();
-        let sum: u64 = histogram.iter().zip(1u64..).map(|(n, stars)| u64::from(*n) * stars).sum();
-        let average =
-            if count == 0 { 0.0 } else { (sum as f64 * 100.0 / f64::from(count)).round() / 100.0 };
-        Self { count, average, histogram }
+        let sum: u64 = histogram
+            .iter()
+            .zip(1u64..)
+            .map(|(n, stars)| u64::from(*n) * stars)
+            .sum();
+        let average = if count == 0 {
+            0.0
+        } else {
+            (sum as f64 * 100.0 / f64::from(count)).round() / 100.0
+        };
+        Self {
+            count,
+            average,
+            histogram,
+        }
     }
 
     /// Reviews with `stars` stars.
@@ -238,11 +252,19 @@ impl ProductReviews {
             .into_iter()
             .filter(|r| r.product == *product && r.status == ReviewStatus::Published)
             .collect();
-        published.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        published.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
         Self {
             product: product.clone(),
             summary: ReviewSummary::from_ratings(published.iter().map(|r| r.rating)),
-            reviews: published.iter().take(PAGE_SIZE).map(|r| PublicReview::from(*r)).collect(),
+            reviews: published
+                .iter()
+                .take(PAGE_SIZE)
+                .map(|r| PublicReview::from(*r))
+                .collect(),
         }
     }
 
@@ -290,7 +312,10 @@ mod tests {
         ];
         for (ratings, count, average, histogram) in table {
             let s = ReviewSummary::from_ratings(ratings.iter().map(|r| Rating::new(*r).unwrap()));
-            assert_eq!((s.count, s.average, s.histogram), (*count, *average, *histogram));
+            assert_eq!(
+                (s.count, s.average, s.histogram),
+                (*count, *average, *histogram)
+            );
         }
         let s = ReviewSummary::from_ratings([5, 5, 4].map(|r| Rating::new(r).unwrap()));
         assert_eq!(s.percent_with_rating(5), 67);
@@ -362,13 +387,21 @@ mod tests {
             ("rating", serde_json::json!(-1), "rating"),
             ("body", serde_json::json!(""), "body"),
             ("author", serde_json::json!("  "), "author"),
-            ("title", serde_json::json!("x".repeat(TITLE_MAX + 1)), "title"),
+            (
+                "title",
+                serde_json::json!("x".repeat(TITLE_MAX + 1)),
+                "title",
+            ),
             ("product", serde_json::json!("MUG/../x"), "product"),
             ("id", serde_json::json!(""), "id"),
             ("created_at", serde_json::json!(-5), "created_at"),
         ];
         for (field, value, want) in bad {
-            assert_eq!(with(field, value.clone()).unwrap_err().field, want, "{field}={value}");
+            assert_eq!(
+                with(field, value.clone()).unwrap_err().field,
+                want,
+                "{field}={value}"
+            );
         }
         let script = with("body", "<script>alert(1)</script>".into()).unwrap();
         assert_eq!(script.body, "<script>alert(1)</script>");

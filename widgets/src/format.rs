@@ -16,23 +16,30 @@ fn options(pairs: &[(&str, JsValue)]) -> Object {
     o
 }
 
+fn number(locale: &str, opts: &Object, value: f64) -> Option<String> {
+    Intl::NumberFormat::new(&locales(locale), opts)
+        .format()
+        .call1(&JsValue::NULL, &value.into())
+        .ok()?
+        .as_string()
+}
+
 /// A rating average with exactly one decimal: `4.6`, `4,6`.
 pub fn one_decimal(locale: &str, value: f64) -> String {
     let opts = options(&[
         ("minimumFractionDigits", 1.into()),
         ("maximumFractionDigits", 1.into()),
     ]);
-    String::from(Intl::NumberFormat::new(&locales(locale), &opts).format().call1(&JsValue::NULL, &value.into()).ok().and_then(|v| v.as_string()).unwrap_or_else(|| format!("{value:.1}")))
+    number(locale, &opts, value).unwrap_or_else(|| {
+        // Integer arithmetic: Rust's float formatting would cost the module about 14 KB.
+        let tenths = (value * 10.0).round() as i64;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    })
 }
 
 /// A whole number with the locale's grouping: `1,234`, `1.234`.
 pub fn integer(locale: &str, value: u32) -> String {
-    let nf = Intl::NumberFormat::new(&locales(locale), &Object::new());
-    nf.format()
-        .call1(&JsValue::NULL, &value.into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| value.to_string())
+    number(locale, &Object::new(), value.into()).unwrap_or_else(|| value.to_string())
 }
 
 /// A calendar date from Unix seconds: `March 4, 2026`, `4. März 2026`.

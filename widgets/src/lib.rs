@@ -33,8 +33,17 @@ fn start() {
 
 /// Mounts `<rapport-reviews>` for `product` into `container`.
 #[wasm_bindgen]
-pub fn mount_reviews(container: HtmlElement, api: String, shop: String, locale: String, product: String) {
+pub fn mount_reviews(
+    container: HtmlElement,
+    api: String,
+    shop: String,
+    locale: String,
+    product: String,
+) {
     let config = Config { api, shop, locale };
-    leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product/> })
-        .forget();
+    leptos::mount::mount_to(
+        container,
+        move || view! { <reviews::Reviews config product/> },
+    )
+    .forget();
 }

@@ -40,7 +40,9 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
     let mut newest = None;
     let mut stack: Vec<PathBuf> = paths.to_vec();
     while let Some(p) = stack.pop() {
-        let Ok(meta) = std::fs::metadata(&p) else { continue };
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
         if meta.is_dir() {
             if let Ok(entries) = std::fs::read_dir(&p) {
                 stack.extend(entries.flatten().map(|e| e.path()));
@@ -70,7 +72,9 @@ pub fn widget_files() -> Result<WidgetFiles> {
             .flatten()
             .map(|e| e.path())
             .find(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("rapport-widgets.") && n.ends_with(suffix))
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("rapport-widgets.") && n.ends_with(suffix))
             })
             .ok_or_else(|| format!("no widget {suffix} file in dist/ (run `cargo xtask build`)"))
     };
@@ -85,7 +89,15 @@ pub fn widget_files() -> Result<WidgetFiles> {
 fn widgets(tools: &Tools) -> Result<()> {
     let root = root();
     run(Command::new("cargo")
-        .args(["build", "--quiet", "--release", "--package", "rapport-widgets", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "rapport-widgets",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .current_dir(&root))?;
     let wasm_in = root.join("target/wasm32-unknown-unknown/release/rapport_widgets.wasm");
     let loader_dir = root.join("widgets/loader");
@@ -102,13 +114,22 @@ fn widgets(tools: &Tools) -> Result<()> {
     inputs.extend(include_bytes!("build.rs"));
     let stamp = sha256_hex(&inputs);
     let stamp_file = out.join("stamp");
-    if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) && widget_files().is_ok() {
+    if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
+        && widget_files().is_ok()
+    {
         return Ok(());
     }
     println!("xtask: building the widgets");
 
     run(Command::new(&tools.wasm_bindgen)
-        .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            "--out-dir",
+        ])
         .arg(&out)
         .arg(&wasm_in))?;
     let optimized = out.join("rapport_widgets.opt.wasm");
@@ -133,8 +154,15 @@ fn widgets(tools: &Tools) -> Result<()> {
     let glue = read(&glue_min)?;
     let wasm_name = format!("rapport-widgets.{}.wasm", &sha256_hex(&wasm)[..12]);
     let glue_name = format!("rapport-widgets.{}.js", &sha256_hex(&glue)[..12]);
-    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("rapport-widgets.") {
+    for entry in std::fs::read_dir(&dist)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("rapport-widgets.")
+        {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -145,10 +173,21 @@ fn widgets(tools: &Tools) -> Result<()> {
     let json = |s: &str| serde_json::to_string(s).expect("strings serialise");
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
-        .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
+        .args([
+            "--minify",
+            "--format=esm",
+            "--target=es2020",
+            "--log-level=warning",
+        ])
         .arg(format!("--define:__RAPPORT_CSS__={}", json(&css)))
-        .arg(format!("--define:__RAPPORT_GLUE__={}", json(&format!("./{glue_name}"))))
-        .arg(format!("--define:__RAPPORT_WASM__={}", json(&format!("./{wasm_name}"))))
+        .arg(format!(
+            "--define:__RAPPORT_GLUE__={}",
+            json(&format!("./{glue_name}"))
+        ))
+        .arg(format!(
+            "--define:__RAPPORT_WASM__={}",
+            json(&format!("./{wasm_name}"))
+        ))
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
     write(&dist.join("_headers"), HEADERS)?;
     write(&stamp_file, stamp)
@@ -168,8 +207,15 @@ const HEADERS: &str = "\
 fn worker(tools: &Tools) -> Result<()> {
     let root = root();
     let output = root.join("edge/build/index_bg.wasm");
-    let sources = ["edge/src", "edge/Cargo.toml", "shared/src", "shared/Cargo.toml", "Cargo.toml", "Cargo.lock"]
-        .map(|p| root.join(p));
+    let sources = [
+        "edge/src",
+        "edge/Cargo.toml",
+        "shared/src",
+        "shared/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ]
+    .map(|p| root.join(p));
     let built = std::fs::metadata(&output).and_then(|m| m.modified()).ok();
     if built.is_some() && built >= newest(&sources) {
         return Ok(());

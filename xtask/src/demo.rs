@@ -21,16 +21,26 @@ pub fn run(args: &Args) -> Result<()> {
     build::all(&tools)?;
     let dev = demo_shop()?;
 
-    let storefront = TcpListener::bind(("127.0.0.1", storefront_port))
-        .map_err(|e| format!("port {storefront_port} for the storefront: {e} (try --storefront-port)"))?;
+    let storefront = TcpListener::bind(("127.0.0.1", storefront_port)).map_err(|e| {
+        format!("port {storefront_port} for the storefront: {e} (try --storefront-port)")
+    })?;
     let api = format!("http://127.0.0.1:{port}");
     let storefront_origin = format!("http://127.0.0.1:{storefront_port}");
 
     let mut worker = wrangler::start(&tools, port, &crate::root().join(".dev/state"), true)?;
     wrangler::wait_healthy(&api, &mut worker)?;
-    seed(&api, dev.shop.as_str(), &dev.admin_key, &[storefront_origin.clone(), format!("http://localhost:{storefront_port}")])?;
+    seed(
+        &api,
+        dev.shop.as_str(),
+        &dev.admin_key,
+        &[
+            storefront_origin.clone(),
+            format!("http://localhost:{storefront_port}"),
+        ],
+    )?;
 
-    let secret = TokenSecret::parse(&dev.token_secret).map_err(|_| "demo token secret too short")?;
+    let secret =
+        TokenSecret::parse(&dev.token_secret).map_err(|_| "demo token secret too short")?;
     let claims = ShopperClaims {
         sub: CustomerId::parse("demo-customer-1").expect("valid id"),
         shop: dev.shop.clone(),

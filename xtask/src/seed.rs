@@ -8,11 +8,19 @@ use serde_json::{json, Value};
 use crate::{root, Args, Result};
 
 pub fn run(args: &Args) -> Result<()> {
-    seed(&args.required("api")?, &args.required("shop")?, &args.required("admin-key")?, &args.values("origin"))
+    seed(
+        &args.required("api")?,
+        &args.required("shop")?,
+        &args.required("admin-key")?,
+        &args.values("origin"),
+    )
 }
 
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn send(agent: &ureq::Agent, method: &str, url: &str, admin_key: &str, body: &Value) -> Result<()> {
@@ -39,7 +47,8 @@ fn send(agent: &ureq::Agent, method: &str, url: &str, admin_key: &str, body: &Va
 pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Result<()> {
     let path = root().join("xtask/demo/seed.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut data: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut data: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
         .http_status_as_error(false)
@@ -49,7 +58,13 @@ pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Resul
 
     data["settings"]["allowed_origins"] = json!(origins);
     send(&agent, "PUT", &base, admin_key, &data["settings"])?;
-    send(&agent, "PUT", &format!("{base}/products"), admin_key, &json!({ "products": data["products"] }))?;
+    send(
+        &agent,
+        "PUT",
+        &format!("{base}/products"),
+        admin_key,
+        &json!({ "products": data["products"] }),
+    )?;
 
     let now = now();
     let reviews: Vec<Value> = data["reviews"]
@@ -65,5 +80,11 @@ pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Resul
             r
         })
         .collect();
-    send(&agent, "POST", &format!("{base}/reviews"), admin_key, &json!({ "reviews": reviews }))
+    send(
+        &agent,
+        "POST",
+        &format!("{base}/reviews"),
+        admin_key,
+        &json!({ "reviews": reviews }),
+    )
 }

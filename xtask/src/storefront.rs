@@ -11,7 +11,9 @@ use crate::{root, Result};
 pub fn render(rapport_origin: &str, customer_token: &str) -> Result<String> {
     let path = root().join("index.html");
     let page = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(page.replace("{{RAPPORT_ORIGIN}}", rapport_origin).replace("{{CUSTOMER_TOKEN}}", customer_token))
+    Ok(page
+        .replace("{{RAPPORT_ORIGIN}}", rapport_origin)
+        .replace("{{CUSTOMER_TOKEN}}", customer_token))
 }
 
 fn respond(mut stream: TcpStream, page: &str) {

@@ -13,13 +13,19 @@ use crate::{build, root, setup, Result};
 pub fn run() -> Result<()> {
     let tools = setup::all()?;
     println!("xtask: unit tests");
-    exec(Command::new("cargo").args(["test", "--quiet"]).current_dir(root()))?;
+    exec(
+        Command::new("cargo")
+            .args(["test", "--quiet"])
+            .current_dir(root()),
+    )?;
     build::all(&tools)?;
     println!("xtask: edge and browser tests");
-    exec(Command::new("node")
-        .args(["--test", "--test-reporter=spec"])
-        .arg("tests/")
-        .current_dir(root())
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false"))
+    exec(
+        Command::new("node")
+            .args(["--test", "--test-reporter=spec"])
+            .arg("tests/")
+            .current_dir(root())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false"),
+    )
 }

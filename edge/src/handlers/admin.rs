@@ -28,7 +28,9 @@ fn require_admin(req: &Request, env: &Env, shop: &ShopId) -> Result<(), ApiError
     };
     let presented = bearer(req).ok_or_else(unauthorized)?;
     // An unconfigured shop answers exactly like a wrong key: no probing for which shops exist.
-    let stored = env.secret(&admin_key_hash_binding(shop)).map_err(|_| unauthorized())?;
+    let stored = env
+        .secret(&admin_key_hash_binding(shop))
+        .map_err(|_| unauthorized())?;
     if admin_key_matches(&presented, &stored.to_string()) {
         Ok(())
     } else {
@@ -43,7 +45,10 @@ fn item_error(index: usize, e: FieldError) -> ApiError {
 
 fn check_batch_len(len: usize) -> Result<(), ApiError> {
     match len {
-        0 => Err(ApiError::bad_request("empty_batch", "send at least one item")),
+        0 => Err(ApiError::bad_request(
+            "empty_batch",
+            "send at least one item",
+        )),
         n if n > MAX_BATCH => Err(ApiError::bad_request(
             "batch_too_large",
             format!("send at most {MAX_BATCH} items per request"),
@@ -55,9 +60,11 @@ fn check_batch_len(len: usize) -> Result<(), ApiError> {
 /// `PUT /v1/admin/shops/{shop}`
 pub async fn put_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;
-    let settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT).await?.validate()?;
+    let settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT)
+        .await?
+        .validate()?;
     Store::open(env)?.put_settings(shop, &settings).await?;
-    Ok(json(&settings, 200))
+    Ok(json(&settings, 200)?)
 }
 
 #[derive(Deserialize)]
@@ -66,7 +73,11 @@ struct ProductBatch {
 }
 
 /// `PUT /v1/admin/shops/{shop}/products`
-pub async fn put_products(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+pub async fn put_products(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;
     let batch = read_json::<ProductBatch>(&mut req, BATCH_LIMIT).await?;
     check_batch_len(batch.products.len())?;
@@ -81,7 +92,7 @@ pub async fn put_products(mut req: Request, env: &Env, shop: &ShopId) -> Result<
     for p in &products {
         store.put_product(shop, p).await?;
     }
-    Ok(json(&serde_json::json!({ "stored": products.len() }), 200))
+    Ok(json(&serde_json::json!({ "stored": products.len() }), 200)?)
 }
 
 #[derive(Deserialize)]
@@ -122,14 +133,23 @@ pub async fn import_reviews(
     }
     let mut imported = 0;
     for (sku, incoming) in &by_product {
-        let mut all: BTreeMap<_, Review> =
-            store.reviews(shop, sku).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let mut all: BTreeMap<_, Review> = store
+            .reviews(shop, sku)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
         for r in incoming {
             store.put_review(shop, r).await?;
             all.insert(r.id.clone(), r.clone());
             imported += 1;
         }
-        store.put_product_reviews(shop, &ProductReviews::build(sku, all.values())).await?;
+        store
+            .put_product_reviews(shop, &ProductReviews::build(sku, all.values()))
+            .await?;
     }
-    Ok(json(&serde_json::json!({ "imported": imported, "products": by_product.len() }), 200))
+    Ok(json(
+        &serde_json::json!({ "imported": imported, "products": by_product.len() }),
+        200,
+    )?)
 }

@@ -12,21 +12,22 @@ use crate::http::json;
 use crate::routes::{route, Route};
 use crate::store::Store;
 
-/// Answers any request that reaches the Worker. Never fails: errors become JSON responses.
-pub async fn handle(req: Request, env: Env) -> Response {
+/// Answers any request that reaches the Worker: errors become JSON responses. Only a failure
+/// to build a response at all escapes, and the runtime turns that into a 500.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     match dispatch(req, env).await {
-        Ok(resp) => resp,
+        Ok(resp) => Ok(resp),
         // Error bodies hold no shopper data, so any page may read them (the widgets branch on
         // their codes), except the refusal of an origin, which that origin must not read.
         Err(e @ ApiError::OriginNotAllowed) => e.into_response(),
-        Err(e) => cors::public(e.into_response()),
+        Err(e) => cors::public(e.into_response()?),
     }
 }
 
 async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
     let route = route(&req.method(), &req.path())?;
     match route {
-        Route::Health => Ok(json(&serde_json::json!({ "ok": true }), 200)),
+        Route::Health => Ok(json(&serde_json::json!({ "ok": true }), 200)?),
         Route::Preflight { shop } => preflight(&req, &Store::open(&env)?, &shop).await,
         Route::ProductReviews { shop, sku } => reviews::product_reviews(&env, &shop, &sku).await,
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
@@ -43,7 +44,10 @@ async fn preflight(
 ) -> Result<Response, ApiError> {
     let settings = store.existing_shop(shop).await?;
     match cors::check(req, &settings)? {
-        Some(origin) => Ok(cors::preflight(origin)),
-        None => Err(ApiError::bad_request("not_a_preflight", "a preflight needs an Origin")),
+        Some(origin) => Ok(cors::preflight(origin)?),
+        None => Err(ApiError::bad_request(
+            "not_a_preflight",
+            "a preflight needs an Origin",
+        )),
     }
 }

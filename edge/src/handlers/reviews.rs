@@ -21,12 +21,14 @@ pub async fn product_reviews(env: &Env, shop: &ShopId, sku: &Sku) -> Result<Resp
         None if store.product(shop, sku).await?.is_some() => ProductReviews::empty(sku),
         None => {
             store.existing_shop(shop).await?;
-            return Err(ApiError::not_found("product_not_found", "no product with this SKU"));
+            return Err(ApiError::not_found(
+                "product_not_found",
+                "no product with this SKU",
+            ));
         }
     };
-    let mut resp = json(&page, 200);
-    let _ = resp
-        .headers_mut()
-        .set("cache-control", &format!("public, max-age={CACHE_SECONDS}"));
-    Ok(cors::public(resp))
+    let mut resp = json(&page, 200)?;
+    resp.headers_mut()
+        .set("cache-control", &format!("public, max-age={CACHE_SECONDS}"))?;
+    Ok(cors::public(resp)?)
 }

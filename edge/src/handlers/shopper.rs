@@ -32,7 +32,8 @@ pub async fn me(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, Api
     let settings = Store::open(env)?.existing_shop(shop).await?;
     let origin = cors::check(req, &settings)?;
     let shopper = authenticate(req, env, shop)?;
-    let mut resp = json(&shopper, 200);
-    let _ = resp.headers_mut().set("cache-control", "private, no-store");
-    Ok(cors::allow(resp, origin))
+    let mut resp = json(&shopper, 200)?;
+    resp.headers_mut()
+        .set("cache-control", "private, no-store")?;
+    Ok(cors::allow(resp, origin)?)
 }
