@@ -1,16 +1,32 @@
 //! `cargo xtask bench`: what Rapport costs a shopper's page and a merchant's Worker.
 //!
-//! Prints raw, gzip (-9) and brotli (-q 11) bytes of each widget file and of the Worker, and
-//! writes the same figures to `target/bench/sizes.json` for comparison between changes.
+//! - Payload: raw, gzip (-9) and brotli (-q 11) bytes of each widget file and of the Worker.
+//! - Edge: `wrk` against the reviews endpoint and, in the same run, against a bare Worker under
+//!   the same wrangler and workerd, alternating rounds; medians and the ratio to the bare Worker.
+//! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
+//!
+//! Machines are shared and noisy: compare ratios and medians, not single figures. Everything is
+//! also written to `target/bench/report.json`.
 
 use std::io::Write;
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use serde_json::json;
+use rapport_shared::secrets::{admin_key_hash_binding, sha256_hex, token_secret_binding};
+use serde_json::{json, Map, Value};
 
 use crate::build::{self, widget_files};
-use crate::{root, setup, Result};
+use crate::devvars::{random_hex, DEMO_SHOP};
+use crate::setup::Tools;
+use crate::wrangler::{free_port, wait_healthy, Dev};
+use crate::{root, seed, storefront, Result};
+
+/// wrk rounds per target, alternating between the two, and seconds per round.
+const ROUNDS: usize = 3;
+const ROUND_SECONDS: u32 = 8;
+/// Cold storefront loads for the first-paint median.
+const PAINT_RUNS: u32 = 7;
 
 struct Size {
     raw: usize,
@@ -45,8 +61,22 @@ fn size_of(path: &Path) -> Result<Size> {
 }
 
 pub fn run() -> Result<()> {
-    let tools = setup::all()?;
+    let tools = crate::setup::all()?;
     build::all(&tools)?;
+    let mut report = Map::new();
+    sizes(&mut report)?;
+    runtime(&tools, &mut report)?;
+    let out = root().join("target/bench/report.json");
+    std::fs::write(
+        &out,
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("\n(written to {})", out.display());
+    Ok(())
+}
+
+fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     let files = widget_files()?;
     let rows = [
         ("loader rapport.js (incl. CSS)", files.loader.clone()),
@@ -59,10 +89,9 @@ pub fn run() -> Result<()> {
         ),
         ("Worker JS", root().join("edge/build/index.js")),
     ];
-    let mut report = serde_json::Map::new();
     println!(
         "\n{:<32} {:>10} {:>10} {:>10}",
-        "file", "raw B", "gzip B", "brotli B"
+        "payload", "raw B", "gzip B", "brotli B"
     );
     let mut total = Size {
         raw: 0,
@@ -93,14 +122,200 @@ pub fn run() -> Result<()> {
             );
         }
     }
-    let dir = root().join("target/bench");
+    Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Milliseconds from a wrk latency figure: `812.00us`, `25.31ms`, `1.02s`.
+fn millis(figure: &str) -> Option<f64> {
+    let split = figure.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = figure.split_at(split);
+    let n: f64 = number.parse().ok()?;
+    match unit {
+        "us" => Some(n / 1000.0),
+        "ms" => Some(n),
+        "s" => Some(n * 1000.0),
+        "m" => Some(n * 60_000.0),
+        _ => None,
+    }
+}
+
+struct Load {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// One wrk round: 1 thread, 20 connections.
+fn wrk(url: &str) -> Result<Load> {
+    let out = Command::new("wrk")
+        .args([
+            "-t1",
+            "-c20",
+            &format!("-d{ROUND_SECONDS}s"),
+            "--latency",
+            url,
+        ])
+        .output()
+        .map_err(|e| format!("wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+    };
+    let non_2xx = text.lines().any(|l| l.contains("Non-2xx"));
+    match (field("Requests/sec:"), field("50%"), field("99%")) {
+        (Some(rps), Some(p50), Some(p99)) if !non_2xx => Ok(Load {
+            rps: rps.parse().map_err(|_| format!("wrk: {rps}"))?,
+            p50: millis(&p50).ok_or_else(|| format!("wrk: {p50}"))?,
+            p99: millis(&p99).ok_or_else(|| format!("wrk: {p99}"))?,
+        }),
+        _ => Err(format!("wrk against {url} gave no clean result:\n{text}")),
+    }
+}
+
+fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
+    let dir = root().join("target/bench/run");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let out = dir.join("sizes.json");
+    let shop = rapport_shared::ids::ShopId::parse(DEMO_SHOP).expect("valid demo shop id");
+    let admin_key = random_hex(24)?;
+    let env_file = dir.join("bench.env");
     std::fs::write(
-        &out,
-        serde_json::to_string_pretty(&report).unwrap_or_default(),
+        &env_file,
+        format!(
+            "{}=\"{}\"\n{}=\"{}\"\n",
+            token_secret_binding(&shop),
+            random_hex(32)?,
+            admin_key_hash_binding(&shop),
+            sha256_hex(admin_key.as_bytes())
+        ),
     )
-    .map_err(|e| format!("{}: {e}", out.display()))?;
-    println!("\n(written to {})", out.display());
+    .map_err(|e| e.to_string())?;
+
+    let (rapport_port, bare_port) = (free_port()?, free_port()?);
+    let rapport_state = dir.join("rapport-state");
+    let bare_state = dir.join("bare-state");
+    let bare_config = root().join("xtask/bench/bare-worker/wrangler.toml");
+    let mut rapport = Dev {
+        port: rapport_port,
+        persist: &rapport_state,
+        config: None,
+        env_file: Some(&env_file),
+        log: Some(dir.join("rapport.log")),
+    }
+    .start(tools)?;
+    let mut bare = Dev {
+        port: bare_port,
+        persist: &bare_state,
+        config: Some(&bare_config),
+        env_file: None,
+        log: Some(dir.join("bare.log")),
+    }
+    .start(tools)?;
+    let api = format!("http://127.0.0.1:{rapport_port}");
+    let bare_url = format!("http://127.0.0.1:{bare_port}");
+    wait_healthy(&api, &mut rapport)?;
+    wait_healthy(&bare_url, &mut bare)?;
+
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
+    let shop_origin = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().map_err(|e| e.to_string())?.port()
+    );
+    seed::seed(
+        &api,
+        DEMO_SHOP,
+        &admin_key,
+        std::slice::from_ref(&shop_origin),
+    )?;
+
+    let reviews = format!("{api}/v1/shops/{DEMO_SHOP}/products/RIDGE-TENT-2P/reviews");
+    println!(
+        "\nedge: wrk -t1 -c20, {ROUNDS} alternating rounds of {ROUND_SECONDS} s each (medians)"
+    );
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        base.push(wrk(&format!("{bare_url}/"))?);
+        ours.push(wrk(&reviews)?);
+    }
+    let summary = |loads: &[Load]| {
+        let pick = |f: fn(&Load) -> f64| median(&mut loads.iter().map(f).collect::<Vec<_>>());
+        (pick(|l| l.rps), pick(|l| l.p50), pick(|l| l.p99))
+    };
+    let (base_rps, base_p50, base_p99) = summary(&base);
+    let (our_rps, our_p50, our_p99) = summary(&ours);
+    println!(
+        "{:<32} {:>10} {:>10} {:>10}",
+        "", "req/s", "p50 ms", "p99 ms"
+    );
+    println!(
+        "{:<32} {base_rps:>10.0} {base_p50:>10.1} {base_p99:>10.1}",
+        "bare Worker"
+    );
+    println!(
+        "{:<32} {our_rps:>10.0} {our_p50:>10.1} {our_p99:>10.1}",
+        "GET product reviews"
+    );
+    println!(
+        "{:<32} {:>10.2} {:>10.2} {:>10.2}",
+        "ratio reviews / bare",
+        our_rps / base_rps,
+        our_p50 / base_p50,
+        our_p99 / base_p99
+    );
+    report.insert(
+        "edge".into(),
+        json!({
+            "bare": { "rps": base_rps, "p50_ms": base_p50, "p99_ms": base_p99 },
+            "reviews": { "rps": our_rps, "p50_ms": our_p50, "p99_ms": our_p99 },
+            "ratio": { "rps": our_rps / base_rps, "p50": our_p50 / base_p50, "p99": our_p99 / base_p99 },
+        }),
+    );
+
+    let page = storefront::render(&api, "")?;
+    std::thread::spawn(move || storefront::serve(listener, page));
+    let out = Command::new("node")
+        .arg(root().join("xtask/bench/paint.mjs"))
+        .arg(format!("{shop_origin}/"))
+        .arg(PAINT_RUNS.to_string())
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let paint: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
+        format!(
+            "first-paint run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let series = |key: &str| -> Vec<f64> {
+        paint[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (mut widget, mut fcp) = (series("widget"), series("fcp"));
+    println!(
+        "\nfirst widget paint, {PAINT_RUNS} cold loads in Chromium: median {:.0} ms after navigation (page FCP median {:.0} ms)",
+        median(&mut widget),
+        median(&mut fcp)
+    );
+    report.insert(
+        "first_widget_paint_ms".into(),
+        json!({ "median": median(&mut widget), "runs": paint["widget"] }),
+    );
+    report.insert("page_fcp_ms".into(), json!({ "median": median(&mut fcp) }));
+    drop(bare);
+    drop(rapport);
     Ok(())
 }

@@ -27,7 +27,15 @@ pub fn run(args: &Args) -> Result<()> {
     let api = format!("http://127.0.0.1:{port}");
     let storefront_origin = format!("http://127.0.0.1:{storefront_port}");
 
-    let mut worker = wrangler::start(&tools, port, &crate::root().join(".dev/state"), true)?;
+    let state = crate::root().join(".dev/state");
+    let mut worker = wrangler::Dev {
+        port,
+        persist: &state,
+        config: None,
+        env_file: None,
+        log: None,
+    }
+    .start(&tools)?;
     wrangler::wait_healthy(&api, &mut worker)?;
     seed(
         &api,

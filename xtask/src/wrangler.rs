@@ -1,6 +1,7 @@
-//! Starting the Worker locally in workerd through `wrangler dev`.
+//! Starting a Worker locally in workerd through `wrangler dev`.
 
-use std::path::Path;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -8,38 +9,63 @@ use crate::proc::Guard;
 use crate::setup::Tools;
 use crate::{root, Result};
 
-/// `wrangler dev` on 127.0.0.1:`port`, KV and Durable Object state under `persist`. With
-/// `show_output` false its output goes to `target/wrangler-<port>.log`.
-pub fn start(tools: &Tools, port: u16, persist: &Path, show_output: bool) -> Result<Guard> {
-    let mut cmd = Command::new(tools.npm_tool("wrangler"));
-    cmd.args([
-        "dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-        "--persist-to",
-    ])
-    .arg(persist)
-    .args([
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        "warn",
-    ])
-    .current_dir(root())
-    .env("WRANGLER_SEND_METRICS", "false")
-    .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-    .stdin(Stdio::null());
-    if !show_output {
-        let log = root().join(format!("target/wrangler-{port}.log"));
-        let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        cmd.stdout(file.try_clone().map_err(|e| e.to_string())?)
-            .stderr(file);
+/// A `wrangler dev` to start on 127.0.0.1.
+pub struct Dev<'a> {
+    pub port: u16,
+    /// Where KV and Durable Object state are kept.
+    pub persist: &'a Path,
+    /// Another wrangler.toml than the project's.
+    pub config: Option<&'a Path>,
+    /// Secrets and variables; without it wrangler reads `.dev.vars`.
+    pub env_file: Option<&'a Path>,
+    /// Where wrangler's output goes; `None` shows it on the terminal.
+    pub log: Option<PathBuf>,
+}
+
+impl Dev<'_> {
+    pub fn start(&self, tools: &Tools) -> Result<Guard> {
+        let mut cmd = Command::new(tools.npm_tool("wrangler"));
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--inspector-port",
+                &free_port()?.to_string(),
+                "--persist-to",
+            ])
+            .arg(self.persist)
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "warn",
+            ])
+            .current_dir(root())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .stdin(Stdio::null());
+        if let Some(config) = self.config {
+            cmd.arg("--config").arg(config);
+        }
+        if let Some(env_file) = self.env_file {
+            cmd.arg("--env-file").arg(env_file);
+        }
+        if let Some(log) = &self.log {
+            let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+            cmd.stdout(file.try_clone().map_err(|e| e.to_string())?)
+                .stderr(file);
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start wrangler: {e}"))?;
+        Ok(Guard(child))
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| format!("could not start wrangler: {e}"))?;
-    Ok(Guard(child))
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("no free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }
 
 /// Waits until `GET {api}/v1/health` answers 200.
