@@ -43,10 +43,7 @@ pub fn preflight(origin: String) -> worker::Result<Response> {
     let mut resp = allow(Response::empty()?.with_status(204), Some(origin))?;
     let headers = resp.headers_mut();
     headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
-    headers.set(
-        "access-control-allow-headers",
-        "authorization, content-type",
-    )?;
+    headers.set("access-control-allow-headers", "authorization, content-type")?;
     headers.set("access-control-max-age", "86400")?;
     Ok(resp)
 }

@@ -1,6 +1,7 @@
 //! Every way a request can fail, and the one place that maps each to an HTTP status.
 
 use rapport_shared::catalog::FieldError;
+use rapport_shared::error::FieldProblem;
 use rapport_shared::identity::TokenError;
 use rapport_shared::ids::IdError;
 use rapport_shared::ErrorBody;
@@ -26,27 +27,32 @@ pub enum ApiError {
         message: String,
     },
     MethodNotAllowed,
+    /// 409: the request conflicts with what is stored (a second vote).
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     PayloadTooLarge {
         limit: usize,
     },
     UnsupportedMediaType,
+    /// 400 naming each form field to fix.
+    InvalidFields(Vec<FieldError>),
+    /// 429: too many writes; try again after this many seconds.
+    TooManyRequests {
+        retry_after: i64,
+    },
     /// 500: our fault. The detail goes to the log, never to the caller.
     Internal(String),
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            message: message.into(),
-        }
+        Self::BadRequest { code, message: message.into() }
     }
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::NotFound {
-            code,
-            message: message.into(),
-        }
+        Self::NotFound { code, message: message.into() }
     }
 
     pub fn shop_not_found() -> Self {
@@ -64,8 +70,11 @@ impl ApiError {
             ApiError::OriginNotAllowed => 403,
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed => 405,
+            ApiError::Conflict { .. } => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
+            ApiError::InvalidFields(_) => 400,
+            ApiError::TooManyRequests { .. } => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -74,23 +83,31 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, message }
             | ApiError::Unauthorized { code, message }
-            | ApiError::NotFound { code, message } => ErrorBody::new(*code, message.clone()),
+            | ApiError::NotFound { code, message }
+            | ApiError::Conflict { code, message } => ErrorBody::new(*code, message.clone()),
+            ApiError::InvalidFields(fields) => ErrorBody::invalid_fields(
+                fields
+                    .iter()
+                    .map(|f| FieldProblem { field: f.field.clone(), problem: f.problem.clone() }),
+            ),
+            ApiError::TooManyRequests { retry_after } => ErrorBody::new(
+                "rate_limited",
+                format!("too many requests; try again in {retry_after} seconds"),
+            ),
             ApiError::OriginNotAllowed => ErrorBody::new(
                 "origin_not_allowed",
                 "this storefront origin is not in the shop's allowed origins",
             ),
-            ApiError::MethodNotAllowed => ErrorBody::new(
-                "method_not_allowed",
-                "this route does not accept that method",
-            ),
+            ApiError::MethodNotAllowed => {
+                ErrorBody::new("method_not_allowed", "this route does not accept that method")
+            }
             ApiError::PayloadTooLarge { limit } => ErrorBody::new(
                 "payload_too_large",
                 format!("the request body is over the limit of {limit} bytes"),
             ),
-            ApiError::UnsupportedMediaType => ErrorBody::new(
-                "unsupported_media_type",
-                "send the body as application/json",
-            ),
+            ApiError::UnsupportedMediaType => {
+                ErrorBody::new("unsupported_media_type", "send the body as application/json")
+            }
             ApiError::Internal(_) => ErrorBody::new("internal", "something went wrong on our side"),
         }
     }
@@ -99,7 +116,11 @@ impl ApiError {
         if let ApiError::Internal(detail) = &self {
             console_error!("[rapport] internal error: {detail}");
         }
-        crate::http::json(&self.body(), self.status())
+        let mut resp = crate::http::json(&self.body(), self.status())?;
+        if let ApiError::TooManyRequests { retry_after } = self {
+            resp.headers_mut().set("retry-after", &retry_after.to_string())?;
+        }
+        Ok(resp)
     }
 }
 
@@ -123,9 +144,6 @@ impl From<FieldError> for ApiError {
 
 impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> Self {
-        ApiError::Unauthorized {
-            code: e.code(),
-            message: e.to_string(),
-        }
+        ApiError::Unauthorized { code: e.code(), message: e.to_string() }
     }
 }

@@ -23,19 +23,9 @@ pub fn json<T: Serialize>(value: &T, status: u16) -> worker::Result<Response> {
     Ok(resp)
 }
 
-/// Reads a JSON body of at most `limit` bytes. Checks the declared length first, so an oversized
+/// Reads a body of at most `limit` bytes: the declared length is checked first, so an oversized
 /// upload is refused before it is read, and the real length after, for senders that lie.
-pub async fn read_json<T: DeserializeOwned>(
-    req: &mut Request,
-    limit: usize,
-) -> Result<T, ApiError> {
-    let content_type = req.headers().get("content-type")?.unwrap_or_default();
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
-        return Err(ApiError::UnsupportedMediaType);
-    }
+async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     if let Some(len) = req.headers().get("content-length")? {
         if len.trim().parse::<usize>().map_or(true, |n| n > limit) {
             return Err(ApiError::PayloadTooLarge { limit });
@@ -45,6 +35,25 @@ pub async fn read_json<T: DeserializeOwned>(
     if bytes.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
+    Ok(bytes)
+}
+
+/// Reads a UTF-8 text body of at most `limit` bytes.
+pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
+    String::from_utf8(read_limited(req, limit).await?)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", "the body is not UTF-8 text"))
+}
+
+/// Reads a JSON body of at most `limit` bytes.
+pub async fn read_json<T: DeserializeOwned>(
+    req: &mut Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let content_type = req.headers().get("content-type")?.unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let bytes = read_limited(req, limit).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid: {e}")))
 }
@@ -53,9 +62,12 @@ pub async fn read_json<T: DeserializeOwned>(
 pub fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get("authorization").ok()??;
     let (scheme, credential) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| credential.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| credential.trim().to_owned())
+}
+
+/// The query string's parameters (the last of repeated names wins).
+pub fn query(req: &Request) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
 /// Unix seconds, from the Workers clock.

@@ -9,9 +9,12 @@ mod cors;
 mod error;
 mod handlers;
 mod http;
+mod objects;
 pub mod routes;
 mod store;
 
+pub use objects::limiter::LimiterObject;
+pub use objects::product_reviews::ProductReviewsObject;
 use worker::{event, Context, Env, Request, Response, Result};
 
 #[event(fetch)]

@@ -5,7 +5,7 @@
 //! Everything else under `/v1/` is a JSON 404; paths outside `/v1/` never reach the Worker
 //! (they are the widget files, served as static assets).
 
-use rapport_shared::ids::{ShopId, Sku};
+use rapport_shared::ids::{ReviewId, ShopId, Sku};
 use worker::Method;
 
 use crate::error::ApiError;
@@ -16,16 +16,30 @@ pub enum Route {
     Health,
     /// `OPTIONS /v1/shops/{shop}/...`: a browser's CORS preflight.
     Preflight { shop: ShopId },
-    /// `GET /v1/shops/{shop}/products/{sku}/reviews`: summary and newest reviews.
+    /// `GET /v1/shops/{shop}/products/{sku}/reviews[?sort=&rating=&page=]`
     ProductReviews { shop: ShopId, sku: Sku },
+    /// `POST /v1/shops/{shop}/products/{sku}/reviews`: a shopper writes a review.
+    SubmitReview { shop: ShopId, sku: Sku },
+    /// `POST /v1/shops/{shop}/products/{sku}/reviews/{id}/helpful`
+    Helpful { shop: ShopId, sku: Sku, review: ReviewId },
+    /// `GET /v1/shops/{shop}/products/{sku}/reviews.jsonld`: schema.org JSON-LD for the page.
+    ProductJsonLd { shop: ShopId, sku: Sku },
+    /// `GET /v1/shops/{shop}/ratings?products=A,B`: star summaries for many products at once.
+    Ratings { shop: ShopId },
     /// `GET /v1/shops/{shop}/me`: the signed-in shopper, from their token.
     Me { shop: ShopId },
     /// `PUT /v1/admin/shops/{shop}`: create or replace the shop's settings.
     AdminShop { shop: ShopId },
     /// `PUT /v1/admin/shops/{shop}/products`: upsert catalog products.
     AdminProducts { shop: ShopId },
-    /// `POST /v1/admin/shops/{shop}/reviews`: import reviews.
+    /// `GET /v1/admin/shops/{shop}/reviews[?status=pending|format=csv]`: queue and export.
+    AdminReviews { shop: ShopId },
+    /// `POST /v1/admin/shops/{shop}/reviews`: import reviews (JSON, or a CSV export).
     AdminImportReviews { shop: ShopId },
+    /// `PUT /v1/admin/shops/{shop}/products/{sku}/reviews/{id}`: moderate and reply.
+    AdminReview { shop: ShopId, sku: Sku, review: ReviewId },
+    /// `PUT /v1/admin/shops/{shop}/purchases`: record verified purchases.
+    AdminPurchases { shop: ShopId },
 }
 
 fn shop(s: &str) -> Result<ShopId, ApiError> {
@@ -36,40 +50,57 @@ fn sku(s: &str) -> Result<Sku, ApiError> {
     Sku::parse(s).map_err(|e| ApiError::invalid_id("product SKU", e))
 }
 
+fn review(s: &str) -> Result<ReviewId, ApiError> {
+    ReviewId::parse(s).map_err(|e| ApiError::invalid_id("review id", e))
+}
+
 /// Resolves a request to its route, or to the JSON error it deserves.
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    use Method::{Get, Post, Put};
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let (route, allowed) = match segments.as_slice() {
-        ["v1", "health"] => (Route::Health, Method::Get),
+    let candidates: Vec<(Method, Route)> = match segments.as_slice() {
+        ["v1", "health"] => vec![(Get, Route::Health)],
         ["v1", "shops", s, rest @ ..] if *method == Method::Options && !rest.is_empty() => {
-            (Route::Preflight { shop: shop(s)? }, Method::Options)
+            vec![(Method::Options, Route::Preflight { shop: shop(s)? })]
         }
-        ["v1", "shops", s, "products", p, "reviews"] => (
-            Route::ProductReviews {
-                shop: shop(s)?,
-                sku: sku(p)?,
-            },
-            Method::Get,
-        ),
-        ["v1", "shops", s, "me"] => (Route::Me { shop: shop(s)? }, Method::Get),
-        ["v1", "admin", "shops", s] => (Route::AdminShop { shop: shop(s)? }, Method::Put),
+        ["v1", "shops", s, "products", p, "reviews"] => {
+            let (shop, sku) = (shop(s)?, sku(p)?);
+            vec![
+                (Get, Route::ProductReviews { shop: shop.clone(), sku: sku.clone() }),
+                (Post, Route::SubmitReview { shop, sku }),
+            ]
+        }
+        ["v1", "shops", s, "products", p, "reviews.jsonld"] => {
+            vec![(Get, Route::ProductJsonLd { shop: shop(s)?, sku: sku(p)? })]
+        }
+        ["v1", "shops", s, "products", p, "reviews", r, "helpful"] => {
+            vec![(Post, Route::Helpful { shop: shop(s)?, sku: sku(p)?, review: review(r)? })]
+        }
+        ["v1", "shops", s, "ratings"] => vec![(Get, Route::Ratings { shop: shop(s)? })],
+        ["v1", "shops", s, "me"] => vec![(Get, Route::Me { shop: shop(s)? })],
+        ["v1", "admin", "shops", s] => vec![(Put, Route::AdminShop { shop: shop(s)? })],
         ["v1", "admin", "shops", s, "products"] => {
-            (Route::AdminProducts { shop: shop(s)? }, Method::Put)
+            vec![(Put, Route::AdminProducts { shop: shop(s)? })]
         }
         ["v1", "admin", "shops", s, "reviews"] => {
-            (Route::AdminImportReviews { shop: shop(s)? }, Method::Post)
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::AdminReviews { shop: shop.clone() }),
+                (Post, Route::AdminImportReviews { shop }),
+            ]
         }
-        _ => {
-            return Err(ApiError::not_found(
-                "route_not_found",
-                format!("no route {path}"),
-            ))
+        ["v1", "admin", "shops", s, "products", p, "reviews", r] => {
+            vec![(Put, Route::AdminReview { shop: shop(s)?, sku: sku(p)?, review: review(r)? })]
         }
+        ["v1", "admin", "shops", s, "purchases"] => {
+            vec![(Put, Route::AdminPurchases { shop: shop(s)? })]
+        }
+        _ => return Err(ApiError::not_found("route_not_found", format!("no route {path}"))),
     };
-    let head_of_get = *method == Method::Head && allowed == Method::Get;
-    if *method == allowed || head_of_get {
-        Ok(route)
-    } else {
-        Err(ApiError::MethodNotAllowed)
-    }
+    let wanted = if *method == Method::Head { &Get } else { method };
+    candidates
+        .into_iter()
+        .find(|(m, _)| m == wanted)
+        .map(|(_, route)| route)
+        .ok_or(ApiError::MethodNotAllowed)
 }

@@ -1,8 +1,9 @@
-//! The KV adapter: typed reads and writes of the keys laid out in `rapport_shared::keys`.
-//! No rule lives here; callers decide what to write.
+//! The KV adapter for the Worker: typed reads and writes of the keys laid out in
+//! `rapport_shared::keys`. No rule lives here; callers decide what to write. Reviews and product
+//! pages are written only by the products' Durable Objects (`objects::product_reviews`).
 
 use rapport_shared::catalog::{Product, ShopSettings};
-use rapport_shared::ids::{ShopId, Sku};
+use rapport_shared::ids::{CustomerId, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::reviews::{ProductReviews, Review};
 use serde::de::DeserializeOwned;
@@ -21,9 +22,7 @@ pub struct Store {
 
 impl Store {
     pub fn open(env: &Env) -> Result<Self, ApiError> {
-        Ok(Self {
-            kv: env.kv(KV_BINDING)?,
-        })
+        Ok(Self { kv: env.kv(KV_BINDING)? })
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
@@ -31,11 +30,7 @@ impl Store {
     }
 
     async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), ApiError> {
-        self.kv
-            .put(key, value)?
-            .execute()
-            .await
-            .map_err(ApiError::from)
+        self.kv.put(key, value)?.execute().await.map_err(ApiError::from)
     }
 
     pub async fn settings(&self, shop: &ShopId) -> Result<Option<ShopSettings>, ApiError> {
@@ -44,9 +39,7 @@ impl Store {
 
     /// The shop's settings, or the 404 every shop-scoped route gives for an unknown shop.
     pub async fn existing_shop(&self, shop: &ShopId) -> Result<ShopSettings, ApiError> {
-        self.settings(shop)
-            .await?
-            .ok_or_else(ApiError::shop_not_found)
+        self.settings(shop).await?.ok_or_else(ApiError::shop_not_found)
     }
 
     pub async fn put_settings(&self, shop: &ShopId, s: &ShopSettings) -> Result<(), ApiError> {
@@ -69,26 +62,32 @@ impl Store {
         self.get(&keys::product_reviews(shop, sku)).await
     }
 
-    pub async fn put_product_reviews(
+    /// Did `customer` buy `sku`? (A paid order containing it was recorded.)
+    pub async fn purchased(
         &self,
         shop: &ShopId,
-        page: &ProductReviews,
+        customer: &CustomerId,
+        sku: &Sku,
+    ) -> Result<bool, ApiError> {
+        Ok(self.kv.get(&keys::purchase(shop, customer, sku)).text().await?.is_some())
+    }
+
+    pub async fn put_purchase(
+        &self,
+        shop: &ShopId,
+        customer: &CustomerId,
+        sku: &Sku,
+        order: &str,
     ) -> Result<(), ApiError> {
-        self.put(&keys::product_reviews(shop, &page.product), page)
-            .await
+        self.put(&keys::purchase(shop, customer, sku), &order).await
     }
 
-    pub async fn put_review(&self, shop: &ShopId, r: &Review) -> Result<(), ApiError> {
-        self.put(&keys::review(shop, &r.product, &r.id), r).await
-    }
-
-    /// Every stored review of a product, following KV's list cursor.
-    pub async fn reviews(&self, shop: &ShopId, sku: &Sku) -> Result<Vec<Review>, ApiError> {
-        let prefix = keys::reviews_prefix(shop, sku);
+    /// Every key under `prefix`, following KV's list cursor.
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
         let mut names = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut list = self.kv.list().prefix(prefix.clone());
+            let mut list = self.kv.list().prefix(prefix.to_owned());
             if let Some(c) = cursor.take() {
                 list = list.cursor(c);
             }
@@ -99,9 +98,14 @@ impl Store {
                 _ => break,
             }
         }
-        let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            if let Some(r) = self.get::<Review>(&name).await? {
+        Ok(names)
+    }
+
+    /// The KV copies of the reviews under `keys` (written by the products' objects).
+    pub async fn reviews_at(&self, keys: &[String]) -> Result<Vec<Review>, ApiError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(r) = self.get::<Review>(key).await? {
                 out.push(r);
             }
         }

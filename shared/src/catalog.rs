@@ -4,6 +4,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::Sku;
+use crate::reviews::ModerationRule;
 
 /// A field of a request body that broke a rule, reported back as a 400.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,10 +15,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            problem: problem.into(),
-        }
+        Self { field: field.into(), problem: problem.into() }
     }
 }
 
@@ -49,19 +47,10 @@ pub fn bounded_text(
         ));
     }
     if len > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
+    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldError::new(field, "must not contain control characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -77,10 +66,7 @@ impl TryFrom<String> for Currency {
         if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(s))
         } else {
-            Err(FieldError::new(
-                "currency",
-                "must be a three-letter ISO 4217 code such as EUR",
-            ))
+            Err(FieldError::new("currency", "must be a three-letter ISO 4217 code such as EUR"))
         }
     }
 }
@@ -113,9 +99,7 @@ pub struct Origin(String);
 impl TryFrom<String> for Origin {
     type Error = FieldError;
     fn try_from(s: String) -> Result<Self, FieldError> {
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
+        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
         let ok = rest.is_some_and(|host| {
             !host.is_empty()
                 && host
@@ -154,6 +138,9 @@ pub struct ShopSettings {
     /// Where a signed-out shopper goes to sign in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_url: Option<String>,
+    /// How new reviews from shoppers are published.
+    #[serde(default)]
+    pub moderation: ModerationRule,
 }
 
 fn default_locale() -> String {
@@ -165,19 +152,14 @@ impl ShopSettings {
         self.name = bounded_text("name", &self.name, 1, 100)?;
         self.locale = bounded_text("locale", &self.locale, 2, 35)?;
         if self.allowed_origins.len() > 20 {
-            return Err(FieldError::new(
-                "allowed_origins",
-                "lists at most 20 origins",
-            ));
+            return Err(FieldError::new("allowed_origins", "lists at most 20 origins"));
         }
         Ok(self)
     }
 
     /// May a browser page on `origin` call this shop's shopper API?
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.allowed_origins
-            .iter()
-            .any(|o| o.0.eq_ignore_ascii_case(origin))
+        self.allowed_origins.iter().any(|o| o.0.eq_ignore_ascii_case(origin))
     }
 }
 
@@ -220,10 +202,7 @@ mod tests {
     #[test]
     fn bounded_text_rules() {
         assert_eq!(bounded_text("t", "  hi  ", 1, 5).unwrap(), "hi");
-        assert_eq!(
-            bounded_text("t", "   ", 1, 5).unwrap_err().problem,
-            "is required"
-        );
+        assert_eq!(bounded_text("t", "   ", 1, 5).unwrap_err().problem, "is required");
         assert!(bounded_text("t", "toolong", 1, 5).is_err());
         assert!(bounded_text("t", "a\u{0}b", 1, 5).is_err());
         assert_eq!(bounded_text("t", "a\nb", 1, 5).unwrap(), "a\nb");

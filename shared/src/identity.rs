@@ -81,10 +81,7 @@ impl fmt::Display for TokenError {
         match self {
             TokenError::Malformed => f.write_str("the shopper token is not a well-formed JWT"),
             TokenError::UnsupportedAlgorithm(alg) => {
-                write!(
-                    f,
-                    "the shopper token must be signed with HS256, not {alg:?}"
-                )
+                write!(f, "the shopper token must be signed with HS256, not {alg:?}")
             }
             TokenError::BadSignature => f.write_str("the shopper token's signature is not valid"),
             TokenError::BadClaims => {
@@ -110,15 +107,11 @@ pub fn verify_shopper_token(
 ) -> Result<Shopper, TokenError> {
     let untrusted = UntrustedToken::new(token).map_err(|_| TokenError::Malformed)?;
     if untrusted.algorithm() != "HS256" {
-        return Err(TokenError::UnsupportedAlgorithm(
-            untrusted.algorithm().to_owned(),
-        ));
+        return Err(TokenError::UnsupportedAlgorithm(untrusted.algorithm().to_owned()));
     }
     let key = Hs256Key::new(secret.as_bytes());
-    let token = Hs256
-        .validator::<ShopperClaims>(&key)
-        .validate(&untrusted)
-        .map_err(|e| match e {
+    let token =
+        Hs256.validator::<ShopperClaims>(&key).validate(&untrusted).map_err(|e| match e {
             ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } => {
                 TokenError::BadSignature
             }
@@ -128,9 +121,7 @@ pub fn verify_shopper_token(
     let claims = token.claims();
     let expiration = claims.expiration.ok_or(TokenError::NoExpiry)?;
     let options = TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), move || at(now));
-    claims
-        .validate_expiration(&options)
-        .map_err(|_| TokenError::Expired)?;
+    claims.validate_expiration(&options).map_err(|_| TokenError::Expired)?;
     if claims.custom.shop != *shop {
         return Err(TokenError::WrongShop);
     }
@@ -207,42 +198,12 @@ mod tests {
             "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwic2hvcCI6ImFjbWUiLCJleHAiOjk5OTk5OTk5OTl9.";
 
         let cases: Vec<(&str, String, &TokenSecret, i64, TokenError)> = vec![
-            (
-                "garbage",
-                "not-a-token".into(),
-                &s,
-                NOW,
-                TokenError::Malformed,
-            ),
+            ("garbage", "not-a-token".into(), &s, NOW, TokenError::Malformed),
             ("empty", String::new(), &s, NOW, TokenError::Malformed),
-            (
-                "other secret",
-                good.clone(),
-                &other,
-                NOW,
-                TokenError::BadSignature,
-            ),
-            (
-                "tampered claims",
-                tampered,
-                &s,
-                NOW,
-                TokenError::BadSignature,
-            ),
-            (
-                "alg none",
-                alg_none.into(),
-                &s,
-                NOW,
-                TokenError::UnsupportedAlgorithm("none".into()),
-            ),
-            (
-                "expired",
-                good.clone(),
-                &s,
-                NOW + 3600 + LEEWAY_SECONDS + 1,
-                TokenError::Expired,
-            ),
+            ("other secret", good.clone(), &other, NOW, TokenError::BadSignature),
+            ("tampered claims", tampered, &s, NOW, TokenError::BadSignature),
+            ("alg none", alg_none.into(), &s, NOW, TokenError::UnsupportedAlgorithm("none".into())),
+            ("expired", good.clone(), &s, NOW + 3600 + LEEWAY_SECONDS + 1, TokenError::Expired),
             (
                 "other shop",
                 mint_shopper_token(&s, claims("other", "cust-1"), NOW, 3600),
@@ -252,11 +213,7 @@ mod tests {
             ),
         ];
         for (name, token, key, now, want) in cases {
-            assert_eq!(
-                verify_shopper_token(&token, key, &acme, now),
-                Err(want),
-                "{name}"
-            );
+            assert_eq!(verify_shopper_token(&token, key, &acme, now), Err(want), "{name}");
         }
         // Inside the leeway an expired token still passes: clocks drift.
         assert!(verify_shopper_token(&good, &s, &acme, NOW + 3600 + LEEWAY_SECONDS - 1).is_ok());
@@ -267,17 +224,10 @@ mod tests {
         let s = secret("0123456789abcdef0123456789abcdef");
         let header = Header::empty().with_token_type("JWT");
         let token = Hs256
-            .token(
-                &header,
-                &Claims::new(claims("acme", "c")),
-                &Hs256Key::new(s.as_bytes()),
-            )
+            .token(&header, &Claims::new(claims("acme", "c")), &Hs256Key::new(s.as_bytes()))
             .unwrap();
         let acme = ShopId::parse("acme").unwrap();
-        assert_eq!(
-            verify_shopper_token(&token, &s, &acme, NOW),
-            Err(TokenError::NoExpiry)
-        );
+        assert_eq!(verify_shopper_token(&token, &s, &acme, NOW), Err(TokenError::NoExpiry));
     }
 
     #[test]
@@ -287,13 +237,8 @@ mod tests {
         let header = Header::empty();
         let mut c = Claims::new(serde_json::json!({"sub": "a/../b", "shop": "acme"}));
         c.expiration = Some(at(NOW + 60));
-        let token = Hs256
-            .token(&header, &c, &Hs256Key::new(s.as_bytes()))
-            .unwrap();
+        let token = Hs256.token(&header, &c, &Hs256Key::new(s.as_bytes())).unwrap();
         let acme = ShopId::parse("acme").unwrap();
-        assert_eq!(
-            verify_shopper_token(&token, &s, &acme, NOW),
-            Err(TokenError::BadClaims)
-        );
+        assert_eq!(verify_shopper_token(&token, &s, &acme, NOW), Err(TokenError::BadClaims));
     }
 }

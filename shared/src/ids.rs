@@ -124,10 +124,7 @@ mod tests {
         assert!(ShopId::parse(&"a".repeat(64)).is_err());
         assert!(Sku::parse("TENT-2P").is_ok());
         assert!(Sku::parse("../TENT").is_err());
-        assert_eq!(
-            Sku::parse("tent/2").unwrap_err(),
-            IdError::BadCharacter('/')
-        );
+        assert_eq!(Sku::parse("tent/2").unwrap_err(), IdError::BadCharacter('/'));
         assert!(CustomerId::parse("gid:shopify-42").is_ok());
         assert!(CustomerId::parse("a/b").is_err());
     }

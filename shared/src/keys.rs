@@ -4,7 +4,7 @@
 //! [`ShopId`], so it cannot name a key of shop B. Identifiers cannot contain `/` (see
 //! [`crate::ids`]), so no key of one kind can collide with a prefix of another.
 
-use crate::ids::{ReviewId, ShopId, Sku};
+use crate::ids::{CustomerId, ReviewId, ShopId, Sku};
 
 /// `{shop}/settings`: the shop's [`crate::catalog::ShopSettings`]; its presence means the shop exists.
 pub fn shop_settings(shop: &ShopId) -> String {
@@ -32,6 +32,27 @@ pub fn product_reviews(shop: &ShopId, sku: &Sku) -> String {
     format!("{shop}/reviews-page/{sku}")
 }
 
+/// `{shop}/review/`: every review of the shop, for export.
+pub fn all_reviews_prefix(shop: &ShopId) -> String {
+    format!("{shop}/review/")
+}
+
+/// `{shop}/pending/`: the moderation queue, one key per review awaiting the merchant.
+pub fn pending_prefix(shop: &ShopId) -> String {
+    format!("{shop}/pending/")
+}
+
+/// `{shop}/pending/{sku}/{id}`
+pub fn pending(shop: &ShopId, sku: &Sku, id: &ReviewId) -> String {
+    format!("{}{sku}/{id}", pending_prefix(shop))
+}
+
+/// `{shop}/purchase/{customer}/{sku}`: the customer has a paid order containing the product.
+/// One key per pair, so recording purchases never rewrites a shared key.
+pub fn purchase(shop: &ShopId, customer: &CustomerId, sku: &Sku) -> String {
+    format!("{shop}/purchase/{customer}/{sku}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +68,9 @@ mod tests {
             reviews_prefix(&shop, &sku),
             review(&shop, &sku, &id),
             product_reviews(&shop, &sku),
+            all_reviews_prefix(&shop),
+            pending(&shop, &sku, &id),
+            purchase(&shop, &CustomerId::parse("c1").unwrap(), &sku),
         ] {
             assert!(key.starts_with("acme/"), "{key}");
         }

@@ -5,11 +5,13 @@
 //! and lets the Worker and the widgets share one definition of every type they exchange.
 
 pub mod catalog;
+pub mod csv;
 pub mod error;
 #[cfg(feature = "server")]
 pub mod identity;
 pub mod ids;
 pub mod keys;
+pub mod ratelimit;
 pub mod reviews;
 #[cfg(feature = "server")]
 pub mod secrets;

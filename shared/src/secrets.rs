@@ -57,10 +57,7 @@ pub struct WeakSecret;
 
 /// Lowercase hex SHA-256, as stored in `ADMIN_KEY_SHA256_<SHOP>`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Does `presented` hash to `stored_hex`? Constant-time in the digest comparison, so response
@@ -95,10 +92,7 @@ mod tests {
     fn bindings_are_named_after_the_shop() {
         let shop = ShopId::parse("acme-outdoor").unwrap();
         assert_eq!(token_secret_binding(&shop), "TOKEN_SECRET_ACME_OUTDOOR");
-        assert_eq!(
-            admin_key_hash_binding(&shop),
-            "ADMIN_KEY_SHA256_ACME_OUTDOOR"
-        );
+        assert_eq!(admin_key_hash_binding(&shop), "ADMIN_KEY_SHA256_ACME_OUTDOOR");
     }
 
     #[test]

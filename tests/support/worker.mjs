@@ -115,3 +115,23 @@ export function mintToken(secret, claims, header = { alg: "HS256", typ: "JWT" })
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Polls `read` until `check` passes on its result (or time runs out, then fails with the last
+ * result). Product pages in KV are rebuilt by the product's object, at most once a second, so a
+ * read right after a burst of writes may be a moment behind.
+ */
+export async function eventually(read, check, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await read();
+    try {
+      check(last);
+      return last;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

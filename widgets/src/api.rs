@@ -32,10 +32,7 @@ impl core::fmt::Display for ApiError {
 
 fn js_err(e: wasm_bindgen::JsValue) -> String {
     e.as_string()
-        .or_else(|| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
+        .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
         .unwrap_or_else(|| "unknown error".into())
 }
 

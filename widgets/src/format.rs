@@ -26,10 +26,7 @@ fn number(locale: &str, opts: &Object, value: f64) -> Option<String> {
 
 /// A rating average with exactly one decimal: `4.6`, `4,6`.
 pub fn one_decimal(locale: &str, value: f64) -> String {
-    let opts = options(&[
-        ("minimumFractionDigits", 1.into()),
-        ("maximumFractionDigits", 1.into()),
-    ]);
+    let opts = options(&[("minimumFractionDigits", 1.into()), ("maximumFractionDigits", 1.into())]);
     number(locale, &opts, value).unwrap_or_else(|| {
         // Integer arithmetic: Rust's float formatting would cost the module about 14 KB.
         let tenths = (value * 10.0).round() as i64;

@@ -41,9 +41,6 @@ pub fn mount_reviews(
     product: String,
 ) {
     let config = Config { api, shop, locale };
-    leptos::mount::mount_to(
-        container,
-        move || view! { <reviews::Reviews config product/> },
-    )
-    .forget();
+    leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product/> })
+        .forget();
 }

@@ -16,11 +16,7 @@ use crate::Config;
 const FIRST_VISIBLE: usize = 3;
 
 fn plural(n: u32, one: &str, many: &str, locale: &str) -> String {
-    format!(
-        "{} {}",
-        format::integer(locale, n),
-        if n == 1 { one } else { many }
-    )
+    format!("{} {}", format::integer(locale, n), if n == 1 { one } else { many })
 }
 
 /// The reviews widget for one product.
@@ -85,11 +81,7 @@ fn Loaded(page: ProductReviews, locale: String) -> impl IntoView {
     let reviews = page.reviews;
     let list_locale = locale.clone();
     let list = move || {
-        let shown = if expanded.get() {
-            total
-        } else {
-            total.min(FIRST_VISIBLE)
-        };
+        let shown = if expanded.get() { total } else { total.min(FIRST_VISIBLE) };
         reviews
             .iter()
             .take(shown)
@@ -113,10 +105,7 @@ fn Loaded(page: ProductReviews, locale: String) -> impl IntoView {
 fn Summary(summary: ReviewSummary, locale: String) -> impl IntoView {
     let average = format::one_decimal(&locale, summary.average);
     let label = format!("Rated {average} out of 5");
-    let based_on = format!(
-        "Based on {}",
-        plural(summary.count, "review", "reviews", &locale)
-    );
+    let based_on = format!("Based on {}", plural(summary.count, "review", "reviews", &locale));
     let bars = (1..=5u8)
         .rev()
         .map(|stars| {

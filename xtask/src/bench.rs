@@ -44,9 +44,7 @@ fn compressed_len(program: &str, args: &[&str], data: &[u8]) -> Result<usize> {
     let mut stdin = child.stdin.take().ok_or("no stdin")?;
     let data = data.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("{program}: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| format!("{program}: {e}"))?;
     let _ = writer.join();
     Ok(out.stdout.len())
 }
@@ -67,11 +65,8 @@ pub fn run() -> Result<()> {
     sizes(&mut report)?;
     runtime(&tools, &mut report)?;
     let out = root().join("target/bench/report.json");
-    std::fs::write(
-        &out,
-        serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", out.display()))?;
     println!("\n(written to {})", out.display());
     Ok(())
 }
@@ -83,21 +78,11 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         ("  of which CSS", files.css.clone()),
         ("widget glue JS", files.glue.clone()),
         ("widget WebAssembly", files.wasm.clone()),
-        (
-            "Worker WebAssembly",
-            root().join("edge/build/index_bg.wasm"),
-        ),
+        ("Worker WebAssembly", root().join("edge/build/index_bg.wasm")),
         ("Worker JS", root().join("edge/build/index.js")),
     ];
-    println!(
-        "\n{:<32} {:>10} {:>10} {:>10}",
-        "payload", "raw B", "gzip B", "brotli B"
-    );
-    let mut total = Size {
-        raw: 0,
-        gzip: 0,
-        brotli: 0,
-    };
+    println!("\n{:<32} {:>10} {:>10} {:>10}", "payload", "raw B", "gzip B", "brotli B");
+    let mut total = Size { raw: 0, gzip: 0, brotli: 0 };
     for (i, (name, path)) in rows.iter().enumerate() {
         let s = size_of(path)?;
         println!("{name:<32} {:>10} {:>10} {:>10}", s.raw, s.gzip, s.brotli);
@@ -157,13 +142,7 @@ struct Load {
 /// One wrk round: 1 thread, 20 connections.
 fn wrk(url: &str) -> Result<Load> {
     let out = Command::new("wrk")
-        .args([
-            "-t1",
-            "-c20",
-            &format!("-d{ROUND_SECONDS}s"),
-            "--latency",
-            url,
-        ])
+        .args(["-t1", "-c20", &format!("-d{ROUND_SECONDS}s"), "--latency", url])
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -229,16 +208,9 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     wait_healthy(&bare_url, &mut bare)?;
 
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
-    let shop_origin = format!(
-        "http://127.0.0.1:{}",
-        listener.local_addr().map_err(|e| e.to_string())?.port()
-    );
-    seed::seed(
-        &api,
-        DEMO_SHOP,
-        &admin_key,
-        std::slice::from_ref(&shop_origin),
-    )?;
+    let shop_origin =
+        format!("http://127.0.0.1:{}", listener.local_addr().map_err(|e| e.to_string())?.port());
+    seed::seed(&api, DEMO_SHOP, &admin_key, std::slice::from_ref(&shop_origin))?;
 
     let reviews = format!("{api}/v1/shops/{DEMO_SHOP}/products/RIDGE-TENT-2P/reviews");
     println!(
@@ -255,18 +227,9 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     };
     let (base_rps, base_p50, base_p99) = summary(&base);
     let (our_rps, our_p50, our_p99) = summary(&ours);
-    println!(
-        "{:<32} {:>10} {:>10} {:>10}",
-        "", "req/s", "p50 ms", "p99 ms"
-    );
-    println!(
-        "{:<32} {base_rps:>10.0} {base_p50:>10.1} {base_p99:>10.1}",
-        "bare Worker"
-    );
-    println!(
-        "{:<32} {our_rps:>10.0} {our_p50:>10.1} {our_p99:>10.1}",
-        "GET product reviews"
-    );
+    println!("{:<32} {:>10} {:>10} {:>10}", "", "req/s", "p50 ms", "p99 ms");
+    println!("{:<32} {base_rps:>10.0} {base_p50:>10.1} {base_p99:>10.1}", "bare Worker");
+    println!("{:<32} {our_rps:>10.0} {our_p50:>10.1} {our_p99:>10.1}", "GET product reviews");
     println!(
         "{:<32} {:>10.2} {:>10.2} {:>10.2}",
         "ratio reviews / bare",
@@ -292,12 +255,8 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
         .current_dir(root())
         .output()
         .map_err(|e| format!("node: {e}"))?;
-    let paint: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
-        format!(
-            "first-paint run failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })?;
+    let paint: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|_| format!("first-paint run failed: {}", String::from_utf8_lossy(&out.stderr)))?;
     let series = |key: &str| -> Vec<f64> {
         paint[key]
             .as_array()

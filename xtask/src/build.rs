@@ -154,15 +154,8 @@ fn widgets(tools: &Tools) -> Result<()> {
     let glue = read(&glue_min)?;
     let wasm_name = format!("rapport-widgets.{}.wasm", &sha256_hex(&wasm)[..12]);
     let glue_name = format!("rapport-widgets.{}.js", &sha256_hex(&glue)[..12]);
-    for entry in std::fs::read_dir(&dist)
-        .map_err(|e| e.to_string())?
-        .flatten()
-    {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with("rapport-widgets.")
-        {
+    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("rapport-widgets.") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -173,21 +166,10 @@ fn widgets(tools: &Tools) -> Result<()> {
     let json = |s: &str| serde_json::to_string(s).expect("strings serialise");
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
-        .args([
-            "--minify",
-            "--format=esm",
-            "--target=es2020",
-            "--log-level=warning",
-        ])
+        .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
         .arg(format!("--define:__RAPPORT_CSS__={}", json(&css)))
-        .arg(format!(
-            "--define:__RAPPORT_GLUE__={}",
-            json(&format!("./{glue_name}"))
-        ))
-        .arg(format!(
-            "--define:__RAPPORT_WASM__={}",
-            json(&format!("./{wasm_name}"))
-        ))
+        .arg(format!("--define:__RAPPORT_GLUE__={}", json(&format!("./{glue_name}"))))
+        .arg(format!("--define:__RAPPORT_WASM__={}", json(&format!("./{wasm_name}"))))
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
     write(&dist.join("_headers"), HEADERS)?;
     write(&stamp_file, stamp)

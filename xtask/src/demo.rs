@@ -28,23 +28,15 @@ pub fn run(args: &Args) -> Result<()> {
     let storefront_origin = format!("http://127.0.0.1:{storefront_port}");
 
     let state = crate::root().join(".dev/state");
-    let mut worker = wrangler::Dev {
-        port,
-        persist: &state,
-        config: None,
-        env_file: None,
-        log: None,
-    }
-    .start(&tools)?;
+    let mut worker =
+        wrangler::Dev { port, persist: &state, config: None, env_file: None, log: None }
+            .start(&tools)?;
     wrangler::wait_healthy(&api, &mut worker)?;
     seed(
         &api,
         dev.shop.as_str(),
         &dev.admin_key,
-        &[
-            storefront_origin.clone(),
-            format!("http://localhost:{storefront_port}"),
-        ],
+        &[storefront_origin.clone(), format!("http://localhost:{storefront_port}")],
     )?;
 
     let secret =

@@ -37,10 +37,7 @@ pub fn parse(text: &str) -> Vec<(String, String)> {
 
 pub fn read_var(name: &str) -> Option<String> {
     let text = std::fs::read_to_string(root().join(".dev.vars")).ok()?;
-    parse(&text)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+    parse(&text).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// The demo shop's secrets: read from `.dev.vars` and `.dev/demo-admin-key`, or made and
@@ -50,9 +47,7 @@ pub fn demo_shop() -> Result<DevShop> {
     let token_name = token_secret_binding(&shop);
     let hash_name = admin_key_hash_binding(&shop);
     let key_file = root().join(".dev/demo-admin-key");
-    let admin_key = std::fs::read_to_string(&key_file)
-        .ok()
-        .map(|k| k.trim().to_owned());
+    let admin_key = std::fs::read_to_string(&key_file).ok().map(|k| k.trim().to_owned());
     let token_secret = read_var(&token_name);
     let hash = read_var(&hash_name);
     if let (Some(token_secret), Some(admin_key), Some(hash)) = (&token_secret, &admin_key, &hash) {
@@ -87,9 +82,5 @@ pub fn demo_shop() -> Result<DevShop> {
     std::fs::write(&path, text).map_err(|e| format!(".dev.vars: {e}"))?;
     std::fs::create_dir_all(root().join(".dev")).map_err(|e| e.to_string())?;
     std::fs::write(&key_file, &admin_key).map_err(|e| format!("{}: {e}", key_file.display()))?;
-    Ok(DevShop {
-        shop,
-        token_secret,
-        admin_key,
-    })
+    Ok(DevShop { shop, token_secret, admin_key })
 }

@@ -50,31 +50,21 @@ pub struct Args(Vec<String>);
 impl Args {
     pub fn value(&self, name: &str) -> Option<String> {
         let flag = format!("--{name}");
-        self.0
-            .windows(2)
-            .find(|w| w[0] == flag)
-            .map(|w| w[1].clone())
+        self.0.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone())
     }
 
     pub fn values(&self, name: &str) -> Vec<String> {
         let flag = format!("--{name}");
-        self.0
-            .windows(2)
-            .filter(|w| w[0] == flag)
-            .map(|w| w[1].clone())
-            .collect()
+        self.0.windows(2).filter(|w| w[0] == flag).map(|w| w[1].clone()).collect()
     }
 
     pub fn required(&self, name: &str) -> Result<String> {
-        self.value(name)
-            .ok_or_else(|| format!("--{name} is required (see `cargo xtask help`)"))
+        self.value(name).ok_or_else(|| format!("--{name} is required (see `cargo xtask help`)"))
     }
 
     pub fn port(&self, name: &str, default: u16) -> Result<u16> {
         match self.value(name) {
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("--{name} must be a port number")),
+            Some(v) => v.parse().map_err(|_| format!("--{name} must be a port number")),
             None => Ok(default),
         }
     }

@@ -7,9 +7,7 @@ use crate::Result;
 
 /// Runs `cmd` to completion, inheriting output; an unsuccessful exit is an error.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("could not start {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -20,9 +18,7 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 /// Runs `cmd` and returns its standard output, or `None` if it cannot run or fails.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Is `program` on the PATH (or a path that exists)?
@@ -41,10 +37,7 @@ pub struct Guard(pub Child);
 impl Drop for Guard {
     fn drop(&mut self) {
         // SIGTERM first so wrangler can stop workerd; then make sure.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
         for _ in 0..50 {
             if let Ok(Some(_)) = self.0.try_wait() {
                 return;

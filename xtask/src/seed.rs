@@ -17,10 +17,7 @@ pub fn run(args: &Args) -> Result<()> {
 }
 
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 fn send(agent: &ureq::Agent, method: &str, url: &str, admin_key: &str, body: &Value) -> Result<()> {
@@ -80,11 +77,5 @@ pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Resul
             r
         })
         .collect();
-    send(
-        &agent,
-        "POST",
-        &format!("{base}/reviews"),
-        admin_key,
-        &json!({ "reviews": reviews }),
-    )
+    send(&agent, "POST", &format!("{base}/reviews"), admin_key, &json!({ "reviews": reviews }))
 }

@@ -55,10 +55,7 @@ fn locked_wasm_bindgen() -> Result<String> {
 fn rust_target() -> Result<()> {
     let installed =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         println!("xtask: adding the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -94,9 +91,7 @@ fn npm_packages() -> Result<PathBuf> {
     };
     if stale {
         println!("xtask: installing npm packages");
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&root))?;
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&root))?;
     }
     Ok(root.join("node_modules/.bin"))
 }
@@ -106,28 +101,19 @@ pub fn apt(packages: &[&str]) -> Result<()> {
     println!("xtask: installing Debian packages: {}", packages.join(" "));
     let is_root = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
     let with_privilege = |args: &[&str]| {
-        let mut cmd = if is_root {
-            Command::new(args[0])
-        } else {
-            Command::new("sudo")
-        };
+        let mut cmd = if is_root { Command::new(args[0]) } else { Command::new("sudo") };
         if !is_root {
             cmd.arg("-n").arg(args[0]);
         }
-        cmd.args(&args[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive");
+        cmd.args(&args[1..]).env("DEBIAN_FRONTEND", "noninteractive");
         cmd
     };
     run(&mut with_privilege(&["apt-get", "update", "-qq"]))?;
     let mut install =
         with_privilege(&["apt-get", "install", "-y", "-qq", "--no-install-recommends"]);
     install.args(packages);
-    run(&mut install).map_err(|e| {
-        format!(
-            "{e}\n(install them by hand: apt-get install {})",
-            packages.join(" ")
-        )
-    })
+    run(&mut install)
+        .map_err(|e| format!("{e}\n(install them by hand: apt-get install {})", packages.join(" ")))
 }
 
 /// The Debian packages the tests and benchmarks drive: a browser and its driver, a load
@@ -141,11 +127,8 @@ pub fn test_packages() -> Result<()> {
         ("php", "php-cli"),
         ("ruby", "ruby"),
     ];
-    let missing: Vec<&str> = wanted
-        .iter()
-        .filter(|(bin, _)| !exists(bin))
-        .map(|(_, pkg)| *pkg)
-        .collect();
+    let missing: Vec<&str> =
+        wanted.iter().filter(|(bin, _)| !exists(bin)).map(|(_, pkg)| *pkg).collect();
     if missing.is_empty() {
         Ok(())
     } else {
@@ -157,18 +140,10 @@ pub fn test_packages() -> Result<()> {
 pub fn tools() -> Result<Tools> {
     rust_target()?;
     let node_bin = npm_packages()?;
-    let wasm_bindgen = cargo_tool(
-        "wasm-bindgen",
-        "wasm-bindgen-cli",
-        &locked_wasm_bindgen()?,
-        false,
-    )?;
+    let wasm_bindgen =
+        cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &locked_wasm_bindgen()?, false)?;
     let worker_build = cargo_tool("worker-build", "worker-build", WORKER_BUILD_VERSION, true)?;
-    Ok(Tools {
-        wasm_bindgen,
-        worker_build,
-        node_bin,
-    })
+    Ok(Tools { wasm_bindgen, worker_build, node_bin })
 }
 
 /// Everything any job needs.

@@ -13,11 +13,7 @@ use crate::{build, root, setup, Result};
 pub fn run() -> Result<()> {
     let tools = setup::all()?;
     println!("xtask: unit tests");
-    exec(
-        Command::new("cargo")
-            .args(["test", "--quiet"])
-            .current_dir(root()),
-    )?;
+    exec(Command::new("cargo").args(["test", "--quiet"]).current_dir(root()))?;
     build::all(&tools)?;
     println!("xtask: edge and browser tests");
     exec(

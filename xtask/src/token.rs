@@ -13,9 +13,7 @@ pub fn run(args: &Args) -> Result<()> {
     let customer =
         CustomerId::parse(&args.required("customer")?).map_err(|e| format!("--customer {e}"))?;
     let ttl: i64 = match args.value("ttl") {
-        Some(t) => t
-            .parse()
-            .map_err(|_| "--ttl must be a number of seconds".to_owned())?,
+        Some(t) => t.parse().map_err(|_| "--ttl must be a number of seconds".to_owned())?,
         None => 3600,
     };
     let binding = token_secret_binding(&shop);
@@ -25,12 +23,7 @@ pub fn run(args: &Args) -> Result<()> {
         .ok_or_else(|| format!("no secret: set RAPPORT_TOKEN_SECRET or {binding} in .dev.vars"))?;
     let secret =
         TokenSecret::parse(&raw).map_err(|_| "the secret must be at least 32 bytes".to_owned())?;
-    let claims = ShopperClaims {
-        sub: customer,
-        shop,
-        name: args.value("name"),
-        email_hash: None,
-    };
+    let claims = ShopperClaims { sub: customer, shop, name: args.value("name"), email_hash: None };
     println!("{}", mint_shopper_token(&secret, claims, now(), ttl));
     Ok(())
 }

@@ -26,17 +26,9 @@ impl Dev<'_> {
     pub fn start(&self, tools: &Tools) -> Result<Guard> {
         let mut cmd = Command::new(tools.npm_tool("wrangler"));
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &self.port.to_string()])
-            .args([
-                "--inspector-port",
-                &free_port()?.to_string(),
-                "--persist-to",
-            ])
+            .args(["--inspector-port", &free_port()?.to_string(), "--persist-to"])
             .arg(self.persist)
-            .args([
-                "--show-interactive-dev-session=false",
-                "--log-level",
-                "warn",
-            ])
+            .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
             .current_dir(root())
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
@@ -49,12 +41,9 @@ impl Dev<'_> {
         }
         if let Some(log) = &self.log {
             let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-            cmd.stdout(file.try_clone().map_err(|e| e.to_string())?)
-                .stderr(file);
+            cmd.stdout(file.try_clone().map_err(|e| e.to_string())?).stderr(file);
         }
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("could not start wrangler: {e}"))?;
+        let child = cmd.spawn().map_err(|e| format!("could not start wrangler: {e}"))?;
         Ok(Guard(child))
     }
 }
@@ -62,28 +51,21 @@ impl Dev<'_> {
 /// A port nobody listens on right now.
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("no free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
 /// Waits until `GET {api}/v1/health` answers 200.
 pub fn wait_healthy(api: &str, worker: &mut Guard) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(180);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(2)))
-        .build()
-        .into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(2))).build().into();
     let url = format!("{api}/v1/health");
     while Instant::now() < deadline {
         if agent.get(&url).call().is_ok_and(|r| r.status() == 200) {
             return Ok(());
         }
         if let Ok(Some(status)) = worker.0.try_wait() {
-            return Err(format!(
-                "wrangler dev exited ({status}) before the Worker answered"
-            ));
+            return Err(format!("wrangler dev exited ({status}) before the Worker answered"));
         }
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -3,17 +3,23 @@
 //! Writes validate the whole body before storing anything: a request is taken whole or refused
 //! whole, never half-written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rapport_shared::catalog::{FieldError, Product, ShopSettings};
-use rapport_shared::ids::{ShopId, Sku};
-use rapport_shared::reviews::{ProductReviews, Review, ReviewInput};
+use rapport_shared::csv;
+use rapport_shared::ids::{CustomerId, ReviewId, ShopId, Sku};
+use rapport_shared::keys;
+use rapport_shared::reviews::import::judge_me;
+use rapport_shared::reviews::{iso_date, MerchantReply, Review, ReviewInput, ReviewStatus, Sort};
 use rapport_shared::secrets::{admin_key_hash_binding, admin_key_matches};
 use serde::Deserialize;
+use serde_json::json;
 use worker::{Env, Request, Response};
 
 use crate::error::ApiError;
-use crate::http::{bearer, json, read_json};
+use crate::http::{bearer, json, now, query, read_json, read_text};
+use crate::objects::call;
+use crate::objects::product_reviews::{self as pr, Command, Target};
 use crate::store::Store;
 
 const SETTINGS_LIMIT: usize = 16 * 1024;
@@ -28,9 +34,7 @@ fn require_admin(req: &Request, env: &Env, shop: &ShopId) -> Result<(), ApiError
     };
     let presented = bearer(req).ok_or_else(unauthorized)?;
     // An unconfigured shop answers exactly like a wrong key: no probing for which shops exist.
-    let stored = env
-        .secret(&admin_key_hash_binding(shop))
-        .map_err(|_| unauthorized())?;
+    let stored = env.secret(&admin_key_hash_binding(shop)).map_err(|_| unauthorized())?;
     if admin_key_matches(&presented, &stored.to_string()) {
         Ok(())
     } else {
@@ -45,10 +49,7 @@ fn item_error(index: usize, e: FieldError) -> ApiError {
 
 fn check_batch_len(len: usize) -> Result<(), ApiError> {
     match len {
-        0 => Err(ApiError::bad_request(
-            "empty_batch",
-            "send at least one item",
-        )),
+        0 => Err(ApiError::bad_request("empty_batch", "send at least one item")),
         n if n > MAX_BATCH => Err(ApiError::bad_request(
             "batch_too_large",
             format!("send at most {MAX_BATCH} items per request"),
@@ -60,9 +61,7 @@ fn check_batch_len(len: usize) -> Result<(), ApiError> {
 /// `PUT /v1/admin/shops/{shop}`
 pub async fn put_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;
-    let settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT)
-        .await?
-        .validate()?;
+    let settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT).await?.validate()?;
     Store::open(env)?.put_settings(shop, &settings).await?;
     Ok(json(&settings, 200)?)
 }
@@ -92,7 +91,7 @@ pub async fn put_products(
     for p in &products {
         store.put_product(shop, p).await?;
     }
-    Ok(json(&serde_json::json!({ "stored": products.len() }), 200)?)
+    Ok(json(&json!({ "stored": products.len() }), 200)?)
 }
 
 #[derive(Deserialize)]
@@ -100,14 +99,35 @@ struct ReviewBatch {
     reviews: Vec<ReviewInput>,
 }
 
-/// `POST /v1/admin/shops/{shop}/reviews`: imports reviews (idempotent by review id) and
-/// rebuilds each touched product's page from all of its stored reviews.
+/// Sends reviews to their products' objects, which store them and rebuild the pages.
+async fn store_reviews(env: &Env, shop: &ShopId, reviews: Vec<Review>) -> Result<usize, ApiError> {
+    let mut by_product: BTreeMap<Sku, Vec<Review>> = BTreeMap::new();
+    for r in reviews {
+        by_product.entry(r.product.clone()).or_default().push(r);
+    }
+    let products = by_product.len();
+    for (sku, reviews) in by_product {
+        let target = Target { shop: shop.clone(), sku: sku.clone() };
+        let _: usize =
+            call(env, pr::BINDING, &pr::name(shop, &sku), &Command::Import { target, reviews })
+                .await?;
+    }
+    Ok(products)
+}
+
+/// `POST /v1/admin/shops/{shop}/reviews`: imports reviews, idempotent by review id.
+/// `application/json` (`{"reviews": [...]}`) is taken whole or refused whole; `text/csv` (a
+/// Judge.me export) takes the good rows and reports each refused row with its reason.
 pub async fn import_reviews(
     mut req: Request,
     env: &Env,
     shop: &ShopId,
 ) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;
+    let content_type = req.headers().get("content-type")?.unwrap_or_default().to_ascii_lowercase();
+    if content_type.starts_with("text/csv") {
+        return import_csv(req, env, shop).await;
+    }
     let batch = read_json::<ReviewBatch>(&mut req, BATCH_LIMIT).await?;
     check_batch_len(batch.reviews.len())?;
     let reviews = batch
@@ -118,12 +138,9 @@ pub async fn import_reviews(
         .collect::<Result<Vec<_>, _>>()?;
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
-
-    let mut by_product: BTreeMap<Sku, Vec<Review>> = BTreeMap::new();
-    for r in reviews {
-        by_product.entry(r.product.clone()).or_default().push(r);
-    }
-    for sku in by_product.keys() {
+    let mut skus: Vec<&Sku> = reviews.iter().map(|r| &r.product).collect();
+    skus.dedup();
+    for sku in skus {
         if store.product(shop, sku).await?.is_none() {
             return Err(ApiError::bad_request(
                 "unknown_product",
@@ -131,25 +148,191 @@ pub async fn import_reviews(
             ));
         }
     }
-    let mut imported = 0;
-    for (sku, incoming) in &by_product {
-        let mut all: BTreeMap<_, Review> = store
-            .reviews(shop, sku)
+    let imported = reviews.len();
+    let products = store_reviews(env, shop, reviews).await?;
+    Ok(json(&json!({ "imported": imported, "products": products }), 200)?)
+}
+
+/// Rows per CSV import request; larger exports are sent in parts.
+const MAX_CSV_ROWS: usize = 2000;
+
+async fn import_csv(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    let text = read_text(&mut req, 4 * BATCH_LIMIT).await?;
+    let catalog: BTreeSet<String> = store
+        .keys(&format!("{shop}/product/"))
+        .await?
+        .into_iter()
+        .filter_map(|k| k.rsplit('/').next().map(str::to_owned))
+        .collect();
+    let (rows, refused) = judge_me(&text, |sku| catalog.contains(sku.as_str()), now())
+        .map_err(|e| ApiError::bad_request("invalid_csv", e.to_string()))?;
+    if rows.len() + refused.len() > MAX_CSV_ROWS {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!("send at most {MAX_CSV_ROWS} rows per request"),
+        ));
+    }
+    let mut reviews = Vec::with_capacity(rows.len());
+    for row in rows {
+        // Validated while reading; this cannot fail, but a failure would be a refusal, not a 500.
+        let mut review = row.review.validate().map_err(|e| item_error(row.line, e))?;
+        review.reply = row.reply;
+        reviews.push(review);
+    }
+    let taken = reviews.len();
+    store_reviews(env, shop, reviews).await?;
+    Ok(json(&json!({ "taken": taken, "refused": refused }), 200)?)
+}
+
+/// `GET /v1/admin/shops/{shop}/reviews`: every review (`?format=csv` for a spreadsheet), or the
+/// moderation queue with `?status=pending`.
+pub async fn list_reviews(req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    require_admin(&req, env, shop)?;
+    let params = query(&req)?;
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    let keys = match params.get("status").map(String::as_str) {
+        None => store.keys(&keys::all_reviews_prefix(shop)).await?,
+        Some("pending") => store
+            .keys(&keys::pending_prefix(shop))
             .await?
             .into_iter()
-            .map(|r| (r.id.clone(), r))
-            .collect();
-        for r in incoming {
-            store.put_review(shop, r).await?;
-            all.insert(r.id.clone(), r.clone());
-            imported += 1;
+            .map(|k| k.replacen("/pending/", "/review/", 1))
+            .collect(),
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_field", "`status` can only be pending"))
         }
-        store
-            .put_product_reviews(shop, &ProductReviews::build(sku, all.values()))
-            .await?;
+    };
+    let mut reviews = store.reviews_at(&keys).await?;
+    reviews.sort_by(|a, b| Sort::Newest.compare(a, b));
+    match params.get("format").map(String::as_str) {
+        None | Some("json") => Ok(json(&json!({ "reviews": reviews }), 200)?),
+        Some("csv") => {
+            let mut out = csv::row(&[
+                "id",
+                "product",
+                "rating",
+                "title",
+                "body",
+                "author",
+                "verified",
+                "status",
+                "created_at",
+                "helpful",
+                "reply",
+            ]);
+            for r in &reviews {
+                out.push_str(&csv::row(&[
+                    r.id.to_string(),
+                    r.product.to_string(),
+                    r.rating.stars().to_string(),
+                    r.title.clone(),
+                    r.body.clone(),
+                    r.author.clone(),
+                    r.verified.to_string(),
+                    serde_json::to_value(r.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    iso_date(r.created_at),
+                    r.helpful.to_string(),
+                    r.reply.as_ref().map(|p| p.body.clone()).unwrap_or_default(),
+                ]));
+            }
+            let mut resp = Response::ok(out)?;
+            let headers = resp.headers_mut();
+            headers.set("content-type", "text/csv; charset=utf-8")?;
+            headers.set(
+                "content-disposition",
+                &format!("attachment; filename=\"{shop}-reviews.csv\""),
+            )?;
+            Ok(resp)
+        }
+        Some(_) => Err(ApiError::bad_request("invalid_field", "`format` is json or csv")),
     }
-    Ok(json(
-        &serde_json::json!({ "imported": imported, "products": by_product.len() }),
-        200,
-    )?)
+}
+
+/// What the merchant changes on one review.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewUpdate {
+    #[serde(default)]
+    status: Option<ReviewStatus>,
+    /// A reply to publish; `null` removes the reply; absent leaves it as it is.
+    #[serde(default, deserialize_with = "present")]
+    reply: Option<Option<String>>,
+}
+
+/// Tells `"reply": null` (remove) from no `reply` at all (keep).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// `PUT /v1/admin/shops/{shop}/products/{sku}/reviews/{id}`: publish, hold or reject; reply.
+pub async fn update_review(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+    review: &ReviewId,
+) -> Result<Response, ApiError> {
+    require_admin(&req, env, shop)?;
+    let update = read_json::<ReviewUpdate>(&mut req, SETTINGS_LIMIT).await?;
+    if update.status.is_none() && update.reply.is_none() {
+        return Err(ApiError::bad_request("invalid_field", "send `status`, `reply` or both"));
+    }
+    let reply = match update.reply {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(text)) => Some(Some(MerchantReply::new(&text, now()).map_err(|e| {
+            ApiError::bad_request("invalid_field", format!("reply {}", e.problem))
+        })?)),
+    };
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    if store.product(shop, sku).await?.is_none() {
+        return Err(ApiError::not_found("product_not_found", "no product with this SKU"));
+    }
+    let target = Target { shop: shop.clone(), sku: sku.clone() };
+    let command = Command::Update { target, review: review.clone(), status: update.status, reply };
+    let updated: Review = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
+    Ok(json(&updated, 200)?)
+}
+
+#[derive(Deserialize)]
+struct Purchase {
+    customer: CustomerId,
+    sku: Sku,
+    /// The platform's order id, kept for reference.
+    order: String,
+}
+
+#[derive(Deserialize)]
+struct PurchaseBatch {
+    purchases: Vec<Purchase>,
+}
+
+/// `PUT /v1/admin/shops/{shop}/purchases`: records that customers bought products, so their
+/// reviews of them are marked verified. Order webhooks record the same.
+pub async fn put_purchases(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<Response, ApiError> {
+    require_admin(&req, env, shop)?;
+    let batch = read_json::<PurchaseBatch>(&mut req, BATCH_LIMIT).await?;
+    check_batch_len(batch.purchases.len())?;
+    for (i, p) in batch.purchases.iter().enumerate() {
+        if p.order.is_empty() || p.order.len() > 64 {
+            return Err(item_error(i, FieldError::new("order", "must be 1 to 64 characters")));
+        }
+    }
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    for p in &batch.purchases {
+        store.put_purchase(shop, &p.customer, &p.sku, &p.order).await?;
+    }
+    Ok(json(&json!({ "stored": batch.purchases.len() }), 200)?)
 }

@@ -29,11 +29,24 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
     match route {
         Route::Health => Ok(json(&serde_json::json!({ "ok": true }), 200)?),
         Route::Preflight { shop } => preflight(&req, &Store::open(&env)?, &shop).await,
-        Route::ProductReviews { shop, sku } => reviews::product_reviews(&env, &shop, &sku).await,
+        Route::ProductReviews { shop, sku } => {
+            reviews::product_reviews(&req, &env, &shop, &sku).await
+        }
+        Route::SubmitReview { shop, sku } => reviews::submit(req, &env, &shop, &sku).await,
+        Route::Helpful { shop, sku, review } => {
+            reviews::helpful(req, &env, &shop, &sku, &review).await
+        }
+        Route::ProductJsonLd { shop, sku } => reviews::json_ld(&env, &shop, &sku).await,
+        Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
         Route::AdminShop { shop } => admin::put_shop(req, &env, &shop).await,
         Route::AdminProducts { shop } => admin::put_products(req, &env, &shop).await,
+        Route::AdminReviews { shop } => admin::list_reviews(req, &env, &shop).await,
         Route::AdminImportReviews { shop } => admin::import_reviews(req, &env, &shop).await,
+        Route::AdminReview { shop, sku, review } => {
+            admin::update_review(req, &env, &shop, &sku, &review).await
+        }
+        Route::AdminPurchases { shop } => admin::put_purchases(req, &env, &shop).await,
     }
 }
 
@@ -45,9 +58,6 @@ async fn preflight(
     let settings = store.existing_shop(shop).await?;
     match cors::check(req, &settings)? {
         Some(origin) => Ok(cors::preflight(origin)?),
-        None => Err(ApiError::bad_request(
-            "not_a_preflight",
-            "a preflight needs an Origin",
-        )),
+        None => Err(ApiError::bad_request("not_a_preflight", "a preflight needs an Origin")),
     }
 }

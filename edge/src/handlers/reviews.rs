@@ -1,34 +1,222 @@
-//! The public reviews read path: one KV read in the common case.
+//! The public reviews endpoints: read (one KV get in the common case), write, vote, JSON-LD,
+//! and batched star ratings.
 
-use rapport_shared::ids::{ShopId, Sku};
-use rapport_shared::reviews::ProductReviews;
-use worker::{Env, Response};
+use futures_util::future::join_all;
+use rapport_shared::catalog::Product;
+use rapport_shared::ids::{ReviewId, ShopId, Sku};
+use rapport_shared::ratelimit::{self, RateLimit};
+use rapport_shared::reviews::{
+    product_json_ld, ProductReviews, PublicReview, Review, ReviewList, ReviewQuery,
+    ReviewSubmission,
+};
+use rapport_shared::secrets::sha256_hex;
+use serde_json::json;
+use worker::{js_sys, Env, Request, Response};
 
+use super::shopper::authenticate;
 use crate::cors;
 use crate::error::ApiError;
-use crate::http::json;
+use crate::http::{json, now, query, read_json};
+use crate::objects::call;
+use crate::objects::limiter::{self, Hit};
+use crate::objects::product_reviews::{self as pr, Command, Helpful, Target};
 use crate::store::Store;
 
 /// Shoppers may see a new review up to this many seconds late; in exchange, browsers and
-/// Cloudflare's cache absorb repeat views of a popular product.
+/// caches absorb repeat views of a popular product.
 const CACHE_SECONDS: u32 = 60;
+/// A review form is a few kilobytes at most.
+const SUBMISSION_LIMIT: usize = 16 * 1024;
+/// Products per batched ratings request (a collection page).
+const MAX_RATINGS: usize = 50;
 
-pub async fn product_reviews(env: &Env, shop: &ShopId, sku: &Sku) -> Result<Response, ApiError> {
-    let store = Store::open(env)?;
-    let page = match store.product_reviews(shop, sku).await? {
-        Some(page) => page,
-        // No page yet: either a catalog product nobody has reviewed, or nothing at all.
-        None if store.product(shop, sku).await?.is_some() => ProductReviews::empty(sku),
+fn cacheable(mut resp: Response) -> Result<Response, ApiError> {
+    resp.headers_mut().set("cache-control", &format!("public, max-age={CACHE_SECONDS}"))?;
+    Ok(cors::public(resp)?)
+}
+
+/// The product, or the 404 that says which of shop and product is unknown.
+async fn existing_product(store: &Store, shop: &ShopId, sku: &Sku) -> Result<Product, ApiError> {
+    match store.product(shop, sku).await? {
+        Some(p) => Ok(p),
         None => {
             store.existing_shop(shop).await?;
-            return Err(ApiError::not_found(
-                "product_not_found",
-                "no product with this SKU",
-            ));
+            Err(ApiError::not_found("product_not_found", "no product with this SKU"))
+        }
+    }
+}
+
+/// `GET .../reviews`: the precomputed page for the default view, the product's object otherwise.
+pub async fn product_reviews(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+) -> Result<Response, ApiError> {
+    let params = query(req)?;
+    let q = ReviewQuery::parse(
+        params.get("sort").map(String::as_str),
+        params.get("rating").map(String::as_str),
+        params.get("page").map(String::as_str),
+    )?;
+    let store = Store::open(env)?;
+    if !q.is_default() {
+        existing_product(&store, shop, sku).await?;
+        let command = Command::List {
+            target: Target { shop: shop.clone(), sku: sku.clone() },
+            sort: q.sort.as_str().to_owned(),
+            rating: q.rating.map(|r| r.stars()),
+            page: q.page,
+        };
+        let list: ReviewList = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
+        return cacheable(json(&list, 200)?);
+    }
+    let page = match store.product_reviews(shop, sku).await? {
+        Some(page) => page,
+        // No page yet: a catalog product nobody has reviewed, or nothing at all.
+        None => {
+            existing_product(&store, shop, sku).await?;
+            ProductReviews::empty(sku)
         }
     };
-    let mut resp = json(&page, 200)?;
-    resp.headers_mut()
-        .set("cache-control", &format!("public, max-age={CACHE_SECONDS}"))?;
-    Ok(cors::public(resp)?)
+    cacheable(json(&page, 200)?)
+}
+
+/// `GET .../reviews.jsonld`: for the merchant's server to put into the product page's HTML.
+pub async fn json_ld(env: &Env, shop: &ShopId, sku: &Sku) -> Result<Response, ApiError> {
+    let store = Store::open(env)?;
+    let product = existing_product(&store, shop, sku).await?;
+    let page =
+        store.product_reviews(shop, sku).await?.unwrap_or_else(|| ProductReviews::empty(sku));
+    let body = serde_json::to_string(&product_json_ld(&product, &page))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut resp = Response::ok(body)?;
+    resp.headers_mut().set("content-type", "application/ld+json; charset=utf-8")?;
+    cacheable(resp)
+}
+
+/// `GET /v1/shops/{shop}/ratings?products=A,B`: count and average per product, for star badges.
+pub async fn ratings(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let params = query(req)?;
+    let mut skus = Vec::new();
+    for s in params
+        .get("products")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
+        let sku = Sku::parse(s).map_err(|e| ApiError::invalid_id("product SKU", e))?;
+        if !skus.contains(&sku) {
+            skus.push(sku);
+        }
+    }
+    if skus.is_empty() || skus.len() > MAX_RATINGS {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("`products` lists 1 to {MAX_RATINGS} comma-separated SKUs"),
+        ));
+    }
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    let pages = join_all(skus.iter().map(|sku| store.product_reviews(shop, sku))).await;
+    let mut ratings = serde_json::Map::new();
+    for (sku, page) in skus.iter().zip(pages) {
+        let summary = page?.map(|p| p.summary).unwrap_or_default();
+        ratings
+            .insert(sku.to_string(), json!({ "count": summary.count, "average": summary.average }));
+    }
+    cacheable(json(&json!({ "ratings": ratings }), 200)?)
+}
+
+/// A network address, hashed with the shop id: enough to limit and to count one vote per
+/// address, without keeping the address itself.
+fn address_subject(req: &Request, shop: &ShopId) -> String {
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
+    format!("ip:{}", &sha256_hex(format!("{shop}|{ip}").as_bytes())[..24])
+}
+
+async fn limit(
+    env: &Env,
+    shop: &ShopId,
+    action: &str,
+    subject: &str,
+    limit: RateLimit,
+) -> Result<(), ApiError> {
+    let name = format!("{shop}/{action}/{subject}");
+    call::<_, bool>(env, limiter::BINDING, &name, &Hit { limit, now: now() }).await.map(|_| ())
+}
+
+/// A time-ordered, unguessable-enough review id: milliseconds then 40 random bits.
+fn new_review_id() -> ReviewId {
+    let ms = js_sys::Date::now() as u64;
+    let random = (js_sys::Math::random() * (1u64 << 40) as f64) as u64;
+    ReviewId::parse(&format!("{ms:011x}{random:010x}")).expect("hex is a valid review id")
+}
+
+/// `POST .../reviews`: a shopper writes a review. With a valid shopper token, the review is
+/// marked verified when the shopper bought the product.
+pub async fn submit(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+) -> Result<Response, ApiError> {
+    let store = Store::open(env)?;
+    let settings = store.existing_shop(shop).await?;
+    let origin = cors::check(&req, &settings)?;
+    existing_product(&store, shop, sku).await?;
+    let shopper = match req.headers().has("authorization")? {
+        true => Some(authenticate(&req, env, shop)?),
+        false => None,
+    };
+    let submission: ReviewSubmission = read_json(&mut req, SUBMISSION_LIMIT).await?;
+    let checked = submission.check().map_err(ApiError::InvalidFields)?;
+
+    limit(env, shop, "review", &address_subject(&req, shop), ratelimit::REVIEWS).await?;
+    if let Some(s) = &shopper {
+        limit(env, shop, "review", &format!("c:{}", s.customer), ratelimit::REVIEWS).await?;
+    }
+    let verified = match &shopper {
+        Some(s) => store.purchased(shop, &s.customer, sku).await?,
+        None => false,
+    };
+    let review = checked.into_review(
+        new_review_id(),
+        sku.clone(),
+        shopper.map(|s| s.customer),
+        verified,
+        settings.moderation,
+        now(),
+    );
+    let target = Target { shop: shop.clone(), sku: sku.clone() };
+    let stored: Review =
+        call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review }).await?;
+    let body = json!({ "review": PublicReview::from(&stored), "status": stored.status });
+    Ok(cors::allow(json(&body, 201)?, origin)?)
+}
+
+/// `POST .../reviews/{id}/helpful`: one vote per shopper (per signed-in customer, otherwise
+/// per network address).
+pub async fn helpful(
+    req: Request,
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+    review: &ReviewId,
+) -> Result<Response, ApiError> {
+    let store = Store::open(env)?;
+    let settings = store.existing_shop(shop).await?;
+    let origin = cors::check(&req, &settings)?;
+    existing_product(&store, shop, sku).await?;
+    let address = address_subject(&req, shop);
+    let voter = match req.headers().has("authorization")? {
+        true => format!("c:{}", authenticate(&req, env, shop)?.customer),
+        false => address.clone(),
+    };
+    limit(env, shop, "vote", &address, ratelimit::VOTES).await?;
+    let target = Target { shop: shop.clone(), sku: sku.clone() };
+    let command = Command::Vote { target, review: review.clone(), voter };
+    let result: Helpful = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
+    Ok(cors::allow(json(&result, 200)?, origin)?)
 }

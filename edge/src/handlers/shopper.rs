@@ -33,7 +33,6 @@ pub async fn me(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, Api
     let origin = cors::check(req, &settings)?;
     let shopper = authenticate(req, env, shop)?;
     let mut resp = json(&shopper, 200)?;
-    resp.headers_mut()
-        .set("cache-control", "private, no-store")?;
+    resp.headers_mut().set("cache-control", "private, no-store")?;
     Ok(cors::allow(resp, origin)?)
 }

@@ -1,14 +1,24 @@
 //! Product reviews: the rating, a review, the summary and the first page a widget shows.
 //!
-//! Reviews are stored one KV key each; the widget reads one precomputed [`ProductReviews`] per
-//! product. [`ProductReviews::build`] is the only way to make one, from the full set of a
-//! product's reviews, so the summary always agrees with the published reviews it lists.
+//! Each product's reviews have one writer (the product's Durable Object on the edge), which
+//! rebuilds the precomputed [`ProductReviews`] the widget reads in one KV get.
+//! [`ProductReviews::build`] is the only way to make one, from the full set of a product's
+//! reviews, so the summary always agrees with the published reviews it lists.
+
+pub mod import;
+mod jsonld;
+mod query;
+mod submission;
+
+pub use jsonld::{iso_date, product_json_ld, JsonLd};
+pub use query::{list, ReviewList, ReviewQuery, Sort, LIST_PAGE_SIZE};
+pub use submission::{ReviewSubmission, SubmissionCheck};
 
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{bounded_text, FieldError};
-use crate::ids::{ReviewId, Sku};
+use crate::ids::{CustomerId, ReviewId, Sku};
 
 /// Reviews on the precomputed first page.
 pub const PAGE_SIZE: usize = 10;
@@ -68,6 +78,48 @@ pub enum ReviewStatus {
     Rejected,
 }
 
+/// How a shop publishes new reviews from shoppers. There is deliberately no rule by rating:
+/// holding back low ratings is review suppression, which the FTC's 2024 rule on consumer reviews
+/// forbids. Rules can depend only on who wrote the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationRule {
+    /// Every review appears at once.
+    #[default]
+    PublishAll,
+    /// Reviews from verified buyers appear at once; others wait for the merchant.
+    PublishVerified,
+    /// Every review waits for the merchant.
+    HoldAll,
+}
+
+impl ModerationRule {
+    pub fn initial_status(self, verified: bool) -> ReviewStatus {
+        match (self, verified) {
+            (ModerationRule::PublishAll, _) | (ModerationRule::PublishVerified, true) => {
+                ReviewStatus::Published
+            }
+            _ => ReviewStatus::Pending,
+        }
+    }
+}
+
+/// The merchant's public answer to a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantReply {
+    pub body: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+pub const REPLY_MAX: usize = 2000;
+
+impl MerchantReply {
+    pub fn new(body: &str, now: i64) -> Result<Self, FieldError> {
+        Ok(Self { body: bounded_text("body", body, 1, REPLY_MAX)?, created_at: now })
+    }
+}
+
 /// A stored review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
@@ -86,11 +138,19 @@ pub struct Review {
     pub status: ReviewStatus,
     /// Unix seconds.
     pub created_at: i64,
+    /// Shoppers who found it helpful.
+    #[serde(default)]
+    pub helpful: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<MerchantReply>,
+    /// The signed-in shopper who wrote it. Never public; used for export and erasure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerId>,
 }
 
 /// A review as it arrives in an import: loosely typed, so that every problem can be reported
 /// field by field instead of as one serde message.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReviewInput {
     pub id: String,
     pub product: String,
@@ -118,10 +178,7 @@ impl ReviewInput {
             .and_then(|r| Rating::new(r).ok())
             .ok_or_else(|| FieldError::new("rating", "must be a whole number from 1 to 5"))?;
         if self.created_at < 0 {
-            return Err(FieldError::new(
-                "created_at",
-                "must be Unix seconds after 1970",
-            ));
+            return Err(FieldError::new("created_at", "must be Unix seconds after 1970"));
         }
         Ok(Review {
             id,
@@ -133,6 +190,9 @@ impl ReviewInput {
             verified: self.verified,
             status: self.status,
             created_at: self.created_at,
+            helpful: 0,
+            reply: None,
+            customer: None,
         })
     }
 }
@@ -148,6 +208,10 @@ pub struct PublicReview {
     pub author: String,
     pub verified: bool,
     pub created_at: i64,
+    #[serde(default)]
+    pub helpful: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<MerchantReply>,
 }
 
 impl From<&Review> for PublicReview {
@@ -160,6 +224,8 @@ impl From<&Review> for PublicReview {
             author: r.author.clone(),
             verified: r.verified,
             created_at: r.created_at,
+            helpful: r.helpful,
+            reply: r.reply.clone(),
         }
     }
 }
@@ -181,21 +247,10 @@ impl ReviewSummary {
             histogram[usize::from(r.stars() - 1)] += 1;
         }
         let count: u32 = histogram.iter().sum();
-        let sum: u64 = histogram
-            .iter()
-            .zip(1u64..)
-            .map(|(n, stars)| u64::from(*n) * stars)
-            .sum();
-        let average = if count == 0 {
-            0.0
-        } else {
-            (sum as f64 * 100.0 / f64::from(count)).round() / 100.0
-        };
-        Self {
-            count,
-            average,
-            histogram,
-        }
+        let sum: u64 = histogram.iter().zip(1u64..).map(|(n, stars)| u64::from(*n) * stars).sum();
+        let average =
+            if count == 0 { 0.0 } else { (sum as f64 * 100.0 / f64::from(count)).round() / 100.0 };
+        Self { count, average, histogram }
     }
 
     /// Reviews with `stars` stars.
@@ -243,6 +298,10 @@ pub struct ProductReviews {
     pub summary: ReviewSummary,
     /// Newest first, at most [`PAGE_SIZE`].
     pub reviews: Vec<PublicReview>,
+    /// The product's schema.org JSON-LD, ready to put in a `<script type="application/ld+json">`
+    /// (see [`product_json_ld`]); filled in by the edge, which knows the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_ld: Option<String>,
 }
 
 impl ProductReviews {
@@ -252,19 +311,12 @@ impl ProductReviews {
             .into_iter()
             .filter(|r| r.product == *product && r.status == ReviewStatus::Published)
             .collect();
-        published.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
+        published.sort_by(|a, b| Sort::Newest.compare(a, b));
         Self {
             product: product.clone(),
             summary: ReviewSummary::from_ratings(published.iter().map(|r| r.rating)),
-            reviews: published
-                .iter()
-                .take(PAGE_SIZE)
-                .map(|r| PublicReview::from(*r))
-                .collect(),
+            reviews: published.iter().take(PAGE_SIZE).map(|r| PublicReview::from(*r)).collect(),
+            json_ld: None,
         }
     }
 
@@ -289,7 +341,38 @@ mod tests {
             verified: false,
             status,
             created_at,
+            helpful: 0,
+            reply: None,
+            customer: None,
         }
+    }
+
+    #[test]
+    fn moderation_rules_depend_only_on_who_wrote_the_review() {
+        use ModerationRule::*;
+        use ReviewStatus::*;
+        let table = [
+            (PublishAll, false, Published),
+            (PublishAll, true, Published),
+            (PublishVerified, true, Published),
+            (PublishVerified, false, Pending),
+            (HoldAll, true, Pending),
+            (HoldAll, false, Pending),
+        ];
+        for (rule, verified, want) in table {
+            assert_eq!(rule.initial_status(verified), want, "{rule:?} verified={verified}");
+        }
+        let rule: ModerationRule = serde_json::from_str("\"publish_verified\"").unwrap();
+        assert_eq!(rule, PublishVerified);
+        // There is no way to ask for rating-based publication.
+        assert!(serde_json::from_str::<ModerationRule>("\"publish_four_stars_and_up\"").is_err());
+    }
+
+    #[test]
+    fn replies_are_bounded_text() {
+        assert_eq!(MerchantReply::new("  Thanks! ", 5).unwrap().body, "Thanks!");
+        assert!(MerchantReply::new("", 5).is_err());
+        assert!(MerchantReply::new(&"x".repeat(REPLY_MAX + 1), 5).is_err());
     }
 
     #[test]
@@ -312,10 +395,7 @@ mod tests {
         ];
         for (ratings, count, average, histogram) in table {
             let s = ReviewSummary::from_ratings(ratings.iter().map(|r| Rating::new(*r).unwrap()));
-            assert_eq!(
-                (s.count, s.average, s.histogram),
-                (*count, *average, *histogram)
-            );
+            assert_eq!((s.count, s.average, s.histogram), (*count, *average, *histogram));
         }
         let s = ReviewSummary::from_ratings([5, 5, 4].map(|r| Rating::new(r).unwrap()));
         assert_eq!(s.percent_with_rating(5), 67);
@@ -360,9 +440,8 @@ mod tests {
 
     #[test]
     fn the_page_holds_at_most_a_page_but_counts_all() {
-        let all: Vec<_> = (0..25)
-            .map(|i| review(&format!("r{i:02}"), 4, i, ReviewStatus::Published))
-            .collect();
+        let all: Vec<_> =
+            (0..25).map(|i| review(&format!("r{i:02}"), 4, i, ReviewStatus::Published)).collect();
         let page = ProductReviews::build(&Sku::parse("MUG").unwrap(), &all);
         assert_eq!(page.reviews.len(), PAGE_SIZE);
         assert_eq!(page.summary.count, 25);
@@ -387,21 +466,13 @@ mod tests {
             ("rating", serde_json::json!(-1), "rating"),
             ("body", serde_json::json!(""), "body"),
             ("author", serde_json::json!("  "), "author"),
-            (
-                "title",
-                serde_json::json!("x".repeat(TITLE_MAX + 1)),
-                "title",
-            ),
+            ("title", serde_json::json!("x".repeat(TITLE_MAX + 1)), "title"),
             ("product", serde_json::json!("MUG/../x"), "product"),
             ("id", serde_json::json!(""), "id"),
             ("created_at", serde_json::json!(-5), "created_at"),
         ];
         for (field, value, want) in bad {
-            assert_eq!(
-                with(field, value.clone()).unwrap_err().field,
-                want,
-                "{field}={value}"
-            );
+            assert_eq!(with(field, value.clone()).unwrap_err().field, want, "{field}={value}");
         }
         let script = with("body", "<script>alert(1)</script>".into()).unwrap();
         assert_eq!(script.body, "<script>alert(1)</script>");

@@ -1,0 +1,57 @@
+//! Durable Objects: where a write needs one serialised owner, because KV has no transactions,
+//! is last-write-wins and takes one write per second per key.
+//!
+//! - [`product_reviews::ProductReviewsObject`], one per product: the store of record for the
+//!   product's reviews and helpful votes. It alone writes the product's KV page, review copies and
+//!   moderation-queue entries, coalescing KV writes through its alarm.
+//! - [`limiter::LimiterObject`], one per shop and subject: sliding-window rate limits.
+//!
+//! The Worker talks to them with one JSON command per request ([`call`]).
+
+pub mod limiter;
+pub mod product_reviews;
+
+use rapport_shared::ErrorBody;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Env, Method, Request, RequestInit, Response};
+
+use crate::error::ApiError;
+
+/// Sends `command` to the object named `name` in the namespace bound as `binding`.
+pub async fn call<C: Serialize, T: DeserializeOwned>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    command: &C,
+) -> Result<T, ApiError> {
+    let stub = env.durable_object(binding)?.id_from_name(name)?.get_stub()?;
+    let body = serde_json::to_string(command).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let init =
+        RequestInit { method: Method::Post, body: Some(body.into()), ..RequestInit::default() };
+    let req = Request::new_with_init("https://object/", &init)?;
+    let mut resp = stub.fetch_with_request(req).await?;
+    let status = resp.status_code();
+    if status == 200 {
+        return resp.json::<T>().await.map_err(ApiError::from);
+    }
+    let error = resp.json::<ErrorBody>().await.map_err(ApiError::from)?.error;
+    Err(match (status, error.code.as_str()) {
+        (404, "review_not_found") => ApiError::not_found("review_not_found", error.message),
+        (409, "already_voted") => {
+            ApiError::Conflict { code: "already_voted", message: error.message }
+        }
+        (429, _) => ApiError::TooManyRequests { retry_after: error.message.parse().unwrap_or(60) },
+        _ => ApiError::Internal(format!("{binding} {status}: {} {}", error.code, error.message)),
+    })
+}
+
+/// An object's answer to a command.
+pub fn reply<T: Serialize>(value: &T) -> worker::Result<Response> {
+    Response::from_json(value)
+}
+
+/// An object's refusal of a command.
+pub fn refuse(status: u16, code: &str, message: impl Into<String>) -> worker::Result<Response> {
+    Ok(Response::from_json(&ErrorBody::new(code, message))?.with_status(status))
+}
