@@ -19,7 +19,7 @@ use worker::{Env, Request, Response};
 use crate::error::ApiError;
 use crate::http::{bearer, json, now, query, read_json, read_text};
 use crate::objects::call;
-use crate::objects::product_reviews::{self as pr, Command, Target};
+use crate::objects::product_reviews::{self as pr, Command, ReplyChange, Target};
 use crate::store::Store;
 
 const SETTINGS_LIMIT: usize = 16 * 1024;
@@ -284,11 +284,13 @@ pub async fn update_review(
         return Err(ApiError::bad_request("invalid_field", "send `status`, `reply` or both"));
     }
     let reply = match update.reply {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(text)) => Some(Some(MerchantReply::new(&text, now()).map_err(|e| {
-            ApiError::bad_request("invalid_field", format!("reply {}", e.problem))
-        })?)),
+        None => ReplyChange::Keep,
+        Some(None) => ReplyChange::Remove,
+        Some(Some(text)) => {
+            ReplyChange::Set(MerchantReply::new(&text, now()).map_err(|e| {
+                ApiError::bad_request("invalid_field", format!("reply {}", e.problem))
+            })?)
+        }
     };
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;

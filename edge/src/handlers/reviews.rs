@@ -46,7 +46,8 @@ async fn existing_product(store: &Store, shop: &ShopId, sku: &Sku) -> Result<Pro
     }
 }
 
-/// `GET .../reviews`: the precomputed page for the default view, the product's object otherwise.
+/// `GET .../reviews`: without `sort`, `rating` or `page`, the precomputed page (summary and
+/// newest reviews, one KV read); with any of them, that list from the product's object.
 pub async fn product_reviews(
     req: &Request,
     env: &Env,
@@ -60,7 +61,8 @@ pub async fn product_reviews(
         params.get("page").map(String::as_str),
     )?;
     let store = Store::open(env)?;
-    if !q.is_default() {
+    let asked = ["sort", "rating", "page"].iter().any(|k| params.contains_key(*k));
+    if asked {
         existing_product(&store, shop, sku).await?;
         let command = Command::List {
             target: Target { shop: shop.clone(), sku: sku.clone() },

@@ -45,13 +45,8 @@ pub enum Command {
     Import { target: Target, reviews: Vec<Review> },
     /// One helpful vote from `voter`; a second one from the same voter is refused.
     Vote { target: Target, review: ReviewId, voter: String },
-    /// The merchant moderates and/or replies (`Some(None)` removes a reply).
-    Update {
-        target: Target,
-        review: ReviewId,
-        status: Option<ReviewStatus>,
-        reply: Option<Option<MerchantReply>>,
-    },
+    /// The merchant moderates and/or replies.
+    Update { target: Target, review: ReviewId, status: Option<ReviewStatus>, reply: ReplyChange },
     /// A sorted, filtered page of published reviews.
     List { target: Target, sort: String, rating: Option<u8>, page: u32 },
 }
@@ -66,6 +61,14 @@ impl Command {
             | Command::List { target, .. } => target,
         }
     }
+}
+
+/// What happens to a review's public reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ReplyChange {
+    Keep,
+    Remove,
+    Set(MerchantReply),
 }
 
 /// The answer to a vote.
@@ -197,8 +200,10 @@ impl ProductReviewsObject {
                 if let Some(s) = status {
                     r.status = s;
                 }
-                if let Some(rep) = new_reply {
-                    r.reply = rep;
+                match new_reply {
+                    ReplyChange::Keep => {}
+                    ReplyChange::Remove => r.reply = None,
+                    ReplyChange::Set(reply) => r.reply = Some(reply),
                 }
                 self.save(&target, std::slice::from_ref(&r), &[]).await?;
                 reply(&r)
