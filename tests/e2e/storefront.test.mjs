@@ -19,6 +19,11 @@ const page2 = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rappo
   <rapport-reviews product="SCRIPT-TEST"></rapport-reviews></body></html>`;
 const farBelow = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rapport)}</head><body>
   <div style="height:5000px">Scroll down</div><rapport-reviews id="far" product="TRAIL-MUG-350"></rapport-reviews></body></html>`;
+const collection = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rapport)}</head><body>
+  <ul><li>Tent <rapport-stars product="RIDGE-TENT-2P"></rapport-stars></li>
+  <li>Mug <rapport-stars product="TRAIL-MUG-350"></rapport-stars></li>
+  <li>Chair <rapport-stars product="BASECAMP-CHAIR"></rapport-stars></li>
+  <li>Tent again <rapport-stars product="RIDGE-TENT-2P"></rapport-stars></li></ul></body></html>`;
 const noWidget = (rapport) => `<!doctype html><html lang="en"><head>${snippet(rapport)}</head><body><p>No widgets here.</p></body></html>`;
 
 async function open(path, { viewport = { width: 1280, height: 900 } } = {}) {
@@ -56,6 +61,7 @@ before(async () => {
   assert.equal(res.status, 200, JSON.stringify(res.body));
   shop = await storefront(worker.url, "", {
     "/two.html": page2(worker.url), "/far.html": farBelow(worker.url), "/none.html": noWidget(worker.url),
+    "/collection.html": collection(worker.url),
   });
   browser = await launch();
 });
@@ -68,7 +74,8 @@ after(async () => {
 
 describe("the reviews widget on the demo storefront", () => {
   test("shows the seeded summary and newest reviews inside its shadow root, without shifting the page", async () => {
-    const { page, problems, wasmRequests } = await open("/");
+    // A window tall enough to hold the whole page, so that any shift is in view and counts.
+    const { page, problems, wasmRequests } = await open("/", { viewport: { width: 1280, height: 2000 } });
     const widget = page.locator("rapport-reviews");
     await widget.locator(".summary").waitFor();
     assert.equal(await widget.locator(".average-value").textContent(), "4.3");
@@ -97,9 +104,10 @@ describe("the reviews widget on the demo storefront", () => {
     const more = widget.getByRole("button", { name: "Show more reviews" });
     await more.focus();
     await page.keyboard.press("Enter");
-    await widget.locator(".review").nth(9).waitFor();
-    assert.equal(await widget.locator(".review").count(), 10);
-    assert.equal(await more.count(), 0);
+    // Three are shown at first; the next page comes from the product's object.
+    await widget.locator(".review").nth(10).waitFor();
+    assert.equal(await widget.locator(".review").count(), 11);
+    assert.equal(await more.count(), 0, "all eleven are shown");
     await page.close();
   });
 
@@ -129,6 +137,123 @@ describe("the reviews widget on the demo storefront", () => {
   });
 });
 
+describe("writing, voting and search engines", () => {
+  const setRule = (moderation) => admin(worker.url, demo, "PUT", "", {
+    name: "Demo Outfitters", currency: "EUR", allowed_origins: [shop.origin], moderation,
+  });
+
+  test("a shopper writes a review with the keyboard and sees it published", async () => {
+    assert.equal((await setRule("publish_all")).status, 200);
+    const { page, problems } = await open("/");
+    const widget = page.locator("rapport-reviews");
+    await widget.getByRole("button", { name: "Write a review" }).click();
+    const form = widget.getByRole("form", { name: "Write a review" });
+    await form.waitFor();
+
+    // Sending it empty names every missing field beside it, and sends nothing.
+    await form.getByRole("button", { name: "Send review" }).click();
+    assert.deepEqual(await form.locator(".field-error").allTextContents(), [
+      "Choose a rating from 1 to 5 stars.", "Write a few words about the product.", "Add the name to show with your review.",
+    ]);
+    assert.equal(await form.locator("#rapport-body").getAttribute("aria-invalid"), "true");
+
+    // The rating is a radio group: focus the first star, then arrow keys move the choice.
+    const group = form.getByRole("radiogroup", { name: "Your rating" });
+    await group.getByRole("radio", { name: "1 star" }).focus();
+    await page.keyboard.press("Space");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowRight");
+    assert.equal(await group.getByRole("radio", { name: "4 stars" }).isChecked(), true);
+    assert.equal(await form.locator(".star-label.on").count(), 4);
+
+    await form.getByLabel("Title (optional)").fill("Survived the Cairngorms");
+    await form.getByLabel("Your review", { exact: true }).fill("Two nights of sleet, <b>no</b> leaks.");
+    await form.getByLabel("Name shown with your review").fill("Robin");
+    await form.getByRole("button", { name: "Send review" }).click();
+    await widget.getByRole("status").filter({ hasText: "Thank you" }).waitFor();
+    assert.equal(await widget.locator(".sent").textContent(), "Thank you! Your review is published.");
+    assert.equal(await widget.locator(".review-title").first().textContent(), "Survived the Cairngorms");
+    assert.equal(await widget.locator(".review-body").first().textContent(), "Two nights of sleet, <b>no</b> leaks.");
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("a shop that holds reviews tells the shopper it awaits checking", async () => {
+    assert.equal((await setRule("hold_all")).status, 200);
+    const { page } = await open("/");
+    const widget = page.locator("rapport-reviews");
+    await widget.getByRole("button", { name: "Write a review" }).click();
+    const form = widget.getByRole("form", { name: "Write a review" });
+    // A pointer user clicks the second star.
+    await form.locator('label[for="rapport-star-2"]').click();
+    assert.equal(await form.getByRole("radio", { name: "2 stars" }).isChecked(), true);
+    await form.getByLabel("Your review", { exact: true }).fill("Zip broke on day one.");
+    await form.getByLabel("Name shown with your review").fill("Sam");
+    await form.getByRole("button", { name: "Send review" }).click();
+    await widget.locator(".sent").waitFor();
+    assert.equal(await widget.locator(".sent").textContent(), "Thank you! Your review will appear once the shop has checked it.");
+    assert.equal(await widget.locator(".review-body", { hasText: "Zip broke" }).count(), 0);
+    const queue = await admin(worker.url, demo, "GET", "/reviews?status=pending");
+    assert.ok(queue.body.reviews.some((r) => r.body === "Zip broke on day one."));
+    assert.equal((await setRule("publish_all")).status, 200);
+    await page.close();
+  });
+
+  test("a helpful vote moves the count once, and the count is kept", async () => {
+    const { page } = await open("/");
+    const widget = page.locator("rapport-reviews");
+    const first = widget.locator(".review").first();
+    const button = first.getByRole("button", { name: /^Helpful/ });
+    const before = Number((await button.textContent()).match(/\d+/)[0]);
+    await button.click();
+    await first.getByRole("button", { name: `Helpful (${before + 1})` }).waitFor();
+    assert.equal(await button.getAttribute("aria-pressed"), "true");
+    await button.click();
+    await page.waitForTimeout(300);
+    assert.equal(await button.textContent(), `Helpful (${before + 1})`, "a second click does not count");
+    await page.close();
+
+    // A fresh page shows the stored count (the product page is rewritten within a second).
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const { page: again } = await open("/");
+      const text = await again.locator("rapport-reviews .review").first().getByRole("button", { name: /^Helpful/ }).textContent();
+      await again.close();
+      if (text === `Helpful (${before + 1})`) break;
+      assert.ok(Date.now() < deadline, `still ${text}`);
+    }
+  });
+
+  test("the page carries the product's JSON-LD for search engines", async () => {
+    const { page } = await open("/");
+    await page.locator("rapport-reviews .summary").waitFor();
+    const ld = JSON.parse(await page.locator('head script[type="application/ld+json"][data-rapport-product="RIDGE-TENT-2P"]').textContent());
+    assert.equal(ld["@type"], "Product");
+    assert.equal(ld.name, "Ridgeline 2-Person Tent");
+    const count = Number((await page.locator("rapport-reviews .count").textContent()).match(/\d+/)[0]);
+    assert.equal(ld.aggregateRating.reviewCount, count);
+    assert.ok(ld.aggregateRating.ratingValue >= 1 && ld.aggregateRating.ratingValue <= 5);
+    assert.ok(ld.review.length > 0 && ld.review.every((r) => r.author.name && r.reviewRating.ratingValue));
+    assert.equal(await page.locator('script[type="application/ld+json"]').count(), 1);
+    await page.close();
+  });
+
+  test("star badges on a collection page share one request and need no WebAssembly", async () => {
+    const { page, problems, wasmRequests } = await open("/collection.html");
+    const ratingRequests = [];
+    page.on("request", (r) => { if (r.url().includes("/ratings?")) ratingRequests.push(r.url()); });
+    await page.reload();
+    const tent = page.locator('rapport-stars[product="RIDGE-TENT-2P"]').first();
+    await tent.locator('[role="img"]').waitFor();
+    assert.match(await tent.locator('[role="img"]').getAttribute("aria-label"), /^Rated \d\.\d out of 5, \d+ reviews$/);
+    await page.locator('rapport-stars[product="TRAIL-MUG-350"] [role="img"]').waitFor();
+    assert.equal(await page.locator('rapport-stars[product="BASECAMP-CHAIR"] [role="img"]').count(), 0, "no stars without reviews");
+    assert.equal(ratingRequests.length, 1, ratingRequests.join("\n"));
+    assert.equal(wasmRequests.length, 0);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
+
 describe("loading", () => {
   test("several widgets share one WebAssembly download; unknown products get a polite notice", async () => {
     const { page, problems, wasmRequests } = await open("/two.html");
@@ -145,6 +270,7 @@ describe("loading", () => {
   test("script in a review is shown as text and never runs", async () => {
     const { page } = await open("/two.html");
     const widget = page.locator('rapport-reviews[product="SCRIPT-TEST"]');
+    await widget.scrollIntoViewIfNeeded();
     await widget.locator(".review").waitFor();
     assert.equal(await widget.locator(".review-body").textContent(), '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>');
     assert.equal(await widget.locator(".review-title").textContent(), "<b>bold?</b>");

@@ -1,16 +1,20 @@
 //! Talking to the Worker: `fetch`, then JSON straight into the shared wire types.
 
+use rapport_shared::error::ErrorDetail;
 use rapport_shared::ErrorBody;
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsCast;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, RequestMode};
+use web_sys::{Headers, RequestInit, RequestMode};
 
-/// Why data could not be shown. The widget decides what the shopper sees for each.
+/// Why a request did not give data. The widget decides what the shopper sees for each.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// The API answered 404 with this error code (`shop_not_found`, `product_not_found`).
     NotFound(String),
+    /// The API refused the request (4xx) and said why.
+    Refused { status: u16, error: ErrorDetail },
     /// Any other HTTP error status.
     Status(u16),
     /// No answer: offline, blocked, or CORS.
@@ -23,6 +27,7 @@ impl core::fmt::Display for ApiError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ApiError::NotFound(code) => write!(f, "not found ({code})"),
+            ApiError::Refused { status, error } => write!(f, "HTTP {status} {}", error.code),
             ApiError::Status(s) => write!(f, "HTTP {s}"),
             ApiError::Network(e) => write!(f, "network: {e}"),
             ApiError::Decode(e) => write!(f, "unreadable answer: {e}"),
@@ -30,40 +35,81 @@ impl core::fmt::Display for ApiError {
     }
 }
 
-fn js_err(e: wasm_bindgen::JsValue) -> String {
+fn js_err(e: JsValue) -> String {
     e.as_string()
         .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
         .unwrap_or_else(|| "unknown error".into())
 }
 
-/// `GET {api}{path}` and decode the JSON body.
-pub async fn get<T: DeserializeOwned>(api: &str, path: &str) -> Result<T, ApiError> {
-    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_mode(RequestMode::Cors);
-    let url = format!("{}{path}", api.trim_end_matches('/'));
-    let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .map_err(|e| ApiError::Network(js_err(e)))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|e| ApiError::Decode(js_err(e)))?;
-    let status = resp.status();
-    let body = match resp.json() {
-        Ok(promise) => JsFuture::from(promise).await.ok(),
-        Err(_) => None,
-    };
-    if resp.ok() {
-        let body = body.ok_or_else(|| ApiError::Decode("no JSON body".into()))?;
-        return serde_wasm_bindgen::from_value(body).map_err(|e| ApiError::Decode(e.to_string()));
+/// Where requests go and who makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Origin of the Rapport Worker.
+    pub api: String,
+    /// The signed-in shopper's token, if the page has one.
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.send("GET", path, None, false).await
     }
-    if status == 404 {
-        let code = body
-            .and_then(|b| serde_wasm_bindgen::from_value::<ErrorBody>(b).ok())
-            .map(|b| b.error.code)
-            .unwrap_or_default();
-        return Err(ApiError::NotFound(code));
+
+    /// POSTs `body` as JSON, with the shopper's token when there is one.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let value =
+            serde_wasm_bindgen::to_value(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+        let text = js_sys::JSON::stringify(&value).map_err(|e| ApiError::Decode(js_err(e)))?;
+        self.send("POST", path, Some(text.into()), true).await
     }
-    Err(ApiError::Status(status))
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<JsValue>,
+        with_token: bool,
+    ) -> Result<T, ApiError> {
+        let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_mode(RequestMode::Cors);
+        if let Some(body) = body {
+            let headers = Headers::new().map_err(|e| ApiError::Network(js_err(e)))?;
+            let _ = headers.set("content-type", "application/json");
+            if let (true, Some(token)) = (with_token, &self.token) {
+                let _ = headers.set("authorization", &format!("Bearer {token}"));
+            }
+            init.set_headers(&headers);
+            init.set_body(&body);
+        }
+        let url = format!("{}{path}", self.api.trim_end_matches('/'));
+        let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(|e| ApiError::Network(js_err(e)))?;
+        let resp: web_sys::Response = resp.dyn_into().map_err(|e| ApiError::Decode(js_err(e)))?;
+        let status = resp.status();
+        let body = match resp.json() {
+            Ok(promise) => JsFuture::from(promise).await.ok(),
+            Err(_) => None,
+        };
+        if resp.ok() {
+            let body = body.ok_or_else(|| ApiError::Decode("no JSON body".into()))?;
+            return serde_wasm_bindgen::from_value(body)
+                .map_err(|e| ApiError::Decode(e.to_string()));
+        }
+        let error =
+            body.and_then(|b| serde_wasm_bindgen::from_value::<ErrorBody>(b).ok()).map(|b| b.error);
+        match (status, error) {
+            (404, e) => Err(ApiError::NotFound(e.map(|e| e.code).unwrap_or_default())),
+            (400..=499, Some(error)) => Err(ApiError::Refused { status, error }),
+            _ => Err(ApiError::Status(status)),
+        }
+    }
 }
 
 /// Percent-encodes a path segment. Shop ids and SKUs are already restricted to URL-safe

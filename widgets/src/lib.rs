@@ -6,8 +6,12 @@
 
 mod api;
 mod format;
+mod review_form;
+mod review_item;
 mod reviews;
+mod star_input;
 mod stars;
+mod summary;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -21,6 +25,8 @@ pub struct Config {
     pub shop: String,
     /// BCP 47 locale for numbers and dates.
     pub locale: String,
+    /// The signed-in shopper's token, minted by the merchant's server.
+    pub token: Option<String>,
 }
 
 #[wasm_bindgen(start)]
@@ -31,16 +37,19 @@ fn start() {
     }));
 }
 
-/// Mounts `<rapport-reviews>` for `product` into `container`.
+/// Mounts `<rapport-reviews>` for `product` into `container`. An empty `token` means no
+/// shopper is signed in.
 #[wasm_bindgen]
 pub fn mount_reviews(
     container: HtmlElement,
     api: String,
     shop: String,
     locale: String,
+    token: String,
     product: String,
 ) {
-    let config = Config { api, shop, locale };
+    let token = (!token.is_empty()).then_some(token);
+    let config = Config { api, shop, locale, token };
     leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product/> })
         .forget();
 }

@@ -1,57 +1,90 @@
-//! `<rapport-reviews product="SKU">`: star summary, histogram and the newest reviews.
+//! `<rapport-reviews product="SKU">`: star summary and histogram (whose bars filter the list),
+//! the reviews with sorting and paging, helpful votes, the merchant's replies, and the form to
+//! write a review. Also puts the product's schema.org JSON-LD into the page for search engines.
 //!
 //! Review text is inserted as text nodes (Leptos never parses strings as HTML), so markup in a
 //! review is shown, not run.
 
 use leptos::prelude::*;
-use rapport_shared::reviews::{ProductReviews, PublicReview, ReviewSummary};
+use leptos::task::spawn_local;
+use rapport_shared::reviews::{
+    ProductReviews, PublicReview, ReviewList, ReviewStatus, ReviewSummary, Sort, Submitted,
+    LIST_PAGE_SIZE,
+};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, Client};
 use crate::format;
-use crate::stars::Stars;
+use crate::review_form::ReviewForm;
+use crate::review_item::ReviewItem;
+use crate::summary::Summary;
 use crate::Config;
 
 /// Reviews shown before the shopper asks for more. The widget's reserved height (the
 /// `--rapport-reviews-min-height` in the loader's CSS) fits the summary plus this many.
 const FIRST_VISIBLE: usize = 3;
 
-fn plural(n: u32, one: &str, many: &str, locale: &str) -> String {
-    format!("{} {}", format::integer(locale, n), if n == 1 { one } else { many })
+/// What every part of the widget needs to talk to the Worker about this product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewsContext {
+    pub client: Client,
+    /// `/v1/shops/{shop}/products/{sku}/reviews`
+    pub path: String,
+    pub locale: String,
+}
+
+/// The reviews loaded so far for the current sort and filter.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Listing {
+    reviews: Vec<PublicReview>,
+    /// Pages fetched so far.
+    page: u32,
+    pages: u32,
+}
+
+impl From<ReviewList> for Listing {
+    fn from(l: ReviewList) -> Self {
+        Self { reviews: l.reviews, page: l.page, pages: l.pages }
+    }
 }
 
 /// The reviews widget for one product.
 #[component]
 pub fn Reviews(
-    /// API origin, shop and locale, from the loader.
+    /// API origin, shop, locale and shopper token, from the loader.
     config: Config,
     /// The product's SKU, from the element's `product` attribute.
     product: String,
 ) -> impl IntoView {
-    let path = format!(
-        "/v1/shops/{}/products/{}/reviews",
-        api::segment(&config.shop),
-        api::segment(&product)
-    );
-    let api_origin = config.api.clone();
+    let ctx = ReviewsContext {
+        client: Client { api: config.api, token: config.token },
+        path: format!(
+            "/v1/shops/{}/products/{}/reviews",
+            api::segment(&config.shop),
+            api::segment(&product)
+        ),
+        locale: config.locale,
+    };
+    let fetch_ctx = ctx.clone();
     let page = LocalResource::new(move || {
-        let (api_origin, path) = (api_origin.clone(), path.clone());
-        async move { api::get::<ProductReviews>(&api_origin, &path).await }
+        let ctx = fetch_ctx.clone();
+        async move { ctx.client.get::<ProductReviews>(&ctx.path).await }
     });
-    let locale = config.locale;
-    let body = move || {
-        let locale = locale.clone();
-        match page.get() {
-            None => view! { <Loading/> }.into_any(),
-            Some(Ok(page)) => view! { <Loaded page locale/> }.into_any(),
-            Some(Err(ApiError::NotFound(_))) => view! {
-                <p class="notice" part="notice">"Reviews are not available for this product."</p>
-            }
-            .into_any(),
-            Some(Err(e)) => {
-                leptos::logging::error!("[rapport] reviews could not load: {e}");
-                view! { <p class="notice" part="notice" role="status">"Reviews could not be loaded."</p> }
-                    .into_any()
-            }
+    let body = move || match page.get() {
+        None => {
+            view! { <div class="skeleton" aria-busy="true" aria-label="Loading reviews"></div> }
+                .into_any()
+        }
+        Some(Ok(page)) => {
+            inject_json_ld(&product, page.json_ld.as_deref());
+            view! { <Loaded page ctx=ctx.clone()/> }.into_any()
+        }
+        Some(Err(ApiError::NotFound(_))) => view! {
+            <p class="notice" part="notice">"Reviews are not available for this product."</p>
+        }
+        .into_any(),
+        Some(Err(e)) => {
+            leptos::logging::error!("[rapport] reviews could not load: {e}");
+            view! { <p class="notice" part="notice" role="status">"Reviews could not be loaded."</p> }.into_any()
         }
     };
     view! {
@@ -62,97 +95,215 @@ pub fn Reviews(
     }
 }
 
-#[component]
-fn Loading() -> impl IntoView {
-    view! { <div class="skeleton" aria-busy="true" aria-label="Loading reviews"></div> }
+/// Puts the product's JSON-LD into the page's `<head>` (replacing an earlier one for the same
+/// product), where search engines read it after rendering.
+fn inject_json_ld(product: &str, json_ld: Option<&str>) {
+    let Some(json_ld) = json_ld else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(head) = doc.head() else { return };
+    let selector = format!("script[data-rapport-product=\"{}\"]", product.replace(['"', '\\'], ""));
+    if let Ok(Some(old)) = doc.query_selector(&selector) {
+        old.remove();
+    }
+    if let Ok(script) = doc.create_element("script") {
+        let _ = script.set_attribute("type", "application/ld+json");
+        let _ = script.set_attribute("data-rapport-product", product);
+        script.set_text_content(Some(json_ld));
+        let _ = head.append_child(&script);
+    }
+}
+
+fn list_path(ctx: &ReviewsContext, sort: Sort, rating: Option<u8>, page: u32) -> String {
+    let rating = rating.map(|r| format!("&rating={r}")).unwrap_or_default();
+    format!("{}?sort={}{rating}&page={page}", ctx.path, sort.as_str())
 }
 
 #[component]
-fn Loaded(page: ProductReviews, locale: String) -> impl IntoView {
-    if page.summary.count == 0 {
-        return view! {
-            <p class="notice empty" part="notice">"No reviews yet. Be the first to share your thoughts."</p>
+fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
+    let summary = page.summary.clone();
+    let pages = summary.count.div_ceil(LIST_PAGE_SIZE as u32);
+    let listing = RwSignal::new(Listing { reviews: page.reviews, page: 1, pages });
+    let visible = RwSignal::new(FIRST_VISIBLE);
+    let sort = RwSignal::new(Sort::Newest);
+    let filter = RwSignal::new(None::<u8>);
+    let busy = RwSignal::new(false);
+    let writing = RwSignal::new(false);
+    let sent = RwSignal::new(None::<ReviewStatus>);
+
+    // Fetches page `page` of the current order; page 1 replaces the list, later pages extend it.
+    let fetch_ctx = ctx.clone();
+    let fetch = move |page: u32| {
+        let ctx = fetch_ctx.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match ctx
+                .client
+                .get::<ReviewList>(&list_path(
+                    &ctx,
+                    sort.get_untracked(),
+                    filter.get_untracked(),
+                    page,
+                ))
+                .await
+            {
+                Ok(list) if page == 1 => listing.set(list.into()),
+                Ok(list) => listing.update(|l| {
+                    l.reviews.extend(list.reviews);
+                    l.page = list.page;
+                    l.pages = list.pages;
+                }),
+                Err(e) => leptos::logging::error!("[rapport] more reviews could not load: {e}"),
+            }
+            busy.set(false);
+        });
+    };
+    let refetch = fetch.clone();
+    let reorder = Callback::new(move |()| {
+        visible.set(FIRST_VISIBLE.max(LIST_PAGE_SIZE));
+        refetch(1);
+    });
+    let more = {
+        let fetch = fetch.clone();
+        move |_| {
+            let loaded = listing.with_untracked(|l| l.reviews.len());
+            let shown = visible.get_untracked();
+            visible.set(shown + LIST_PAGE_SIZE);
+            let (page, pages) = listing.with_untracked(|l| (l.page, l.pages));
+            if shown + LIST_PAGE_SIZE > loaded && page < pages {
+                fetch(page + 1);
+            }
         }
-        .into_any();
-    }
-    let expanded = RwSignal::new(false);
-    let total = page.reviews.len();
-    let has_more = total > FIRST_VISIBLE;
-    let reviews = page.reviews;
-    let list_locale = locale.clone();
+    };
+    let has_more = move || {
+        let (loaded, page, pages) = listing.with(|l| (l.reviews.len(), l.page, l.pages));
+        visible.get() < loaded || page < pages
+    };
+
+    let locale = ctx.locale.clone();
+    let item_ctx = ctx.clone();
     let list = move || {
-        let shown = if expanded.get() { total } else { total.min(FIRST_VISIBLE) };
-        reviews
-            .iter()
-            .take(shown)
-            .cloned()
-            .map(|review| view! { <ReviewItem review locale=list_locale.clone()/> })
+        listing
+            .get()
+            .reviews
+            .into_iter()
+            .take(visible.get())
+            .map(|review| view! { <ReviewItem review ctx=item_ctx.clone()/> })
             .collect_view()
     };
-    view! {
-        <Summary summary=page.summary locale/>
-        <ol class="list" part="list">{list}</ol>
-        <Show when=move || has_more && !expanded.get()>
-            <button type="button" class="more" part="button" on:click=move |_| expanded.set(true)>
-                "Show more reviews"
-            </button>
-        </Show>
-    }
-    .into_any()
-}
-
-#[component]
-fn Summary(summary: ReviewSummary, locale: String) -> impl IntoView {
-    let average = format::one_decimal(&locale, summary.average);
-    let label = format!("Rated {average} out of 5");
-    let based_on = format!("Based on {}", plural(summary.count, "review", "reviews", &locale));
-    let bars = (1..=5u8)
-        .rev()
-        .map(|stars| {
-            let count = summary.with_rating(stars);
-            let width = format!("{}%", summary.percent_with_rating(stars));
-            let label = format!("{stars} stars: {}", plural(count, "review", "reviews", &locale));
+    let on_sent = Callback::new(move |done: Submitted| {
+        writing.set(false);
+        sent.set(Some(done.status));
+        if done.status == ReviewStatus::Published {
+            listing.update(|l| l.reviews.insert(0, done.review));
+        }
+    });
+    let thanks = move || {
+        sent.get().map(|status| {
+            let text = match status {
+                ReviewStatus::Published => "Thank you! Your review is published.",
+                _ => "Thank you! Your review will appear once the shop has checked it.",
+            };
+            view! { <p class="sent" part="notice" role="status">{text}</p> }
+        })
+    };
+    let write_button = move || {
+        (!writing.get() && sent.get().is_none()).then(|| {
             view! {
-                <li class="bar-row" aria-label=label>
-                    <span class="bar-label" aria-hidden="true">{stars}" ★"</span>
-                    <span class="bar" aria-hidden="true"><span class="fill" style:width=width></span></span>
-                    <span class="bar-count" aria-hidden="true">{format::integer(&locale, count)}</span>
-                </li>
+                <button type="button" class="write" part="button" on:click=move |_| writing.set(true)>
+                    "Write a review"
+                </button>
             }
         })
-        .collect_view();
+    };
+    let form_ctx = ctx.clone();
+    let form = move || {
+        writing.get().then(|| {
+            view! { <ReviewForm ctx=form_ctx.clone() on_sent on_cancel=Callback::new(move |()| writing.set(false))/> }
+        })
+    };
+
+    let reviewed = summary.count > 0;
+    let top = if !reviewed {
+        view! { <p class="notice empty" part="notice">"No reviews yet. Be the first to share your thoughts."</p> }
+            .into_any()
+    } else {
+        view! { <Summary summary=summary.clone() locale=locale.clone() filter on_filter=reorder/> }
+            .into_any()
+    };
     view! {
-        <div class="summary" part="summary">
-            <div class="average">
-                <span class="average-value" aria-hidden="true">{average}</span>
-                <Stars value=summary.average label/>
-                <span class="count">{based_on}</span>
-            </div>
-            <ul class="histogram" aria-label="Rating distribution">{bars}</ul>
+        {top}
+        <div class="toolbar">
+            {write_button}
+            <Show when=move || reviewed>
+                <SortSelect sort on_sort=reorder/>
+            </Show>
         </div>
+        {thanks}
+        {form}
+        <Show when=move || filter.get().is_some()>
+            <FilterNote filter summary=summary.clone() on_clear=reorder/>
+        </Show>
+        <ol class="list" part="list" aria-busy=move || busy.get().to_string()>{list}</ol>
+        <Show when=has_more>
+            <button type="button" class="more" part="button" on:click=more.clone()>"Show more reviews"</button>
+        </Show>
     }
 }
 
+/// The order of the list.
 #[component]
-fn ReviewItem(review: PublicReview, locale: String) -> impl IntoView {
-    let stars = review.rating.stars();
-    let label = format!("Rated {stars} out of 5");
-    let date = format::date(&locale, review.created_at);
-    let title =
-        (!review.title.is_empty()).then(|| view! { <h3 class="review-title">{review.title}</h3> });
-    let verified = review
-        .verified
-        .then(|| view! { <span class="verified" part="verified">"Verified buyer"</span> });
+fn SortSelect(sort: RwSignal<Sort>, on_sort: Callback<()>) -> impl IntoView {
+    let options = [
+        (Sort::Newest, "Newest"),
+        (Sort::Highest, "Highest rating"),
+        (Sort::Lowest, "Lowest rating"),
+        (Sort::MostHelpful, "Most helpful"),
+    ];
     view! {
-        <li class="review" part="review">
-            <Stars value=f64::from(stars) label/>
-            {title}
-            <p class="review-body">{review.body}</p>
-            <p class="review-meta">
-                <span class="author">{review.author}</span>
-                {verified}
-                <time>{date}</time>
-            </p>
-        </li>
+        <label class="sort">
+            "Sort by "
+            <select on:change=move |ev| {
+                if let Ok(s) = Sort::parse(&event_target_value(&ev)) {
+                    sort.set(s);
+                    on_sort.run(());
+                }
+            }>
+                {options
+                    .into_iter()
+                    .map(|(value, label)| {
+                        view! { <option value=value.as_str() selected=move || sort.get() == value>{label}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
+}
+
+/// Says which filter is on, with a way to clear it.
+#[component]
+fn FilterNote(
+    filter: RwSignal<Option<u8>>,
+    summary: ReviewSummary,
+    on_clear: Callback<()>,
+) -> impl IntoView {
+    let text = move || {
+        filter.get().map(|stars| {
+            let n = summary.with_rating(stars);
+            format!("Showing {n} {}-star review{}", stars, if n == 1 { "" } else { "s" })
+        })
+    };
+    view! {
+        <p class="filter-note" role="status">
+            {text}
+            " "
+            <button type="button" class="link" on:click=move |_| {
+                filter.set(None);
+                on_clear.run(());
+            }>"Show all reviews"</button>
+        </p>
+    }
+}
+
+pub(crate) fn plural(locale: &str, n: u32, one: &str, many: &str) -> String {
+    format!("{} {}", format::integer(locale, n), if n == 1 { one } else { many })
 }

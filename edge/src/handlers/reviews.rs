@@ -6,8 +6,8 @@ use rapport_shared::catalog::Product;
 use rapport_shared::ids::{ReviewId, ShopId, Sku};
 use rapport_shared::ratelimit::{self, RateLimit};
 use rapport_shared::reviews::{
-    product_json_ld, ProductReviews, PublicReview, Review, ReviewList, ReviewQuery,
-    ReviewSubmission,
+    product_json_ld, HelpfulCount, ProductReviews, PublicReview, Review, ReviewList, ReviewQuery,
+    ReviewSubmission, Submitted,
 };
 use rapport_shared::secrets::sha256_hex;
 use serde_json::json;
@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::http::{json, now, query, read_json};
 use crate::objects::call;
 use crate::objects::limiter::{self, Hit};
-use crate::objects::product_reviews::{self as pr, Command, Helpful, Target};
+use crate::objects::product_reviews::{self as pr, Command, Target};
 use crate::store::Store;
 
 /// Shoppers may see a new review up to this many seconds late; in exchange, browsers and
@@ -194,7 +194,7 @@ pub async fn submit(
     let target = Target { shop: shop.clone(), sku: sku.clone() };
     let stored: Review =
         call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review }).await?;
-    let body = json!({ "review": PublicReview::from(&stored), "status": stored.status });
+    let body = Submitted { review: PublicReview::from(&stored), status: stored.status };
     Ok(cors::allow(json(&body, 201)?, origin)?)
 }
 
@@ -219,6 +219,6 @@ pub async fn helpful(
     limit(env, shop, "vote", &address, ratelimit::VOTES).await?;
     let target = Target { shop: shop.clone(), sku: sku.clone() };
     let command = Command::Vote { target, review: review.clone(), voter };
-    let result: Helpful = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
+    let result: HelpfulCount = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
     Ok(cors::allow(json(&result, 200)?, origin)?)
 }

@@ -16,7 +16,8 @@ use rapport_shared::catalog::Product;
 use rapport_shared::ids::{ReviewId, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::reviews::{
-    list, product_json_ld, MerchantReply, ProductReviews, Review, ReviewQuery, ReviewStatus,
+    list, product_json_ld, HelpfulCount, MerchantReply, ProductReviews, Review, ReviewQuery,
+    ReviewStatus,
 };
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, js_sys, DurableObject, Env, Request, Response, Result, State};
@@ -69,12 +70,6 @@ pub enum ReplyChange {
     Keep,
     Remove,
     Set(MerchantReply),
-}
-
-/// The answer to a vote.
-#[derive(Serialize, Deserialize)]
-pub struct Helpful {
-    pub helpful: u32,
 }
 
 // `alarm` exports both the fetch and the alarm handler.
@@ -191,7 +186,7 @@ impl ProductReviewsObject {
                 }
                 r.helpful += 1;
                 self.save(&target, std::slice::from_ref(&r), &[(vote, true)]).await?;
-                reply(&Helpful { helpful: r.helpful })
+                reply(&HelpfulCount { helpful: r.helpful })
             }
             Command::Update { review, status, reply: new_reply, .. } => {
                 let Some(mut r) = self.get(&review) else {

@@ -230,6 +230,20 @@ impl From<&Review> for PublicReview {
     }
 }
 
+/// The answer to a shopper's review: the review as it will be shown, and whether it is shown
+/// already or waits for the merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submitted {
+    pub review: PublicReview,
+    pub status: ReviewStatus,
+}
+
+/// The answer to a helpful vote: the review's new count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpfulCount {
+    pub helpful: u32,
+}
+
 /// Count, average and histogram of a product's published reviews.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSummary {
