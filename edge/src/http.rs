@@ -65,9 +65,23 @@ pub fn bearer(req: &Request) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| credential.trim().to_owned())
 }
 
-/// The query string's parameters (the last of repeated names wins).
+/// The query string's parameters (the last of repeated names wins). Parsed here rather than
+/// through `Request::url`, whose URL parser brings about 150 KB of Unicode tables into the Worker.
 pub fn query(req: &Request) -> Result<std::collections::HashMap<String, String>, ApiError> {
-    Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    let url = req.inner().url();
+    let query = url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        worker::js_sys::decode_uri_component(&s).map(String::from).unwrap_or(s)
+    };
+    Ok(query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect())
 }
 
 /// Unix seconds, from the Workers clock.
