@@ -224,8 +224,14 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
 
     let reviewed = summary.count > 0;
     let top = if !reviewed {
-        view! { <p class="notice empty" part="notice">"No reviews yet. Be the first to share your thoughts."</p> }
-            .into_any()
+        // Until the shopper's own review appears in the list.
+        let empty = move || listing.with(|l| l.reviews.is_empty());
+        view! {
+            <Show when=empty>
+                <p class="notice empty" part="notice">"No reviews yet. Be the first to share your thoughts."</p>
+            </Show>
+        }
+        .into_any()
     } else {
         view! { <Summary summary=summary.clone() locale=locale.clone() filter on_filter=reorder/> }
             .into_any()

@@ -79,5 +79,11 @@ pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Resul
         .collect();
     send(&agent, "POST", &format!("{base}/reviews"), admin_key, &json!({ "reviews": reviews }))?;
     // The demo shopper bought these, so their reviews of them are verified.
-    send(&agent, "PUT", &format!("{base}/purchases"), admin_key, &json!({ "purchases": data["purchases"] }))
+    send(
+        &agent,
+        "PUT",
+        &format!("{base}/purchases"),
+        admin_key,
+        &json!({ "purchases": data["purchases"] }),
+    )
 }

@@ -64,12 +64,8 @@ pub async fn product_reviews(
     let asked = ["sort", "rating", "page"].iter().any(|k| params.contains_key(*k));
     if asked {
         existing_product(&store, shop, sku).await?;
-        let command = Command::List {
-            target: Target { shop: shop.clone(), sku: sku.clone() },
-            sort: q.sort.as_str().to_owned(),
-            rating: q.rating.map(|r| r.stars()),
-            page: q.page,
-        };
+        let command =
+            Command::List { target: Target { shop: shop.clone(), sku: sku.clone() }, query: q };
         let list: ReviewList = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
         return cacheable(json(&list, 200)?);
     }
@@ -217,6 +213,9 @@ pub async fn helpful(
         false => address.clone(),
     };
     limit(env, shop, "vote", &address, ratelimit::VOTES).await?;
+    if voter != address {
+        limit(env, shop, "vote", &voter, ratelimit::VOTES).await?;
+    }
     let target = Target { shop: shop.clone(), sku: sku.clone() };
     let command = Command::Vote { target, review: review.clone(), voter };
     let result: HelpfulCount = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;

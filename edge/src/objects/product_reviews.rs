@@ -49,7 +49,7 @@ pub enum Command {
     /// The merchant moderates and/or replies.
     Update { target: Target, review: ReviewId, status: Option<ReviewStatus>, reply: ReplyChange },
     /// A sorted, filtered page of published reviews.
-    List { target: Target, sort: String, rating: Option<u8>, page: u32 },
+    List { target: Target, query: ReviewQuery },
 }
 
 impl Command {
@@ -81,6 +81,8 @@ pub struct ProductReviewsObject {
     reviews: RefCell<Option<BTreeMap<ReviewId, Review>>>,
     /// When KV was last written (ms), to space flushes a second apart.
     last_flush: Cell<f64>,
+    /// Bumped by every change, so a flush can tell whether it wrote the latest state.
+    version: Cell<u64>,
 }
 
 const REVIEW: &str = "review:";
@@ -138,6 +140,7 @@ impl ProductReviewsObject {
             set(k, (*v).into())?;
         }
         self.state.storage().put_multiple_raw(entries).await?;
+        self.version.set(self.version.get() + 1);
         if let Some(map) = self.reviews.borrow_mut().as_mut() {
             for r in changed {
                 map.insert(r.id.clone(), r.clone());
@@ -203,14 +206,7 @@ impl ProductReviewsObject {
                 self.save(&target, std::slice::from_ref(&r), &[]).await?;
                 reply(&r)
             }
-            Command::List { sort, rating, page, .. } => {
-                let rating = rating.map(|r| r.to_string());
-                let page = page.to_string();
-                match ReviewQuery::parse(Some(&sort), rating.as_deref(), Some(&page)) {
-                    Ok(query) => reply(&list(&self.all(), &query)),
-                    Err(e) => refuse(400, "invalid_field", e.to_string()),
-                }
-            }
+            Command::List { query, .. } => reply(&list(&self.all(), &query)),
         }
     }
 
@@ -227,7 +223,13 @@ impl ProductReviewsObject {
         // Cleared before the writes: a change made while they run marks itself dirty again.
         storage.delete_multiple(dirty_keys.clone()).await?;
         self.last_flush.set(now_ms());
+        let version = self.version.get();
         let result = self.write_kv(&target, &dirty_keys).await;
+        if result.is_ok() && self.version.get() != version {
+            // Something changed while KV was being written, and another flush may have
+            // finished first with the newer state: write once more, a second from now.
+            storage.set_alarm(1000).await?;
+        }
         if result.is_err() {
             let entries = js_sys::Object::new();
             for k in &dirty_keys {
@@ -269,7 +271,13 @@ impl ProductReviewsObject {
 
 impl DurableObject for ProductReviewsObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, reviews: RefCell::new(None), last_flush: Cell::new(0.0) }
+        Self {
+            state,
+            env,
+            reviews: RefCell::new(None),
+            last_flush: Cell::new(0.0),
+            version: Cell::new(0),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {

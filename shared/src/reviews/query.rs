@@ -56,7 +56,7 @@ impl Sort {
 }
 
 /// What a shopper asked to see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ReviewQuery {
     pub sort: Sort,
     /// Only reviews with this many stars.
