@@ -47,6 +47,18 @@ fn item_error(index: usize, e: FieldError) -> ApiError {
     ApiError::bad_request("invalid_field", format!("item {index}: {e}"))
 }
 
+/// Validates every item of a batch; the first bad one refuses the whole batch.
+fn validate_all<T, U>(
+    items: Vec<T>,
+    validate: impl Fn(T) -> Result<U, FieldError>,
+) -> Result<Vec<U>, ApiError> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| validate(item).map_err(|e| item_error(i, e)))
+        .collect()
+}
+
 fn check_batch_len(len: usize) -> Result<(), ApiError> {
     match len {
         0 => Err(ApiError::bad_request("empty_batch", "send at least one item")),
@@ -80,12 +92,7 @@ pub async fn put_products(
     require_admin(&req, env, shop)?;
     let batch = read_json::<ProductBatch>(&mut req, BATCH_LIMIT).await?;
     check_batch_len(batch.products.len())?;
-    let products = batch
-        .products
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| p.validate().map_err(|e| item_error(i, e)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let products = validate_all(batch.products, Product::validate)?;
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
     for p in &products {
@@ -130,16 +137,10 @@ pub async fn import_reviews(
     }
     let batch = read_json::<ReviewBatch>(&mut req, BATCH_LIMIT).await?;
     check_batch_len(batch.reviews.len())?;
-    let reviews = batch
-        .reviews
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.validate().map_err(|e| item_error(i, e)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let reviews = validate_all(batch.reviews, ReviewInput::validate)?;
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
-    let mut skus: Vec<&Sku> = reviews.iter().map(|r| &r.product).collect();
-    skus.dedup();
+    let skus: BTreeSet<&Sku> = reviews.iter().map(|r| &r.product).collect();
     for sku in skus {
         if store.product(shop, sku).await?.is_none() {
             return Err(ApiError::bad_request(

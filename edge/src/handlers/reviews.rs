@@ -2,7 +2,8 @@
 //! and batched star ratings.
 
 use futures_util::future::join_all;
-use rapport_shared::catalog::Product;
+use rapport_shared::catalog::{Product, ShopSettings};
+use rapport_shared::identity::Shopper;
 use rapport_shared::ids::{ReviewId, ShopId, Sku};
 use rapport_shared::ratelimit::{self, RateLimit};
 use rapport_shared::reviews::{
@@ -152,6 +153,34 @@ fn new_review_id() -> ReviewId {
     ReviewId::parse(&format!("{ms:011x}{random:010x}")).expect("hex is a valid review id")
 }
 
+/// What every shopper write about a product starts from.
+struct ShopperWrite {
+    store: Store,
+    settings: ShopSettings,
+    /// The storefront origin to answer, once checked against the shop's list.
+    origin: Option<String>,
+    /// The signed-in shopper; a token that is sent must be valid.
+    shopper: Option<Shopper>,
+}
+
+/// Checks the shop, the calling storefront, the product and, when a token is sent, the shopper.
+async fn shopper_write(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+) -> Result<ShopperWrite, ApiError> {
+    let store = Store::open(env)?;
+    let settings = store.existing_shop(shop).await?;
+    let origin = cors::check(req, &settings)?;
+    existing_product(&store, shop, sku).await?;
+    let shopper = match req.headers().has("authorization")? {
+        true => Some(authenticate(req, env, shop)?),
+        false => None,
+    };
+    Ok(ShopperWrite { store, settings, origin, shopper })
+}
+
 /// `POST .../reviews`: a shopper writes a review. With a valid shopper token, the review is
 /// marked verified when the shopper bought the product.
 pub async fn submit(
@@ -160,14 +189,8 @@ pub async fn submit(
     shop: &ShopId,
     sku: &Sku,
 ) -> Result<Response, ApiError> {
-    let store = Store::open(env)?;
-    let settings = store.existing_shop(shop).await?;
-    let origin = cors::check(&req, &settings)?;
-    existing_product(&store, shop, sku).await?;
-    let shopper = match req.headers().has("authorization")? {
-        true => Some(authenticate(&req, env, shop)?),
-        false => None,
-    };
+    let ShopperWrite { store, settings, origin, shopper } =
+        shopper_write(&req, env, shop, sku).await?;
     let submission: ReviewSubmission = read_json(&mut req, SUBMISSION_LIMIT).await?;
     let checked = submission.check().map_err(ApiError::InvalidFields)?;
 
@@ -203,15 +226,9 @@ pub async fn helpful(
     sku: &Sku,
     review: &ReviewId,
 ) -> Result<Response, ApiError> {
-    let store = Store::open(env)?;
-    let settings = store.existing_shop(shop).await?;
-    let origin = cors::check(&req, &settings)?;
-    existing_product(&store, shop, sku).await?;
+    let ShopperWrite { origin, shopper, .. } = shopper_write(&req, env, shop, sku).await?;
     let address = address_subject(&req, shop);
-    let voter = match req.headers().has("authorization")? {
-        true => format!("c:{}", authenticate(&req, env, shop)?.customer),
-        false => address.clone(),
-    };
+    let voter = shopper.map_or_else(|| address.clone(), |s| format!("c:{}", s.customer));
     limit(env, shop, "vote", &address, ratelimit::VOTES).await?;
     if voter != address {
         limit(env, shop, "vote", &voter, ratelimit::VOTES).await?;
