@@ -11,9 +11,14 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod keys;
+#[cfg(feature = "server")]
+pub mod orders;
 pub mod ratelimit;
 pub mod reviews;
 #[cfg(feature = "server")]
 pub mod secrets;
+pub mod time;
+#[cfg(feature = "server")]
+pub mod webhooks;
 
 pub use error::ErrorBody;

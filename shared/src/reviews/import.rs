@@ -9,6 +9,7 @@ use core::fmt;
 use super::{MerchantReply, ReviewInput, ReviewStatus};
 use crate::csv::{self, CsvError};
 use crate::ids::Sku;
+use crate::time::parse_timestamp as parse_date;
 
 /// A row that was not taken, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -38,42 +39,6 @@ impl fmt::Display for ImportError {
             ImportError::MissingColumn(c) => write!(f, "the header has no `{c}` column"),
         }
     }
-}
-
-/// Days since 1970-01-01 of a civil date (the inverse of `jsonld::iso_date`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `2024-03-09`, `2024-03-09 14:05:00 UTC` or `2024-03-09T14:05:00Z` to Unix seconds (UTC).
-pub fn parse_date(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (date, time) = s.split_at(s.find([' ', 'T']).unwrap_or(s.len()));
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
-    if d.next().is_some()
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || !(1970..=9999).contains(&year)
-    {
-        return None;
-    }
-    let clock = time.trim_start_matches([' ', 'T']);
-    let clock = clock.split([' ', 'Z', '+']).next().unwrap_or("");
-    let mut t = clock.split(':').filter(|p| !p.is_empty()).map(|p| p.parse::<i64>().ok());
-    let hours = t.next().flatten().unwrap_or(0);
-    let minutes = t.next().flatten().unwrap_or(0);
-    let seconds = t.next().flatten().unwrap_or(0);
-    if hours > 23 || minutes > 59 || seconds > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hours * 3600 + minutes * 60 + seconds)
 }
 
 /// Reads a Judge.me CSV export. `known` says whether a product handle or id is a catalog SKU.
@@ -190,16 +155,6 @@ mod tests {
 
     fn known(sku: &Sku) -> bool {
         ["trail-mug", "TENT-2P"].contains(&sku.as_str())
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2026-05-28 20:26:40 UTC"), Some(1_780_000_000));
-        assert_eq!(parse_date("2026-05-28T20:26:40Z"), Some(1_780_000_000));
-        for bad in ["", "yesterday", "2026-13-01", "2026-05", "26-05-28x"] {
-            assert_eq!(parse_date(bad), None, "{bad}");
-        }
     }
 
     #[test]

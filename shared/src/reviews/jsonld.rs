@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::ProductReviews;
 use crate::catalog::Product;
+use crate::time::iso_date;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JsonLd {
@@ -73,21 +74,6 @@ struct LdRating {
     worst_rating: u8,
 }
 
-/// `YYYY-MM-DD` (UTC) of Unix seconds: the civil-from-days algorithm, no calendar library.
-pub fn iso_date(unix_seconds: i64) -> String {
-    let days = unix_seconds.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 /// The JSON-LD for a product page: the product, its rating, and the reviews on the first page.
 pub fn product_json_ld(product: &Product, page: &ProductReviews) -> JsonLd {
     let rated = page.summary.count > 0;
@@ -130,18 +116,6 @@ mod tests {
     use super::*;
     use crate::ids::{ReviewId, Sku};
     use crate::reviews::{Rating, Review, ReviewStatus};
-
-    #[test]
-    fn dates_are_civil_utc() {
-        for (unix, want) in [
-            (0, "1970-01-01"),
-            (951_782_400, "2000-02-29"),
-            (1_780_000_000, "2026-05-28"),
-            (-86_400, "1969-12-31"),
-        ] {
-            assert_eq!(iso_date(unix), want, "{unix}");
-        }
-    }
 
     #[test]
     fn product_with_reviews_meets_the_rich_result_requirements() {

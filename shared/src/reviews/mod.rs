@@ -10,7 +10,7 @@ mod jsonld;
 mod query;
 mod submission;
 
-pub use jsonld::{iso_date, product_json_ld, JsonLd};
+pub use jsonld::{product_json_ld, JsonLd};
 pub use query::{list, ReviewList, ReviewQuery, Sort, LIST_PAGE_SIZE};
 pub use submission::{ReviewSubmission, SubmissionCheck};
 

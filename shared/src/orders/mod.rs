@@ -1,0 +1,250 @@
+//! Orders from the merchant's platform, normalised: who bought which products for how much, and
+//! what has happened to the order since (paid, cancelled, refunded).
+//!
+//! Deliveries repeat and arrive out of order (a refund can come before its order). So nothing
+//! downstream acts on an event; it acts on the order's state after the event. [`OrderState`]
+//! folds events in any order and any number of times into the same state, and what depends on
+//! an order (verified purchases, loyalty points) is a function of that state: the consumer keeps
+//! what it has applied for the order and applies only the difference.
+
+pub mod shopify;
+pub mod woocommerce;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Currency;
+use crate::ids::{CustomerId, Sku};
+
+/// Digits after the decimal point in a currency's minor unit (ISO 4217); 2 unless listed.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// A decimal amount as the platforms send it (`"409.94"`) in integer minor units.
+pub fn parse_money(amount: &str, currency: &str) -> Option<i64> {
+    let digits = minor_digits(currency);
+    let s = amount.trim();
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    // Extra fraction digits must be zeros: "19.990" is fine for EUR, "19.995" is not money.
+    let (kept, rest) = fraction.split_at(fraction.len().min(digits as usize));
+    if rest.bytes().any(|b| b != b'0') {
+        return None;
+    }
+    let mut minor: i64 = whole.parse::<i64>().ok()?.checked_mul(10i64.pow(digits))?;
+    let kept_value: i64 = if kept.is_empty() { 0 } else { kept.parse().ok()? };
+    minor = minor.checked_add(kept_value * 10i64.pow(digits - kept.len() as u32))?;
+    Some(if negative { -minor } else { minor })
+}
+
+/// One product line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The product as the catalog knows it (the platform's product id).
+    pub product: Sku,
+    pub quantity: u32,
+}
+
+/// Where an order stands on its platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed, not (yet) paid.
+    Open,
+    Paid,
+    Cancelled,
+}
+
+/// An order, normalised from any platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// The platform's order id.
+    pub id: String,
+    /// The buyer's customer id on the platform; `None` for a guest checkout.
+    pub customer: Option<CustomerId>,
+    pub currency: Currency,
+    /// What the buyer paid for the products (before shipping and tax), in minor units.
+    pub subtotal_minor: i64,
+    pub lines: Vec<OrderLine>,
+    pub status: OrderStatus,
+    /// Unix seconds of the platform's last change, to order updates.
+    pub updated_at: i64,
+}
+
+/// Why a payload could not be read as an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderError(pub String);
+
+/// Everything known about one order, from any number of deliveries in any order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderState {
+    /// The newest version of the order seen (by `updated_at`).
+    pub order: Option<Order>,
+    /// Ever paid: a later cancellation reverses, it does not un-pay.
+    pub paid: bool,
+    pub cancelled: bool,
+    /// Refunds by the platform's refund id, in minor units.
+    pub refunds: BTreeMap<String, i64>,
+}
+
+/// Something that happened to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEvent {
+    /// A created, updated or paid order.
+    Order(Order),
+    /// A refund of `amount_minor` (its id makes a repeated delivery harmless).
+    Refund { refund_id: String, amount_minor: i64 },
+}
+
+impl OrderState {
+    /// Folds one event in. Applying the same event twice, or events in another order, gives the
+    /// same state.
+    pub fn apply(&mut self, event: OrderEvent) {
+        match event {
+            OrderEvent::Order(order) => {
+                self.paid |= order.status == OrderStatus::Paid;
+                self.cancelled |= order.status == OrderStatus::Cancelled;
+                let newer = self.order.as_ref().is_none_or(|o| order.updated_at >= o.updated_at);
+                if newer {
+                    self.order = Some(order);
+                }
+            }
+            OrderEvent::Refund { refund_id, amount_minor } => {
+                self.refunds.insert(refund_id, amount_minor.max(0));
+            }
+        }
+    }
+
+    /// What the buyer has paid and kept, in minor units: the subtotal of a paid order less its
+    /// refunds; nothing for an unpaid or cancelled one.
+    pub fn net_spent_minor(&self) -> i64 {
+        match &self.order {
+            Some(order) if self.paid && !self.cancelled => {
+                (order.subtotal_minor - self.refunds.values().sum::<i64>()).max(0)
+            }
+            _ => 0,
+        }
+    }
+
+    /// (customer, product) pairs this order makes verified purchases: a paid, not cancelled
+    /// order of a known customer.
+    pub fn purchases(&self) -> Vec<(CustomerId, Sku)> {
+        match (&self.order, self.paid && !self.cancelled) {
+            (Some(Order { customer: Some(c), lines, .. }), true) => {
+                let mut out: Vec<_> =
+                    lines.iter().map(|l| (c.clone(), l.product.clone())).collect();
+                out.sort();
+                out.dedup();
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_in_minor_units() {
+        let table = [
+            ("409.94", "USD", Some(40994)),
+            ("199", "EUR", Some(19900)),
+            ("0.5", "EUR", Some(50)),
+            ("19.990", "EUR", Some(1999)),
+            ("1200", "JPY", Some(1200)),
+            ("1.234", "KWD", Some(1234)),
+            ("-5.00", "USD", Some(-500)),
+            ("19.995", "EUR", None),
+            ("12.5", "JPY", None),
+            ("", "EUR", None),
+            ("1e3", "EUR", None),
+            ("1,00", "EUR", None),
+            (".50", "EUR", None),
+        ];
+        for (amount, currency, want) in table {
+            assert_eq!(parse_money(amount, currency), want, "{amount} {currency}");
+        }
+    }
+
+    fn order(status: OrderStatus, updated_at: i64) -> Order {
+        Order {
+            id: "1001".into(),
+            customer: Some(CustomerId::parse("c1").unwrap()),
+            currency: Currency::try_from("EUR".to_owned()).unwrap(),
+            subtotal_minor: 10_000,
+            lines: vec![
+                OrderLine { product: Sku::parse("TENT").unwrap(), quantity: 1 },
+                OrderLine { product: Sku::parse("TENT").unwrap(), quantity: 2 },
+            ],
+            status,
+            updated_at,
+        }
+    }
+
+    #[test]
+    fn any_order_and_any_repetition_of_events_gives_the_same_state() {
+        let events = [
+            OrderEvent::Order(order(OrderStatus::Open, 1)),
+            OrderEvent::Order(order(OrderStatus::Paid, 2)),
+            OrderEvent::Refund { refund_id: "r1".into(), amount_minor: 2_500 },
+        ];
+        let mut reference = OrderState::default();
+        for e in events.clone() {
+            reference.apply(e);
+        }
+        assert_eq!(reference.net_spent_minor(), 7_500);
+        // Every permutation, each event delivered twice.
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        for perm in orders {
+            let mut state = OrderState::default();
+            for i in perm.iter().chain(perm.iter()) {
+                state.apply(events[*i].clone());
+            }
+            assert_eq!(state, reference, "{perm:?}");
+        }
+    }
+
+    #[test]
+    fn a_refund_before_its_order_still_counts_and_cancellation_reverses() {
+        let mut state = OrderState::default();
+        state.apply(OrderEvent::Refund { refund_id: "r1".into(), amount_minor: 4_000 });
+        assert_eq!(state.net_spent_minor(), 0, "nothing was paid yet");
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 5)));
+        assert_eq!(state.net_spent_minor(), 6_000);
+        assert_eq!(state.purchases().len(), 1, "one purchase per product, however many lines");
+        state.apply(OrderEvent::Order(order(OrderStatus::Cancelled, 9)));
+        assert_eq!(state.net_spent_minor(), 0);
+        assert!(state.purchases().is_empty());
+        // An older update arriving late does not bring the order back.
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 3)));
+        assert_eq!(state.net_spent_minor(), 0);
+        assert_eq!(state.order.as_ref().map(|o| o.updated_at), Some(9));
+    }
+
+    #[test]
+    fn refunds_never_make_spending_negative() {
+        let mut state = OrderState::default();
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
+        state.apply(OrderEvent::Refund { refund_id: "a".into(), amount_minor: 8_000 });
+        state.apply(OrderEvent::Refund { refund_id: "b".into(), amount_minor: 8_000 });
+        assert_eq!(state.net_spent_minor(), 0);
+    }
+}
