@@ -42,6 +42,8 @@ pub enum ApiError {
     TooManyRequests {
         retry_after: i64,
     },
+    /// 501: a request Rapport recognises but does not handle yet.
+    NotImplemented(&'static str),
     /// 500: our fault. The detail goes to the log, never to the caller.
     Internal(String),
 }
@@ -75,6 +77,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::InvalidFields(_) => 400,
             ApiError::TooManyRequests { .. } => 429,
+            ApiError::NotImplemented(_) => 501,
             ApiError::Internal(_) => 500,
         }
     }
@@ -108,6 +111,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 ErrorBody::new("unsupported_media_type", "send the body as application/json")
             }
+            ApiError::NotImplemented(what) => ErrorBody::new("not_implemented", *what),
             ApiError::Internal(_) => ErrorBody::new("internal", "something went wrong on our side"),
         }
     }

@@ -25,7 +25,7 @@ pub fn json<T: Serialize>(value: &T, status: u16) -> worker::Result<Response> {
 
 /// Reads a body of at most `limit` bytes: the declared length is checked first, so an oversized
 /// upload is refused before it is read, and the real length after, for senders that lie.
-async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     if let Some(len) = req.headers().get("content-length")? {
         if len.trim().parse::<usize>().map_or(true, |n| n > limit) {
             return Err(ApiError::PayloadTooLarge { limit });

@@ -14,6 +14,7 @@ pub mod routes;
 mod store;
 
 pub use objects::limiter::LimiterObject;
+pub use objects::orders::OrderObject;
 pub use objects::product_reviews::ProductReviewsObject;
 use worker::{event, Context, Env, Request, Response, Result};
 

@@ -5,7 +5,7 @@
 //! Everything else under `/v1/` is a JSON 404; paths outside `/v1/` never reach the Worker
 //! (they are the widget files, served as static assets).
 
-use rapport_shared::ids::{ReviewId, ShopId, Sku};
+use rapport_shared::ids::{OrderKey, ReviewId, ShopId, Sku};
 use worker::Method;
 
 use crate::error::ApiError;
@@ -40,6 +40,12 @@ pub enum Route {
     AdminReview { shop: ShopId, sku: Sku, review: ReviewId },
     /// `PUT /v1/admin/shops/{shop}/purchases`: record verified purchases.
     AdminPurchases { shop: ShopId },
+    /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
+    AdminOrder { shop: ShopId, order: OrderKey },
+    /// `POST /v1/webhooks/{shop}/shopify`
+    ShopifyWebhook { shop: ShopId },
+    /// `POST /v1/webhooks/{shop}/woocommerce`
+    WooCommerceWebhook { shop: ShopId },
 }
 
 fn shop(s: &str) -> Result<ShopId, ApiError> {
@@ -94,6 +100,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "admin", "shops", s, "purchases"] => {
             vec![(Put, Route::AdminPurchases { shop: shop(s)? })]
+        }
+        ["v1", "admin", "shops", s, "orders", o] => {
+            let order = OrderKey::parse(o).map_err(|e| ApiError::invalid_id("order", e))?;
+            vec![(Get, Route::AdminOrder { shop: shop(s)?, order })]
+        }
+        ["v1", "webhooks", s, "shopify"] => vec![(Post, Route::ShopifyWebhook { shop: shop(s)? })],
+        ["v1", "webhooks", s, "woocommerce"] => {
+            vec![(Post, Route::WooCommerceWebhook { shop: shop(s)? })]
         }
         _ => return Err(ApiError::not_found("route_not_found", format!("no route {path}"))),
     };

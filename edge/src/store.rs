@@ -3,7 +3,7 @@
 //! pages are written only by the products' Durable Objects (`objects::product_reviews`).
 
 use rapport_shared::catalog::{Product, ShopSettings};
-use rapport_shared::ids::{CustomerId, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::reviews::{ProductReviews, Review};
 use serde::de::DeserializeOwned;
@@ -62,14 +62,15 @@ impl Store {
         self.get(&keys::product_reviews(shop, sku)).await
     }
 
-    /// Did `customer` buy `sku`? (A paid order containing it was recorded.)
+    /// Did `customer` buy `sku`? (A paid order containing it is recorded.)
     pub async fn purchased(
         &self,
         shop: &ShopId,
         customer: &CustomerId,
         sku: &Sku,
     ) -> Result<bool, ApiError> {
-        Ok(self.kv.get(&keys::purchase(shop, customer, sku)).text().await?.is_some())
+        let prefix = keys::purchases_prefix(shop, customer, sku);
+        Ok(!self.kv.list().prefix(prefix).limit(1).execute().await?.keys.is_empty())
     }
 
     pub async fn put_purchase(
@@ -77,9 +78,23 @@ impl Store {
         shop: &ShopId,
         customer: &CustomerId,
         sku: &Sku,
-        order: &str,
+        order: &OrderKey,
     ) -> Result<(), ApiError> {
-        self.put(&keys::purchase(shop, customer, sku), &order).await
+        self.put(&keys::purchase(shop, customer, sku, order), &true).await
+    }
+
+    pub async fn delete_purchase(
+        &self,
+        shop: &ShopId,
+        customer: &CustomerId,
+        sku: &Sku,
+        order: &OrderKey,
+    ) -> Result<(), ApiError> {
+        self.kv.delete(&keys::purchase(shop, customer, sku, order)).await.map_err(ApiError::from)
+    }
+
+    pub async fn delete_product(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
+        self.kv.delete(&keys::product(shop, sku)).await.map_err(ApiError::from)
     }
 
     /// Every key under `prefix`, following KV's list cursor.

@@ -105,6 +105,13 @@ id_type!(
     |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')
 );
 
+id_type!(
+    /// An order as Rapport keys it: the platform and its order id (`shopify:450789469`).
+    OrderKey,
+    80,
+    |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

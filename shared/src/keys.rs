@@ -4,7 +4,7 @@
 //! [`ShopId`], so it cannot name a key of shop B. Identifiers cannot contain `/` (see
 //! [`crate::ids`]), so no key of one kind can collide with a prefix of another.
 
-use crate::ids::{CustomerId, ReviewId, ShopId, Sku};
+use crate::ids::{CustomerId, OrderKey, ReviewId, ShopId, Sku};
 
 /// `{shop}/settings`: the shop's [`crate::catalog::ShopSettings`]; its presence means the shop exists.
 pub fn shop_settings(shop: &ShopId) -> String {
@@ -47,10 +47,15 @@ pub fn pending(shop: &ShopId, sku: &Sku, id: &ReviewId) -> String {
     format!("{}{sku}/{id}", pending_prefix(shop))
 }
 
-/// `{shop}/purchase/{customer}/{sku}`: the customer has a paid order containing the product.
-/// One key per pair, so recording purchases never rewrites a shared key.
-pub fn purchase(shop: &ShopId, customer: &CustomerId, sku: &Sku) -> String {
-    format!("{shop}/purchase/{customer}/{sku}")
+/// `{shop}/purchase/{customer}/{sku}/`: the orders in which the customer bought the product.
+pub fn purchases_prefix(shop: &ShopId, customer: &CustomerId, sku: &Sku) -> String {
+    format!("{shop}/purchase/{customer}/{sku}/")
+}
+
+/// `{shop}/purchase/{customer}/{sku}/{order}`: one key per paid order and product, so
+/// recording or reversing one order never rewrites a key another order wrote.
+pub fn purchase(shop: &ShopId, customer: &CustomerId, sku: &Sku, order: &OrderKey) -> String {
+    format!("{}{order}", purchases_prefix(shop, customer, sku))
 }
 
 #[cfg(test)]
@@ -70,7 +75,12 @@ mod tests {
             product_reviews(&shop, &sku),
             all_reviews_prefix(&shop),
             pending(&shop, &sku, &id),
-            purchase(&shop, &CustomerId::parse("c1").unwrap(), &sku),
+            purchase(
+                &shop,
+                &CustomerId::parse("c1").unwrap(),
+                &sku,
+                &OrderKey::parse("shopify:1").unwrap(),
+            ),
         ] {
             assert!(key.starts_with("acme/"), "{key}");
         }

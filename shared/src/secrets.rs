@@ -28,6 +28,12 @@ pub fn admin_key_hash_binding(shop: &ShopId) -> String {
     format!("ADMIN_KEY_SHA256_{}", env_suffix(shop))
 }
 
+/// The environment binding that holds a platform's webhook signing secret for the shop
+/// (`SHOPIFY_WEBHOOK_SECRET_<SHOP>`, `WOOCOMMERCE_WEBHOOK_SECRET_<SHOP>`).
+pub fn webhook_secret_binding(platform: &str, shop: &ShopId) -> String {
+    format!("{}_WEBHOOK_SECRET_{}", platform.to_ascii_uppercase(), env_suffix(shop))
+}
+
 /// A shopper-token signing secret of acceptable strength.
 #[derive(Clone)]
 pub struct TokenSecret(Vec<u8>);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rapport_shared::catalog::{FieldError, Product, ShopSettings};
 use rapport_shared::csv;
-use rapport_shared::ids::{CustomerId, ReviewId, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, ReviewId, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::reviews::import::judge_me;
 use rapport_shared::reviews::{MerchantReply, Review, ReviewInput, ReviewStatus, Sort};
@@ -28,7 +28,7 @@ const BATCH_LIMIT: usize = 1024 * 1024;
 /// Items per admin batch; keeps each request within the Workers limit on KV operations.
 const MAX_BATCH: usize = 200;
 
-fn require_admin(req: &Request, env: &Env, shop: &ShopId) -> Result<(), ApiError> {
+pub fn require_admin(req: &Request, env: &Env, shop: &ShopId) -> Result<(), ApiError> {
     let unauthorized = || ApiError::Unauthorized {
         code: "admin_key_invalid",
         message: "send the shop's admin key as `Authorization: Bearer <key>`".into(),
@@ -309,8 +309,8 @@ pub async fn update_review(
 struct Purchase {
     customer: CustomerId,
     sku: Sku,
-    /// The platform's order id, kept for reference.
-    order: String,
+    /// The order it was bought in (`platform:id`, e.g. `pos:1001`).
+    order: OrderKey,
 }
 
 #[derive(Deserialize)]
@@ -328,11 +328,6 @@ pub async fn put_purchases(
     require_admin(&req, env, shop)?;
     let batch = read_json::<PurchaseBatch>(&mut req, BATCH_LIMIT).await?;
     check_batch_len(batch.purchases.len())?;
-    for (i, p) in batch.purchases.iter().enumerate() {
-        if p.order.is_empty() || p.order.len() > 64 {
-            return Err(item_error(i, FieldError::new("order", "must be 1 to 64 characters")));
-        }
-    }
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
     for p in &batch.purchases {

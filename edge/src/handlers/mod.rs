@@ -3,6 +3,7 @@
 mod admin;
 mod reviews;
 mod shopper;
+mod webhooks;
 
 use worker::{Env, Request, Response};
 
@@ -47,6 +48,12 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
             admin::update_review(req, &env, &shop, &sku, &review).await
         }
         Route::AdminPurchases { shop } => admin::put_purchases(req, &env, &shop).await,
+        Route::AdminOrder { shop, order } => {
+            admin::require_admin(&req, &env, &shop)?;
+            webhooks::read_order(&env, &shop, &order).await
+        }
+        Route::ShopifyWebhook { shop } => webhooks::shopify(req, &env, &shop).await,
+        Route::WooCommerceWebhook { shop } => webhooks::woocommerce(req, &env, &shop).await,
     }
 }
 

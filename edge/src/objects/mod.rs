@@ -5,10 +5,12 @@
 //!   product's reviews and helpful votes. It alone writes the product's KV page, review copies and
 //!   moderation-queue entries, coalescing KV writes through its alarm.
 //! - [`limiter::LimiterObject`], one per shop and subject: sliding-window rate limits.
+//! - [`orders::OrderObject`], one per shop and order: folds webhook deliveries exactly once.
 //!
 //! The Worker talks to them with one JSON command per request ([`call`]).
 
 pub mod limiter;
+pub mod orders;
 pub mod product_reviews;
 
 use rapport_shared::ErrorBody;

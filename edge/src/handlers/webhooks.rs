@@ -1,0 +1,184 @@
+//! Order and catalog webhooks from Shopify and WooCommerce.
+//!
+//! The signature is checked over the raw body, with the shop's webhook secret, before anything
+//! is parsed; a delivery that fails is refused with a 4xx and stores nothing. Orders go to their
+//! `OrderObject`, which makes repeated and out-of-order deliveries count once.
+
+use rapport_shared::ids::{OrderKey, ShopId, Sku};
+use rapport_shared::orders::{shopify, woocommerce, Order, OrderState};
+use rapport_shared::secrets::webhook_secret_binding;
+use rapport_shared::webhooks::verify;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+use crate::error::ApiError;
+use crate::http::{json, read_limited};
+use crate::objects::call;
+use crate::objects::orders::{self, Command, Event};
+use crate::store::Store;
+
+/// Shopify's largest order payloads are a few hundred kilobytes.
+const WEBHOOK_LIMIT: usize = 1024 * 1024;
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+fn refused(code: &'static str, message: &str) -> ApiError {
+    ApiError::Unauthorized { code, message: message.to_owned() }
+}
+
+/// Reads the body and checks its signature; nothing is parsed before this passes.
+async fn signed_body(
+    req: &mut Request,
+    env: &Env,
+    platform: &str,
+    shop: &ShopId,
+    signature_header: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let body = read_limited(req, WEBHOOK_LIMIT).await?;
+    // An unconfigured shop answers like a wrong signature: no probing for which shops exist.
+    let secret = env
+        .secret(&webhook_secret_binding(platform, shop))
+        .map_err(|_| {
+            refused("signature_mismatch", "the signature does not match this shop's webhook secret")
+        })?
+        .to_string();
+    verify(secret.as_bytes(), &body, header(req, signature_header).as_deref()).map_err(|e| {
+        refused(
+            e.code(),
+            "send the body signed with the shop's webhook secret (base64 HMAC-SHA256)",
+        )
+    })?;
+    Ok(body)
+}
+
+fn invalid(e: rapport_shared::orders::OrderError) -> ApiError {
+    ApiError::bad_request("invalid_payload", e.0)
+}
+
+async fn apply(
+    env: &Env,
+    shop: &ShopId,
+    order: OrderKey,
+    event: Event,
+) -> Result<OrderState, ApiError> {
+    let name = orders::name(shop, &order);
+    call(env, orders::BINDING, &name, &Command::Apply { shop: shop.clone(), order, event }).await
+}
+
+fn order_key(platform: &str, order: &Order) -> Result<OrderKey, ApiError> {
+    OrderKey::parse(&format!("{platform}:{}", order.id))
+        .map_err(|e| ApiError::bad_request("invalid_payload", format!("order id {e}")))
+}
+
+fn handled(topic: &str) -> Result<Response, ApiError> {
+    Ok(json(&json!({ "handled": topic }), 200)?)
+}
+
+#[derive(Deserialize)]
+struct Deleted {
+    id: u64,
+}
+
+/// `POST /v1/webhooks/{shop}/shopify`
+pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let body = signed_body(&mut req, env, "shopify", shop, "x-shopify-hmac-sha256").await?;
+    let topic = header(&req, "x-shopify-topic").ok_or_else(|| {
+        ApiError::bad_request("topic_missing", "the X-Shopify-Topic header is missing")
+    })?;
+    let store = Store::open(env)?;
+    let settings = store.existing_shop(shop).await?;
+    match topic.as_str() {
+        "orders/create"
+        | "orders/updated"
+        | "orders/paid"
+        | "orders/cancelled"
+        | "orders/fulfilled"
+        | "orders/partially_fulfilled"
+        | "orders/edited" => {
+            let order = shopify::order(&body).map_err(invalid)?;
+            apply(env, shop, order_key("shopify", &order)?, Event::Order(order)).await?;
+        }
+        "refunds/create" => {
+            // The refund is in the order's currency; before the order has arrived, the shop's.
+            let (order_id, _, _) =
+                shopify::refund(&body, settings.currency.as_str()).map_err(invalid)?;
+            let key = OrderKey::parse(&format!("shopify:{order_id}"))
+                .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+            let known: OrderState =
+                call(env, orders::BINDING, &orders::name(shop, &key), &Command::Read).await?;
+            let currency = known.order.map(|o| o.currency).unwrap_or(settings.currency);
+            let (_, refund_id, amount_minor) =
+                shopify::refund(&body, currency.as_str()).map_err(invalid)?;
+            apply(env, shop, key, Event::Refund { refund_id, amount_minor }).await?;
+        }
+        "products/create" | "products/update" => {
+            let product = shopify::product(&body, &settings.currency).map_err(invalid)?;
+            store.put_product(shop, &product).await?;
+        }
+        "products/delete" => {
+            let deleted: Deleted = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+            let sku = Sku::parse(&deleted.id.to_string())
+                .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+            store.delete_product(shop, &sku).await?;
+        }
+        "customers/data_request" | "customers/redact" | "shop/redact" => {
+            return Err(ApiError::NotImplemented("privacy requests are not handled yet"));
+        }
+        other => {
+            return Err(ApiError::bad_request(
+                "unsupported_topic",
+                format!("topic {other:?} is not one Rapport handles"),
+            ))
+        }
+    }
+    handled(&topic)
+}
+
+/// WooCommerce's ping when a webhook is created: `webhook_id=N`, form-encoded and unsigned.
+fn is_ping(body: &[u8]) -> bool {
+    std::str::from_utf8(body)
+        .ok()
+        .and_then(|b| b.strip_prefix("webhook_id="))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// `POST /v1/webhooks/{shop}/woocommerce`
+pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    if header(&req, "x-wc-webhook-signature").is_none() {
+        let body = read_limited(&mut req, WEBHOOK_LIMIT).await?;
+        if is_ping(&body) {
+            Store::open(env)?.existing_shop(shop).await?;
+            return Ok(json(&json!({ "ping": true }), 200)?);
+        }
+        return Err(refused("signature_missing", "the X-WC-Webhook-Signature header is missing"));
+    }
+    let body = signed_body(&mut req, env, "woocommerce", shop, "x-wc-webhook-signature").await?;
+    let topic = header(&req, "x-wc-webhook-topic").ok_or_else(|| {
+        ApiError::bad_request("topic_missing", "the X-WC-Webhook-Topic header is missing")
+    })?;
+    Store::open(env)?.existing_shop(shop).await?;
+    match topic.as_str() {
+        "order.created" | "order.updated" | "order.restored" => {
+            let order = woocommerce::order(&body).map_err(invalid)?;
+            apply(env, shop, order_key("woocommerce", &order)?, Event::Order(order)).await?;
+        }
+        other => {
+            return Err(ApiError::bad_request(
+                "unsupported_topic",
+                format!("topic {other:?} is not one Rapport handles"),
+            ))
+        }
+    }
+    handled(&topic)
+}
+
+/// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
+pub async fn read_order(env: &Env, shop: &ShopId, order: &OrderKey) -> Result<Response, ApiError> {
+    let state: OrderState =
+        call(env, orders::BINDING, &orders::name(shop, order), &Command::Read).await?;
+    Ok(json(&state, 200)?)
+}

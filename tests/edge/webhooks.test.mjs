@@ -1,0 +1,170 @@
+// Order and catalog webhooks against the built Worker in workerd: signatures over the raw body,
+// exactly-once effects under repeated, concurrent and out-of-order deliveries.
+//
+// Signatures are base64(HMAC-SHA256(webhook secret, raw body)) for both platforms; the shared
+// crate's unit tests pin the primitive to the RFC 4231 vectors. Payloads are the platforms' own
+// sample objects in ../shared/fixtures.
+
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { admin, createShop, eventually, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
+
+const acme = shopSecrets("acme");
+const SHOPIFY_SECRET = "shpss_" + "a1b2c3".repeat(6);
+const WOO_SECRET = "wc-secret-" + "9z".repeat(8);
+let worker;
+
+const fixture = (path) => JSON.parse(readFileSync(join(root, "../shared/fixtures", path), "utf8"));
+const shopifyOrder = (changes = {}) => ({ ...fixture("shopify/order.json").order, ...changes });
+const sign = (secret, body) => createHmac("sha256", secret).update(body).digest("base64");
+
+async function shopify(topic, payload, { secret = SHOPIFY_SECRET, signature, tamper, eventId = "e-" + Math.random() } = {}) {
+  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const headers = { "content-type": "application/json", "x-shopify-topic": topic, "x-shopify-event-id": eventId };
+  const sig = signature === undefined ? sign(secret, body) : signature;
+  if (sig !== null) headers["x-shopify-hmac-sha256"] = sig;
+  const res = await fetch(`${worker.url}/v1/webhooks/acme/shopify`, { method: "POST", headers, body: tamper ? tamper(body) : body });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+const orderState = async (key) => (await admin(worker.url, acme, "GET", `/orders/${key}`)).body;
+const verifiedReview = async (customer, product) => {
+  const token = mintToken(acme.tokenSecret, { sub: customer, shop: "acme", exp: nowSeconds() + 600 });
+  const res = await fetch(`${worker.url}/v1/shops/acme/products/${product}/reviews`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "cf-connecting-ip": `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` },
+    body: JSON.stringify({ rating: 5, body: "Checking the badge.", author: "Bob" }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return body.review.verified;
+};
+
+before(async () => {
+  worker = await startWorker([acme], { SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET, WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET });
+  await createShop(worker.url, acme, { products: ["632910392", "93", "22"] });
+});
+after(async () => worker?.stop());
+
+describe("Shopify: signatures are checked over the raw body before anything is parsed", () => {
+  const refusedWith = async (options, code) => {
+    const res = await shopify("orders/paid", shopifyOrder({ id: 9001, financial_status: "paid" }), options);
+    assert.equal(res.status, 401, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, code);
+    assert.equal((await orderState("shopify:9001")).order, null, "nothing was stored");
+  };
+  test("a forged signature", () => refusedWith({ signature: sign("guessed", "{}") }, "signature_mismatch"));
+  test("the wrong secret", () => refusedWith({ secret: "another-apps-secret" }, "signature_mismatch"));
+  test("a tampered body", () => refusedWith({ tamper: (b) => b.replace("\"paid\"", "\"refunded\"") }, "signature_mismatch"));
+  test("a missing signature", () => refusedWith({ signature: null }, "signature_missing"));
+  test("a signature that is not base64 of a MAC", () => refusedWith({ signature: "abc" }, "signature_malformed"));
+
+  test("a signed body that is not an order, and an oversized body", async () => {
+    let res = await shopify("orders/paid", "{\"not\":\"an order\"}");
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, "invalid_payload");
+    res = await shopify("orders/paid", JSON.stringify(shopifyOrder({ note: "x".repeat(1_100_000) })));
+    assert.equal(res.status, 413);
+    res = await shopify("orders/teleported", shopifyOrder());
+    assert.equal(res.body.error.code, "unsupported_topic");
+  });
+});
+
+describe("Shopify orders count exactly once", () => {
+  test("a paid order makes its customer a verified buyer of its products", async () => {
+    const res = await shopify("orders/paid", shopifyOrder({ id: 1001, financial_status: "paid" }));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const state = await orderState("shopify:1001");
+    assert.equal(state.paid, true);
+    assert.equal(state.order.subtotal_minor, 39_800);
+    await eventually(() => verifiedReview("207119551", "632910392"), (verified) => assert.equal(verified, true));
+    assert.equal(await verifiedReview("someone-else", "632910392"), false);
+  });
+
+  test("the same delivery ten times at once is folded once", async () => {
+    const order = shopifyOrder({ id: 1002, financial_status: "paid" });
+    const results = await Promise.all(Array.from({ length: 10 }, () => shopify("orders/paid", order, { eventId: "same-event" })));
+    assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
+    const state = await orderState("shopify:1002");
+    assert.equal(state.paid, true);
+    assert.deepEqual(state.refunds, {});
+  });
+
+  test("a refund that arrives before its order still counts", async () => {
+    const refund = { ...fixture("shopify/refund.json").refund, order_id: 1003, id: 77 };
+    refund.transactions = [{ amount: "100.00", kind: "refund", status: "success", currency: "USD" }];
+    assert.equal((await shopify("refunds/create", refund)).status, 200);
+    let state = await orderState("shopify:1003");
+    assert.deepEqual(state.refunds, { 77: 10_000 });
+    assert.equal(state.order, null);
+    assert.equal((await shopify("orders/paid", shopifyOrder({ id: 1003, financial_status: "paid" }))).status, 200);
+    assert.equal((await shopify("refunds/create", refund)).status, 200, "a repeat changes nothing");
+    state = await orderState("shopify:1003");
+    assert.deepEqual(state.refunds, { 77: 10_000 });
+    assert.equal(state.order.subtotal_minor - 10_000, 29_800);
+  });
+
+  test("a cancellation reverses the purchase, and an older update arriving late does not undo it", async () => {
+    const paid = shopifyOrder({ id: 1004, financial_status: "paid", customer: { id: 555 }, updated_at: "2024-01-01T10:00:00Z" });
+    const cancelled = { ...paid, cancelled_at: "2024-01-02T10:00:00Z", updated_at: "2024-01-02T10:00:00Z" };
+    assert.equal((await shopify("orders/paid", paid)).status, 200);
+    await eventually(() => verifiedReview("555", "632910392"), (v) => assert.equal(v, true));
+    assert.equal((await shopify("orders/cancelled", cancelled)).status, 200);
+    assert.equal((await shopify("orders/updated", paid)).status, 200, "the older update, delivered late");
+    const state = await orderState("shopify:1004");
+    assert.equal(state.cancelled, true);
+    assert.equal(state.order.updated_at, Date.parse("2024-01-02T10:00:00Z") / 1000);
+    await eventually(() => verifiedReview("555", "632910392"), (v) => assert.equal(v, false));
+  });
+
+  test("products keep the catalog current", async () => {
+    const product = fixture("shopify/product.json").product;
+    assert.equal((await shopify("products/update", { ...product, title: "iPod Nano, 8 GB" })).status, 200);
+    const page = await getJson(`${worker.url}/v1/shops/acme/products/632910392/reviews.jsonld`);
+    assert.equal(page.body.name, "iPod Nano, 8 GB");
+    assert.equal((await shopify("products/delete", { id: 632910392 })).status, 200);
+    assert.equal((await getJson(`${worker.url}/v1/shops/acme/products/632910392/reviews.jsonld`)).status, 404);
+    assert.equal((await shopify("products/create", product)).status, 200);
+  });
+
+  test("privacy requests are refused as not handled yet, rather than silently accepted", async () => {
+    const res = await shopify("customers/redact", { shop_id: 1, customer: { id: 207119551 } });
+    assert.equal(res.status, 501);
+  });
+});
+
+describe("WooCommerce", () => {
+  const post = async (body, headers) => {
+    const res = await fetch(`${worker.url}/v1/webhooks/acme/woocommerce`, { method: "POST", headers, body });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+  const signed = (payload, topic = "order.updated", secret = WOO_SECRET) => {
+    const body = JSON.stringify(payload);
+    return post(body, { "content-type": "application/json", "x-wc-webhook-topic": topic, "x-wc-webhook-signature": sign(secret, body) });
+  };
+
+  test("the unsigned ping on webhook creation is accepted, and nothing else unsigned", async () => {
+    const ping = await post("webhook_id=42", { "content-type": "application/x-www-form-urlencoded" });
+    assert.equal(ping.status, 200);
+    const unsigned = await post(JSON.stringify(fixture("woocommerce/order.json")), { "content-type": "application/json", "x-wc-webhook-topic": "order.updated" });
+    assert.equal(unsigned.status, 401);
+    assert.equal(unsigned.body.error.code, "signature_missing");
+  });
+
+  test("a processing order is paid; the wrong secret is refused", async () => {
+    const order = { ...fixture("woocommerce/order.json"), id: 5001, customer_id: 31 };
+    assert.equal((await signed(order, "order.updated", "wrong")).status, 401);
+    assert.equal((await orderState("woocommerce:5001")).order, null);
+    const res = await signed(order);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const state = await orderState("woocommerce:5001");
+    assert.equal(state.paid, true);
+    assert.equal(state.order.subtotal_minor, 1_800);
+    await eventually(() => verifiedReview("31", "93"), (v) => assert.equal(v, true));
+    await signed({ ...order, status: "refunded", date_modified_gmt: "2030-01-01T00:00:00" });
+    await eventually(() => verifiedReview("31", "93"), (v) => assert.equal(v, false));
+  });
+});
