@@ -116,6 +116,12 @@ impl ApiError {
         }
     }
 
+    /// The JSON error body's code and message, for logs kept for the merchant.
+    pub fn describe(&self) -> serde_json::Value {
+        let body = self.body();
+        serde_json::json!({ "code": body.error.code, "message": body.error.message })
+    }
+
     pub fn into_response(self) -> worker::Result<Response> {
         if let ApiError::Internal(detail) = &self {
             console_error!("[rapport] internal error: {detail}");

@@ -42,6 +42,8 @@ pub enum Route {
     AdminPurchases { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
     AdminOrder { shop: ShopId, order: OrderKey },
+    /// `GET /v1/admin/shops/{shop}/webhook-failures`: refused deliveries, newest first.
+    AdminWebhookFailures { shop: ShopId },
     /// `POST /v1/webhooks/{shop}/shopify`
     ShopifyWebhook { shop: ShopId },
     /// `POST /v1/webhooks/{shop}/woocommerce`
@@ -104,6 +106,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "admin", "shops", s, "orders", o] => {
             let order = OrderKey::parse(o).map_err(|e| ApiError::invalid_id("order", e))?;
             vec![(Get, Route::AdminOrder { shop: shop(s)?, order })]
+        }
+        ["v1", "admin", "shops", s, "webhook-failures"] => {
+            vec![(Get, Route::AdminWebhookFailures { shop: shop(s)? })]
         }
         ["v1", "webhooks", s, "shopify"] => vec![(Post, Route::ShopifyWebhook { shop: shop(s)? })],
         ["v1", "webhooks", s, "woocommerce"] => {

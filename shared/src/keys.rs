@@ -58,6 +58,17 @@ pub fn purchase(shop: &ShopId, customer: &CustomerId, sku: &Sku, order: &OrderKe
     format!("{}{order}", purchases_prefix(shop, customer, sku))
 }
 
+/// `{shop}/webhook-failure/`: refused webhook deliveries, newest first.
+pub fn webhook_failures_prefix(shop: &ShopId) -> String {
+    format!("{shop}/webhook-failure/")
+}
+
+/// `{shop}/webhook-failure/{inverted time}-{nonce}`: the key sorts newest first in a KV list,
+/// and is unique, so concurrent failures never overwrite each other.
+pub fn webhook_failure(shop: &ShopId, now_ms: u64, nonce: u32) -> String {
+    format!("{}{:016x}-{nonce:08x}", webhook_failures_prefix(shop), u64::MAX / 2 - now_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +96,13 @@ mod tests {
             assert!(key.starts_with("acme/"), "{key}");
         }
         assert_eq!(review(&shop, &sku, &id), "acme/review/MUG-1/r1");
+    }
+
+    #[test]
+    fn newer_failures_sort_first() {
+        let shop = ShopId::parse("acme").unwrap();
+        assert!(webhook_failure(&shop, 2_000, 0) < webhook_failure(&shop, 1_000, 0));
+        assert_ne!(webhook_failure(&shop, 1_000, 1), webhook_failure(&shop, 1_000, 2));
     }
 
     #[test]

@@ -73,6 +73,19 @@ describe("Shopify: signatures are checked over the raw body before anything is p
   });
 });
 
+describe("failed deliveries", () => {
+  test("the merchant sees refused deliveries, newest first, with the reason", async () => {
+    await shopify("orders/paid", shopifyOrder({ id: 9100 }), { signature: sign("nope", "x") });
+    await shopify("orders/teleported", shopifyOrder({ id: 9101 }));
+    const res = await admin(worker.url, acme, "GET", "/webhook-failures");
+    assert.equal(res.status, 200);
+    const [latest, before] = res.body.failures;
+    assert.deepEqual([latest.topic, latest.status, latest.error.code], ["orders/teleported", 400, "unsupported_topic"]);
+    assert.deepEqual([before.topic, before.status, before.error.code], ["orders/paid", 401, "signature_mismatch"]);
+    assert.equal((await getJson(`${worker.url}/v1/admin/shops/acme/webhook-failures`)).status, 401, "only for the merchant");
+  });
+});
+
 describe("Shopify orders count exactly once", () => {
   test("a paid order makes its customer a verified buyer of its products", async () => {
     const res = await shopify("orders/paid", shopifyOrder({ id: 1001, financial_status: "paid" }));

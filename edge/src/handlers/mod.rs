@@ -52,8 +52,20 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
             admin::require_admin(&req, &env, &shop)?;
             webhooks::read_order(&env, &shop, &order).await
         }
-        Route::ShopifyWebhook { shop } => webhooks::shopify(req, &env, &shop).await,
-        Route::WooCommerceWebhook { shop } => webhooks::woocommerce(req, &env, &shop).await,
+        Route::ShopifyWebhook { shop } => {
+            let topic = req.headers().get("x-shopify-topic").ok().flatten();
+            let result = webhooks::shopify(req, &env, &shop).await;
+            webhooks::recorded(&env, &shop, "shopify", topic, result).await
+        }
+        Route::WooCommerceWebhook { shop } => {
+            let topic = req.headers().get("x-wc-webhook-topic").ok().flatten();
+            let result = webhooks::woocommerce(req, &env, &shop).await;
+            webhooks::recorded(&env, &shop, "woocommerce", topic, result).await
+        }
+        Route::AdminWebhookFailures { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            webhooks::failures(&env, &shop).await
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! `OrderObject`, which makes repeated and out-of-order deliveries count once.
 
 use rapport_shared::ids::{OrderKey, ShopId, Sku};
+use rapport_shared::keys;
 use rapport_shared::orders::{shopify, woocommerce, Order, OrderState};
 use rapport_shared::secrets::webhook_secret_binding;
 use rapport_shared::webhooks::verify;
@@ -174,6 +175,60 @@ pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<R
         }
     }
     handled(&topic)
+}
+
+/// Refused deliveries are kept a week, for the merchant to see why a platform's webhooks fail.
+const FAILURE_TTL_SECONDS: u64 = 7 * 24 * 3600;
+/// Failures the admin API shows.
+const FAILURES_SHOWN: u64 = 50;
+
+/// Runs a webhook handler; a refusal (4xx) is also recorded for the merchant.
+pub async fn recorded(
+    env: &Env,
+    shop: &ShopId,
+    platform: &str,
+    topic: Option<String>,
+    result: Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    if let Err(e) = &result {
+        if (400..500).contains(&e.status()) {
+            let failure = json!({
+                "at": crate::http::now(),
+                "platform": platform,
+                "topic": topic,
+                "status": e.status(),
+                "error": e.describe(),
+            });
+            let nonce = (worker::js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+            let key = keys::webhook_failure(shop, worker::js_sys::Date::now() as u64, nonce);
+            // Recording is best effort: the platform gets its answer either way.
+            if let Ok(kv) = env.kv(crate::store::KV_BINDING) {
+                // As JSON text: a `serde_json::Value` handed to KV directly would become a JS Map.
+                if let Ok(put) = kv.put(&key, failure.to_string()) {
+                    let _ = put.expiration_ttl(FAILURE_TTL_SECONDS).execute().await;
+                }
+            }
+        }
+    }
+    result
+}
+
+/// `GET /v1/admin/shops/{shop}/webhook-failures`: the latest refused deliveries, newest first.
+pub async fn failures(env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let kv = env.kv(crate::store::KV_BINDING)?;
+    let listed = kv
+        .list()
+        .prefix(keys::webhook_failures_prefix(shop))
+        .limit(FAILURES_SHOWN)
+        .execute()
+        .await?;
+    let mut out = Vec::new();
+    for key in listed.keys {
+        if let Some(v) = kv.get(&key.name).json::<serde_json::Value>().await? {
+            out.push(v);
+        }
+    }
+    Ok(json(&json!({ "failures": out }), 200)?)
 }
 
 /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
