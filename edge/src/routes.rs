@@ -48,6 +48,8 @@ pub enum Route {
     ShopifyWebhook { shop: ShopId },
     /// `POST /v1/webhooks/{shop}/woocommerce`
     WooCommerceWebhook { shop: ShopId },
+    /// `POST /v1/webhooks/{shop}/generic`: Rapport's own signed format.
+    GenericWebhook { shop: ShopId },
 }
 
 fn shop(s: &str) -> Result<ShopId, ApiError> {
@@ -111,6 +113,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             vec![(Get, Route::AdminWebhookFailures { shop: shop(s)? })]
         }
         ["v1", "webhooks", s, "shopify"] => vec![(Post, Route::ShopifyWebhook { shop: shop(s)? })],
+        ["v1", "webhooks", s, "generic"] => vec![(Post, Route::GenericWebhook { shop: shop(s)? })],
         ["v1", "webhooks", s, "woocommerce"] => {
             vec![(Post, Route::WooCommerceWebhook { shop: shop(s)? })]
         }

@@ -16,6 +16,7 @@ import { admin, createShop, eventually, getJson, mintToken, nowSeconds, root, sh
 const acme = shopSecrets("acme");
 const SHOPIFY_SECRET = "shpss_" + "a1b2c3".repeat(6);
 const WOO_SECRET = "wc-secret-" + "9z".repeat(8);
+const GENERIC_SECRET = "gen-" + "k7".repeat(12);
 let worker;
 
 const fixture = (path) => JSON.parse(readFileSync(join(root, "../shared/fixtures", path), "utf8"));
@@ -44,7 +45,7 @@ const verifiedReview = async (customer, product) => {
 };
 
 before(async () => {
-  worker = await startWorker([acme], { SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET, WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET });
+  worker = await startWorker([acme], { SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET, WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET, GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET });
   await createShop(worker.url, acme, { products: ["632910392", "93", "22"] });
 });
 after(async () => worker?.stop());
@@ -179,5 +180,39 @@ describe("WooCommerce", () => {
     await eventually(() => verifiedReview("31", "93"), (v) => assert.equal(v, true));
     await signed({ ...order, status: "refunded", date_modified_gmt: "2030-01-01T00:00:00" });
     await eventually(() => verifiedReview("31", "93"), (v) => assert.equal(v, false));
+  });
+});
+
+describe("the generic signed format", () => {
+  const post = async (payload, secret = GENERIC_SECRET) => {
+    const body = JSON.stringify(payload);
+    const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+      method: "POST", headers: { "content-type": "application/json", "x-rapport-signature": sign(secret, body) }, body,
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+  const order = (status, updated_at) => ({
+    type: "order",
+    order: { id: "G-1", customer: "c-77", currency: "EUR", subtotal: "129.00", status, updated_at, lines: [{ product: "22", quantity: 1 }] },
+  });
+
+  test("orders, refunds and products from a custom store", async () => {
+    assert.equal((await post(order("paid", "2026-11-25T10:00:00Z"))).status, 200);
+    assert.equal((await post({ type: "refund", order_id: "G-1", refund_id: "r-1", amount: "29.00", currency: "EUR" })).status, 200);
+    const state = await orderState("generic:G-1");
+    assert.equal(state.paid, true);
+    assert.equal(state.order.subtotal_minor - state.refunds["r-1"], 10_000);
+    await eventually(() => verifiedReview("c-77", "22"), (v) => assert.equal(v, true));
+    assert.equal((await post({ type: "product", product: { sku: "CUSTOM-1", title: "Custom thing" } })).status, 200);
+    assert.equal((await getJson(`${worker.url}/v1/shops/acme/products/CUSTOM-1/reviews`)).status, 200);
+  });
+
+  test("a wrong secret or a malformed delivery stores nothing", async () => {
+    assert.equal((await post(order("cancelled", "2026-11-26T10:00:00Z"), "wrong")).status, 401);
+    assert.equal((await orderState("generic:G-1")).cancelled, false);
+    const bad = await post({ type: "order", order: { id: "G-2", currency: "EUR", subtotal: "1.001", status: "paid", updated_at: "2026-11-25", lines: [] } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, "invalid_payload");
+    assert.equal((await orderState("generic:G-2")).order, null);
   });
 });

@@ -62,6 +62,10 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
             let result = webhooks::woocommerce(req, &env, &shop).await;
             webhooks::recorded(&env, &shop, "woocommerce", topic, result).await
         }
+        Route::GenericWebhook { shop } => {
+            let result = webhooks::generic(req, &env, &shop).await;
+            webhooks::recorded(&env, &shop, "generic", None, result).await
+        }
         Route::AdminWebhookFailures { shop } => {
             admin::require_admin(&req, &env, &shop)?;
             webhooks::failures(&env, &shop).await

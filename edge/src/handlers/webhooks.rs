@@ -6,6 +6,7 @@
 
 use rapport_shared::ids::{OrderKey, ShopId, Sku};
 use rapport_shared::keys;
+use rapport_shared::orders::generic::{self, Delivery};
 use rapport_shared::orders::{shopify, woocommerce, Order, OrderState};
 use rapport_shared::secrets::webhook_secret_binding;
 use rapport_shared::webhooks::verify;
@@ -175,6 +176,35 @@ pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<R
         }
     }
     handled(&topic)
+}
+
+/// `POST /v1/webhooks/{shop}/generic`: Rapport's own format, for custom stores (see
+/// `rapport_shared::orders::generic`).
+pub async fn generic(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let body = signed_body(&mut req, env, "generic", shop, "x-rapport-signature").await?;
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    let kind = match generic::delivery(&body).map_err(invalid)? {
+        Delivery::Order(order) => {
+            apply(env, shop, order_key("generic", &order)?, Event::Order(order)).await?;
+            "order"
+        }
+        Delivery::Refund { order_id, refund_id, amount_minor } => {
+            let key = OrderKey::parse(&format!("generic:{order_id}"))
+                .map_err(|e| ApiError::bad_request("invalid_payload", format!("order_id {e}")))?;
+            apply(env, shop, key, Event::Refund { refund_id, amount_minor }).await?;
+            "refund"
+        }
+        Delivery::Product(product) => {
+            store.put_product(shop, &product).await?;
+            "product"
+        }
+        Delivery::ProductDeleted(sku) => {
+            store.delete_product(shop, &sku).await?;
+            "product_deleted"
+        }
+    };
+    handled(kind)
 }
 
 /// Refused deliveries are kept a week, for the merchant to see why a platform's webhooks fail.

@@ -7,6 +7,7 @@
 //! an order (verified purchases, loyalty points) is a function of that state: the consumer keeps
 //! what it has applied for the order and applies only the difference.
 
+pub mod generic;
 pub mod shopify;
 pub mod woocommerce;
 
