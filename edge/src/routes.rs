@@ -5,7 +5,7 @@
 //! Everything else under `/v1/` is a JSON 404; paths outside `/v1/` never reach the Worker
 //! (they are the widget files, served as static assets).
 
-use rapport_shared::ids::{OrderKey, ReviewId, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, ReviewId, ShopId, Sku};
 use worker::Method;
 
 use crate::error::ApiError;
@@ -42,6 +42,10 @@ pub enum Route {
     AdminPurchases { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
     AdminOrder { shop: ShopId, order: OrderKey },
+    /// `GET /v1/admin/shops/{shop}/customers/{customer}`: everything stored about a customer.
+    AdminCustomer { shop: ShopId, customer: CustomerId },
+    /// `DELETE /v1/admin/shops/{shop}/customers/{customer}`: forget the customer.
+    AdminForgetCustomer { shop: ShopId, customer: CustomerId },
     /// `GET /v1/admin/shops/{shop}/webhook-failures`: refused deliveries, newest first.
     AdminWebhookFailures { shop: ShopId },
     /// `POST /v1/webhooks/{shop}/shopify`
@@ -108,6 +112,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "admin", "shops", s, "orders", o] => {
             let order = OrderKey::parse(o).map_err(|e| ApiError::invalid_id("order", e))?;
             vec![(Get, Route::AdminOrder { shop: shop(s)?, order })]
+        }
+        ["v1", "admin", "shops", s, "customers", c] => {
+            let (shop, customer) =
+                (shop(s)?, CustomerId::parse(c).map_err(|e| ApiError::invalid_id("customer", e))?);
+            vec![
+                (Get, Route::AdminCustomer { shop: shop.clone(), customer: customer.clone() }),
+                (Method::Delete, Route::AdminForgetCustomer { shop, customer }),
+            ]
         }
         ["v1", "admin", "shops", s, "webhook-failures"] => {
             vec![(Get, Route::AdminWebhookFailures { shop: shop(s)? })]

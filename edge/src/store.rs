@@ -93,6 +93,19 @@ impl Store {
         self.kv.delete(&keys::purchase(shop, customer, sku, order)).await.map_err(ApiError::from)
     }
 
+    pub async fn index_customer_order(
+        &self,
+        shop: &ShopId,
+        customer: &CustomerId,
+        order: &OrderKey,
+    ) -> Result<(), ApiError> {
+        self.put(&keys::customer_order(shop, customer, order), &true).await
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.kv.delete(key).await.map_err(ApiError::from)
+    }
+
     pub async fn delete_product(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
         self.kv.delete(&keys::product(shop, sku)).await.map_err(ApiError::from)
     }

@@ -58,6 +58,22 @@ pub fn purchase(shop: &ShopId, customer: &CustomerId, sku: &Sku, order: &OrderKe
     format!("{}{order}", purchases_prefix(shop, customer, sku))
 }
 
+/// `{shop}/customer/{customer}/`: an index of what is stored about one customer, so that it can
+/// be exported and erased without scanning the shop.
+pub fn customer_prefix(shop: &ShopId, customer: &CustomerId) -> String {
+    format!("{shop}/customer/{customer}/")
+}
+
+/// `{shop}/customer/{customer}/review/{sku}/{id}`: the customer wrote this review.
+pub fn customer_review(shop: &ShopId, customer: &CustomerId, sku: &Sku, id: &ReviewId) -> String {
+    format!("{}review/{sku}/{id}", customer_prefix(shop, customer))
+}
+
+/// `{shop}/customer/{customer}/order/{order}`: the customer placed this order.
+pub fn customer_order(shop: &ShopId, customer: &CustomerId, order: &OrderKey) -> String {
+    format!("{}order/{order}", customer_prefix(shop, customer))
+}
+
 /// `{shop}/webhook-failure/`: refused webhook deliveries, newest first.
 pub fn webhook_failures_prefix(shop: &ShopId) -> String {
     format!("{shop}/webhook-failure/")

@@ -144,10 +144,6 @@ describe("Shopify orders count exactly once", () => {
     assert.equal((await shopify("products/create", product)).status, 200);
   });
 
-  test("privacy requests are refused as not handled yet, rather than silently accepted", async () => {
-    const res = await shopify("customers/redact", { shop_id: 1, customer: { id: 207119551 } });
-    assert.equal(res.status, 501);
-  });
 });
 
 describe("WooCommerce", () => {
@@ -214,5 +210,63 @@ describe("the generic signed format", () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, "invalid_payload");
     assert.equal((await orderState("generic:G-2")).order, null);
+  });
+});
+
+describe("privacy: a customer's data is exported and erased", () => {
+  const reviewAs = async (customer, body) => {
+    const token = mintToken(acme.tokenSecret, { sub: customer, shop: "acme", exp: nowSeconds() + 600 });
+    const res = await fetch(`${worker.url}/v1/shops/acme/products/632910392/reviews`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "cf-connecting-ip": "10.77.0.1" },
+      body: JSON.stringify({ rating: 4, body, author: "Casey Q." }),
+    });
+    return (await res.json()).review;
+  };
+
+  test("export lists reviews, orders and purchases; redact anonymises and unlinks, for good", async () => {
+    const order = shopifyOrder({ id: 2001, financial_status: "paid", customer: { id: 888 } });
+    assert.equal((await shopify("orders/paid", order)).status, 200);
+    const review = await eventually(() => reviewAs("888", "Mine, verified."), (r) => assert.equal(r.verified, true));
+
+    const exported = await eventually(() => admin(worker.url, acme, "GET", "/customers/888"), ({ body }) => {
+      assert.equal(body.reviews.length, 1);
+    });
+    assert.equal(exported.body.reviews[0].author, "Casey Q.");
+    assert.deepEqual(exported.body.orders.map((o) => o.order), ["shopify:2001"]);
+    assert.deepEqual(exported.body.purchases, [{ product: "632910392", order: "shopify:2001" }]);
+
+    const dataRequest = await shopify("customers/data_request", { shop_id: 1, customer: { id: 888 }, data_request: { id: 9 } });
+    assert.equal(dataRequest.status, 200);
+    assert.equal(dataRequest.body.export, "/v1/admin/shops/acme/customers/888");
+
+    const redact = await shopify("customers/redact", { shop_id: 1, customer: { id: 888 }, orders_to_redact: [2001] });
+    assert.equal(redact.status, 200, JSON.stringify(redact.body));
+    assert.deepEqual(redact.body.done, { reviews_anonymised: 1, orders_unlinked: 1, purchases_removed: 1 });
+
+    const after = await admin(worker.url, acme, "GET", "/customers/888");
+    assert.deepEqual([after.body.reviews, after.body.orders, after.body.purchases], [[], [], []]);
+    const state = await orderState("shopify:2001");
+    assert.equal(state.order.customer, null);
+    assert.equal(state.order.subtotal_minor, 39_800, "the order's worth is kept");
+    await eventually(() => getJson(`${worker.url}/v1/shops/acme/products/632910392/reviews?sort=newest`), ({ body }) => {
+      const kept = body.reviews.find((r) => r.id === review.id);
+      assert.equal(kept.author, "Anonymous");
+      assert.equal(kept.body, "Mine, verified.");
+      assert.equal(kept.verified, true);
+    });
+    // The same order delivered again does not bring the customer back.
+    assert.equal((await shopify("orders/paid", order)).status, 200);
+    assert.equal((await orderState("shopify:2001")).order.customer, null);
+    assert.equal((await reviewAs("888", "Trying again.")).verified, false);
+  });
+
+  test("the admin API erases too; a shop removal is refused until it is handled", async () => {
+    const res = await fetch(`${worker.url}/v1/admin/shops/acme/customers/nobody-here`, { method: "DELETE", headers: { authorization: `Bearer ${acme.adminKey}` } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { reviews_anonymised: 0, orders_unlinked: 0, purchases_removed: 0 });
+    const other = await fetch(`${worker.url}/v1/admin/shops/acme/customers/888`, { method: "DELETE" });
+    assert.equal(other.status, 401);
+    assert.equal((await shopify("shop/redact", { shop_id: 1, shop_domain: "acme.myshopify.com" })).status, 501);
   });
 });

@@ -1,6 +1,7 @@
 //! Request dispatch and the handlers, one module per area.
 
 mod admin;
+mod customers;
 mod reviews;
 mod shopper;
 mod webhooks;
@@ -65,6 +66,14 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::GenericWebhook { shop } => {
             let result = webhooks::generic(req, &env, &shop).await;
             webhooks::recorded(&env, &shop, "generic", None, result).await
+        }
+        Route::AdminCustomer { shop, customer } => {
+            admin::require_admin(&req, &env, &shop)?;
+            customers::export(&env, &shop, &customer).await
+        }
+        Route::AdminForgetCustomer { shop, customer } => {
+            admin::require_admin(&req, &env, &shop)?;
+            customers::erase(&env, &shop, &customer).await
         }
         Route::AdminWebhookFailures { shop } => {
             admin::require_admin(&req, &env, &shop)?;

@@ -4,7 +4,7 @@
 //! is parsed; a delivery that fails is refused with a 4xx and stores nothing. Orders go to their
 //! `OrderObject`, which makes repeated and out-of-order deliveries count once.
 
-use rapport_shared::ids::{OrderKey, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::orders::generic::{self, Delivery};
 use rapport_shared::orders::{shopify, woocommerce, Order, OrderState};
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
+use super::customers;
 use crate::error::ApiError;
 use crate::http::{json, read_limited};
 use crate::objects::call;
@@ -84,6 +85,17 @@ struct Deleted {
     id: u64,
 }
 
+/// The part of Shopify's `customers/redact` and `customers/data_request` bodies Rapport needs.
+#[derive(Deserialize)]
+struct PrivacyRequest {
+    customer: PrivacyCustomer,
+}
+
+#[derive(Deserialize)]
+struct PrivacyCustomer {
+    id: u64,
+}
+
 /// `POST /v1/webhooks/{shop}/shopify`
 pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let body = signed_body(&mut req, env, "shopify", shop, "x-shopify-hmac-sha256").await?;
@@ -127,8 +139,21 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
             store.delete_product(shop, &sku).await?;
         }
-        "customers/data_request" | "customers/redact" | "shop/redact" => {
-            return Err(ApiError::NotImplemented("privacy requests are not handled yet"));
+        "customers/redact" | "customers/data_request" => {
+            let request: PrivacyRequest = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+            let customer = CustomerId::parse(&request.customer.id.to_string())
+                .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+            if topic == "customers/redact" {
+                let done = customers::forget(env, shop, &customer).await?;
+                return Ok(json(&json!({ "handled": topic, "done": done }), 200)?);
+            }
+            // The data is served on demand to the merchant; no second copy is made.
+            let export = format!("/v1/admin/shops/{shop}/customers/{customer}");
+            return Ok(json(&json!({ "handled": topic, "export": export }), 200)?);
+        }
+        "shop/redact" => {
+            return Err(ApiError::NotImplemented("removing a whole shop is not handled yet"))
         }
         other => {
             return Err(ApiError::bad_request(

@@ -27,6 +27,8 @@ pub enum Command {
     Apply { shop: ShopId, order: OrderKey, event: Event },
     /// Read the state (for the admin API and for a refund's currency).
     Read,
+    /// The customer asked to be forgotten.
+    Forget { shop: ShopId, order: OrderKey },
 }
 
 /// [`OrderEvent`] as it crosses to the object.
@@ -61,11 +63,17 @@ impl DurableObject for OrderObject {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
         let mut state: OrderState = storage.get("state").await?.unwrap_or_default();
-        let (shop, order, event) = match req.json::<Command>().await? {
+        let (shop, order) = match req.json::<Command>().await? {
             Command::Read => return reply(&state),
-            Command::Apply { shop, order, event } => (shop, order, event),
+            Command::Apply { shop, order, event } => {
+                state.apply(event.into());
+                (shop, order)
+            }
+            Command::Forget { shop, order } => {
+                state.forget_customer();
+                (shop, order)
+            }
         };
-        state.apply(event.into());
         storage.put("state", &state).await?;
 
         let wanted = state.purchases();
@@ -78,6 +86,9 @@ impl DurableObject for OrderObject {
         }
         for (customer, sku) in applied.iter().filter(|p| !wanted.contains(p)) {
             store.delete_purchase(&shop, customer, sku, &order).await.map_err(failed)?;
+        }
+        if let Some(customer) = state.order.as_ref().and_then(|o| o.customer.as_ref()) {
+            store.index_customer_order(&shop, customer, &order).await.map_err(failed)?;
         }
         storage.put("applied", &wanted).await?;
         reply(&state)

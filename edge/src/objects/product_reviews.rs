@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use rapport_shared::catalog::Product;
-use rapport_shared::ids::{ReviewId, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, ReviewId, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::reviews::{
     list, product_json_ld, HelpfulCount, MerchantReply, ProductReviews, Review, ReviewQuery,
@@ -50,6 +50,8 @@ pub enum Command {
     Update { target: Target, review: ReviewId, status: Option<ReviewStatus>, reply: ReplyChange },
     /// A sorted, filtered page of published reviews.
     List { target: Target, query: ReviewQuery },
+    /// The customer asked to be forgotten: anonymise their reviews, drop their votes' identity.
+    Forget { target: Target, customer: CustomerId },
 }
 
 impl Command {
@@ -59,7 +61,8 @@ impl Command {
             | Command::Import { target, .. }
             | Command::Vote { target, .. }
             | Command::Update { target, .. }
-            | Command::List { target, .. } => target,
+            | Command::List { target, .. }
+            | Command::Forget { target, .. } => target,
         }
     }
 }
@@ -207,6 +210,36 @@ impl ProductReviewsObject {
                 reply(&r)
             }
             Command::List { query, .. } => reply(&list(&self.all(), &query)),
+            Command::Forget { customer, .. } => {
+                let mut theirs: Vec<Review> = self
+                    .all()
+                    .into_iter()
+                    .filter(|r| r.customer.as_ref() == Some(&customer))
+                    .collect();
+                for r in &mut theirs {
+                    r.anonymise();
+                }
+                // Their votes still count; only the record of who cast them goes.
+                let voter = format!(":c:{customer}");
+                let votes = self
+                    .state
+                    .storage()
+                    .list_with_options(worker::ListOptions::new().prefix("vote:"))
+                    .await?;
+                let mine: Vec<String> = votes
+                    .keys()
+                    .into_iter()
+                    .filter_map(|k| k.ok()?.as_string())
+                    .filter(|k| k.ends_with(&voter))
+                    .collect();
+                if !mine.is_empty() {
+                    self.state.storage().delete_multiple(mine).await?;
+                }
+                if !theirs.is_empty() {
+                    self.save(&target, &theirs, &[]).await?;
+                }
+                reply(&theirs.len())
+            }
         }
     }
 
@@ -250,6 +283,11 @@ impl ProductReviewsObject {
                 continue;
             };
             kv.put(&keys::review(shop, sku, &review.id), &review)?.execute().await?;
+            if let Some(customer) = &review.customer {
+                kv.put(&keys::customer_review(shop, customer, sku, &review.id), true)?
+                    .execute()
+                    .await?;
+            }
             let pending = keys::pending(shop, sku, &review.id);
             if review.status == ReviewStatus::Pending {
                 kv.put(&pending, review.created_at)?.execute().await?;

@@ -102,6 +102,9 @@ pub struct OrderState {
     pub cancelled: bool,
     /// Refunds by the platform's refund id, in minor units.
     pub refunds: BTreeMap<String, i64>,
+    /// The customer asked to be forgotten: later deliveries of the order are stored without them.
+    #[serde(default)]
+    pub customer_forgotten: bool,
 }
 
 /// Something that happened to an order.
@@ -118,7 +121,10 @@ impl OrderState {
     /// same state.
     pub fn apply(&mut self, event: OrderEvent) {
         match event {
-            OrderEvent::Order(order) => {
+            OrderEvent::Order(mut order) => {
+                if self.customer_forgotten {
+                    order.customer = None;
+                }
                 self.paid |= order.status == OrderStatus::Paid;
                 self.cancelled |= order.status == OrderStatus::Cancelled;
                 let newer = self.order.as_ref().is_none_or(|o| order.updated_at >= o.updated_at);
@@ -140,6 +146,14 @@ impl OrderState {
                 (order.subtotal_minor - self.refunds.values().sum::<i64>()).max(0)
             }
             _ => 0,
+        }
+    }
+
+    /// Forgets who placed the order; what it was worth stays, so totals do not change.
+    pub fn forget_customer(&mut self) {
+        self.customer_forgotten = true;
+        if let Some(order) = &mut self.order {
+            order.customer = None;
         }
     }
 
@@ -238,6 +252,20 @@ mod tests {
         state.apply(OrderEvent::Order(order(OrderStatus::Paid, 3)));
         assert_eq!(state.net_spent_minor(), 0);
         assert_eq!(state.order.as_ref().map(|o| o.updated_at), Some(9));
+    }
+
+    #[test]
+    fn forgetting_the_customer_removes_the_purchases_but_keeps_the_amounts() {
+        let mut state = OrderState::default();
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
+        state.forget_customer();
+        assert!(state.purchases().is_empty());
+        assert_eq!(state.net_spent_minor(), 10_000);
+        // A redelivery of the order, even the same one, must not bring the customer back.
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 7)));
+        assert!(state.purchases().is_empty());
+        assert_eq!(state.order.as_ref().and_then(|o| o.customer.clone()), None);
     }
 
     #[test]

@@ -244,6 +244,19 @@ pub struct HelpfulCount {
     pub helpful: u32,
 }
 
+/// The name shown on a review whose author asked to be forgotten.
+pub const ANONYMOUS_AUTHOR: &str = "Anonymous";
+
+impl Review {
+    /// Erases who wrote the review, keeping what it says: the name shown becomes
+    /// [`ANONYMOUS_AUTHOR`] and the link to the customer account is dropped. The "verified buyer"
+    /// mark stays: it says something about the review, not about the person.
+    pub fn anonymise(&mut self) {
+        self.author = ANONYMOUS_AUTHOR.to_owned();
+        self.customer = None;
+    }
+}
+
 /// Count, average and histogram of a product's published reviews.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSummary {
