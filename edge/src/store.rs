@@ -90,7 +90,7 @@ impl Store {
         sku: &Sku,
         order: &OrderKey,
     ) -> Result<(), ApiError> {
-        self.kv.delete(&keys::purchase(shop, customer, sku, order)).await.map_err(ApiError::from)
+        self.delete(&keys::purchase(shop, customer, sku, order)).await
     }
 
     pub async fn index_customer_order(
@@ -107,7 +107,7 @@ impl Store {
     }
 
     pub async fn delete_product(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
-        self.kv.delete(&keys::product(shop, sku)).await.map_err(ApiError::from)
+        self.delete(&keys::product(shop, sku)).await
     }
 
     /// Every key under `prefix`, following KV's list cursor.

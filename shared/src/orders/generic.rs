@@ -48,26 +48,22 @@ pub enum Delivery {
     ProductDeleted(Sku),
 }
 
-fn err(what: impl Into<String>) -> OrderError {
-    OrderError(what.into())
-}
-
 pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
-    let raw: Raw =
-        serde_json::from_slice(body).map_err(|e| err(format!("not a Rapport delivery: {e}")))?;
+    let raw: Raw = serde_json::from_slice(body)
+        .map_err(|e| OrderError::new(format!("not a Rapport delivery: {e}")))?;
     Ok(match raw {
         Raw::Order { order } => Delivery::Order(Order {
             subtotal_minor: parse_money(&order.subtotal, order.currency.as_str())
                 .filter(|m| *m >= 0)
                 .ok_or_else(|| {
-                    err(format!(
+                    OrderError::new(format!(
                         "subtotal {:?} is not an amount of {}",
                         order.subtotal,
                         order.currency.as_str()
                     ))
                 })?,
             updated_at: parse_timestamp(&order.updated_at).ok_or_else(|| {
-                err(format!("updated_at {:?} is not a timestamp", order.updated_at))
+                OrderError::new(format!("updated_at {:?} is not a timestamp", order.updated_at))
             })?,
             id: order.id,
             customer: order.customer,
@@ -77,13 +73,18 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
         }),
         Raw::Refund { order_id, refund_id, amount, currency } => Delivery::Refund {
             amount_minor: parse_money(&amount, currency.as_str()).filter(|m| *m >= 0).ok_or_else(
-                || err(format!("amount {amount:?} is not an amount of {}", currency.as_str())),
+                || {
+                    OrderError::new(format!(
+                        "amount {amount:?} is not an amount of {}",
+                        currency.as_str()
+                    ))
+                },
             )?,
             order_id,
             refund_id,
         },
         Raw::Product { product } => {
-            Delivery::Product(product.validate().map_err(|e| err(e.to_string()))?)
+            Delivery::Product(product.validate().map_err(|e| OrderError::new(e.to_string()))?)
         }
         Raw::ProductDeleted { sku } => Delivery::ProductDeleted(sku),
     })

@@ -92,6 +92,12 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderError(pub String);
 
+impl OrderError {
+    pub(crate) fn new(what: impl Into<String>) -> Self {
+        Self(what.into())
+    }
+}
+
 /// Everything known about one order, from any number of deliveries in any order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {

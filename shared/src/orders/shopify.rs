@@ -40,19 +40,15 @@ struct RawLine {
     quantity: u32,
 }
 
-fn err(what: impl Into<String>) -> OrderError {
-    OrderError(what.into())
-}
-
 /// An `orders/*` webhook body.
 pub fn order(body: &[u8]) -> Result<Order, OrderError> {
-    let raw: RawOrder =
-        serde_json::from_slice(body).map_err(|e| err(format!("not a Shopify order: {e}")))?;
-    let currency = Currency::try_from(raw.currency.clone()).map_err(|e| err(e.to_string()))?;
+    let raw: RawOrder = serde_json::from_slice(body)
+        .map_err(|e| OrderError::new(format!("not a Shopify order: {e}")))?;
+    let currency =
+        Currency::try_from(raw.currency.clone()).map_err(|e| OrderError::new(e.to_string()))?;
     let subtotal_minor = match raw.subtotal_price.as_deref() {
-        Some(s) => {
-            parse_money(s, currency.as_str()).ok_or_else(|| err(format!("subtotal_price {s:?}")))?
-        }
+        Some(s) => parse_money(s, currency.as_str())
+            .ok_or_else(|| OrderError::new(format!("subtotal_price {s:?}")))?,
         None => 0,
     };
     let status = if raw.cancelled_at.is_some() {
@@ -70,7 +66,7 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         .filter_map(|l| l.product_id.map(|p| (p, l.quantity)))
         .map(|(p, quantity)| {
             Ok(OrderLine {
-                product: Sku::parse(&p.to_string()).map_err(|e| err(e.to_string()))?,
+                product: Sku::parse(&p.to_string()).map_err(|e| OrderError::new(e.to_string()))?,
                 quantity,
             })
         })
@@ -81,7 +77,7 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
             .customer
             .map(|c| CustomerId::parse(&c.id.to_string()))
             .transpose()
-            .map_err(|e| err(e.to_string()))?,
+            .map_err(|e| OrderError::new(e.to_string()))?,
         currency,
         subtotal_minor,
         lines,
@@ -111,8 +107,8 @@ struct RawTransaction {
 
 /// A `refunds/create` body: (order id, refund id, refunded amount in the order's currency).
 pub fn refund(body: &[u8], currency: &str) -> Result<(String, String, i64), OrderError> {
-    let raw: RawRefund =
-        serde_json::from_slice(body).map_err(|e| err(format!("not a Shopify refund: {e}")))?;
+    let raw: RawRefund = serde_json::from_slice(body)
+        .map_err(|e| OrderError::new(format!("not a Shopify refund: {e}")))?;
     let mut amount = 0;
     for t in raw
         .transactions
@@ -121,7 +117,7 @@ pub fn refund(body: &[u8], currency: &str) -> Result<(String, String, i64), Orde
     {
         let cur = t.currency.as_deref().unwrap_or(currency);
         amount += parse_money(&t.amount, cur)
-            .ok_or_else(|| err(format!("refund amount {:?}", t.amount)))?;
+            .ok_or_else(|| OrderError::new(format!("refund amount {:?}", t.amount)))?;
     }
     Ok((raw.order_id.to_string(), raw.id.to_string(), amount))
 }
@@ -145,8 +141,8 @@ struct RawVariant {
 /// A `products/create` or `products/update` body, as a catalog product (priced at its first
 /// variant) in the shop's currency.
 pub fn product(body: &[u8], currency: &Currency) -> Result<Product, OrderError> {
-    let raw: RawProduct =
-        serde_json::from_slice(body).map_err(|e| err(format!("not a Shopify product: {e}")))?;
+    let raw: RawProduct = serde_json::from_slice(body)
+        .map_err(|e| OrderError::new(format!("not a Shopify product: {e}")))?;
     let price = raw
         .variants
         .first()
@@ -154,14 +150,14 @@ pub fn product(body: &[u8], currency: &Currency) -> Result<Product, OrderError> 
         .and_then(|p| parse_money(p, currency.as_str()))
         .map(|amount_minor| Money { amount_minor, currency: currency.clone() });
     Product {
-        sku: Sku::parse(&raw.id.to_string()).map_err(|e| err(e.to_string()))?,
+        sku: Sku::parse(&raw.id.to_string()).map_err(|e| OrderError::new(e.to_string()))?,
         title: raw.title,
         url: raw.handle.map(|h| format!("/products/{h}")),
         image_url: None,
         price,
     }
     .validate()
-    .map_err(|e| err(e.to_string()))
+    .map_err(|e| OrderError::new(e.to_string()))
 }
 
 #[cfg(test)]

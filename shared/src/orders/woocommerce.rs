@@ -31,14 +31,11 @@ struct RawLine {
     total: String,
 }
 
-fn err(what: impl Into<String>) -> OrderError {
-    OrderError(what.into())
-}
-
 pub fn order(body: &[u8]) -> Result<Order, OrderError> {
-    let raw: RawOrder =
-        serde_json::from_slice(body).map_err(|e| err(format!("not a WooCommerce order: {e}")))?;
-    let currency = Currency::try_from(raw.currency.clone()).map_err(|e| err(e.to_string()))?;
+    let raw: RawOrder = serde_json::from_slice(body)
+        .map_err(|e| OrderError::new(format!("not a WooCommerce order: {e}")))?;
+    let currency =
+        Currency::try_from(raw.currency.clone()).map_err(|e| OrderError::new(e.to_string()))?;
     let status = match raw.status.as_str() {
         "processing" | "completed" => OrderStatus::Paid,
         "cancelled" | "refunded" | "failed" => OrderStatus::Cancelled,
@@ -48,10 +45,11 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
     let mut lines = Vec::new();
     for l in &raw.line_items {
         subtotal_minor += parse_money(&l.total, currency.as_str())
-            .ok_or_else(|| err(format!("line total {:?}", l.total)))?;
+            .ok_or_else(|| OrderError::new(format!("line total {:?}", l.total)))?;
         if l.product_id != 0 {
             lines.push(OrderLine {
-                product: Sku::parse(&l.product_id.to_string()).map_err(|e| err(e.to_string()))?,
+                product: Sku::parse(&l.product_id.to_string())
+                    .map_err(|e| OrderError::new(e.to_string()))?,
                 quantity: l.quantity,
             });
         }
@@ -62,7 +60,7 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         customer: (raw.customer_id != 0)
             .then(|| CustomerId::parse(&raw.customer_id.to_string()))
             .transpose()
-            .map_err(|e| err(e.to_string()))?,
+            .map_err(|e| OrderError::new(e.to_string()))?,
         currency,
         subtotal_minor,
         lines,
