@@ -46,6 +46,10 @@ pub enum Route {
     AdminCustomer { shop: ShopId, customer: CustomerId },
     /// `DELETE /v1/admin/shops/{shop}/customers/{customer}`: forget the customer.
     AdminForgetCustomer { shop: ShopId, customer: CustomerId },
+    /// `GET /v1/admin/shops/{shop}/imports?import=NAME`: an import's progress.
+    ImportProgress { shop: ShopId },
+    /// `POST /v1/admin/shops/{shop}/imports?import=NAME&from=LINE`: one part of a bulk import.
+    ImportPart { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/webhook-failures`: refused deliveries, newest first.
     AdminWebhookFailures { shop: ShopId },
     /// `POST /v1/webhooks/{shop}/shopify`
@@ -119,6 +123,13 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             vec![
                 (Get, Route::AdminCustomer { shop: shop.clone(), customer: customer.clone() }),
                 (Method::Delete, Route::AdminForgetCustomer { shop, customer }),
+            ]
+        }
+        ["v1", "admin", "shops", s, "imports"] => {
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::ImportProgress { shop: shop.clone() }),
+                (Post, Route::ImportPart { shop }),
             ]
         }
         ["v1", "admin", "shops", s, "webhook-failures"] => {

@@ -25,6 +25,14 @@ impl Store {
         Ok(Self { kv: env.kv(KV_BINDING)? })
     }
 
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
+        self.get(key).await
+    }
+
+    pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), ApiError> {
+        self.put(key, value).await
+    }
+
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
         self.kv.get(key).json::<T>().await.map_err(ApiError::from)
     }

@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod demo;
 mod devvars;
+mod import;
 mod proc;
 mod seed;
 mod setup;
@@ -34,6 +35,8 @@ jobs:
           (the secret comes from RAPPORT_TOKEN_SECRET or .dev.vars)
   seed    load the demo shop into a running Worker: --api URL --shop SHOP --admin-key KEY
           [--origin URL]...
+  import  send a shop's history (generic-format JSON lines) in resumable parts:
+          --api URL --shop SHOP --admin-key KEY --file FILE [--import NAME]
 ";
 
 /// The repository root.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         "setup" => setup::all().map(|_| ()),
         "token" => token::run(&args),
         "seed" => seed::run(&args),
+        "import" => import::run(&args),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -66,8 +66,13 @@ pub async fn export(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<R
     let reviews = store.reviews_at(&review_keys).await?;
     let mut order_states = Vec::new();
     for order in &held.orders {
-        let state: OrderState =
-            call(env, orders::BINDING, &orders::name(shop, order), &OrderCommand::Read).await?;
+        let state: OrderState = call(
+            env,
+            orders::BINDING,
+            &orders::name(shop, order),
+            &OrderCommand::Read { order: order.clone() },
+        )
+        .await?;
         order_states.push(json!({ "order": order, "state": state }));
     }
     let purchase_prefix = format!("{shop}/purchase/{customer}/");

@@ -2,6 +2,7 @@
 
 mod admin;
 mod customers;
+mod import;
 mod reviews;
 mod shopper;
 mod webhooks;
@@ -74,6 +75,14 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::AdminForgetCustomer { shop, customer } => {
             admin::require_admin(&req, &env, &shop)?;
             customers::erase(&env, &shop, &customer).await
+        }
+        Route::ImportProgress { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            import::progress(&req, &env, &shop).await
+        }
+        Route::ImportPart { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            import::part(req, &env, &shop).await
         }
         Route::AdminWebhookFailures { shop } => {
             admin::require_admin(&req, &env, &shop)?;

@@ -121,8 +121,13 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
                 shopify::refund(&body, settings.currency.as_str()).map_err(invalid)?;
             let key = OrderKey::parse(&format!("shopify:{order_id}"))
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
-            let known: OrderState =
-                call(env, orders::BINDING, &orders::name(shop, &key), &Command::Read).await?;
+            let known: OrderState = call(
+                env,
+                orders::BINDING,
+                &orders::name(shop, &key),
+                &Command::Read { order: key.clone() },
+            )
+            .await?;
             let currency = known.order.map(|o| o.currency).unwrap_or(settings.currency);
             let (_, refund_id, amount_minor) =
                 shopify::refund(&body, currency.as_str()).map_err(invalid)?;
@@ -288,7 +293,12 @@ pub async fn failures(env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
 
 /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
 pub async fn read_order(env: &Env, shop: &ShopId, order: &OrderKey) -> Result<Response, ApiError> {
-    let state: OrderState =
-        call(env, orders::BINDING, &orders::name(shop, order), &Command::Read).await?;
+    let state: OrderState = call(
+        env,
+        orders::BINDING,
+        &orders::name(shop, order),
+        &Command::Read { order: order.clone() },
+    )
+    .await?;
     Ok(json(&state, 200)?)
 }

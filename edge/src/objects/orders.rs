@@ -1,7 +1,9 @@
-//! One order, from any number of webhook deliveries in any order.
+//! Orders, from any number of webhook deliveries in any order.
 //!
-//! Storage: `state` (the folded [`OrderState`]) and `applied` (the purchase records this order
-//! has written to KV). Each delivery is folded into the state and stored, then the records the
+//! A shop's orders are spread over [`SHARDS`] objects by a hash of the order key, so a shop with
+//! years of history has a bounded number of objects, and deliveries of one order always meet in
+//! the same one. Storage per order: `state:{order}` (the folded [`OrderState`]) and
+//! `applied:{order}` (the purchase records it has written to KV). Each delivery is folded into the state and stored, then the records the
 //! state calls for are reconciled with those applied: written or removed. Every step is
 //! idempotent, so a delivery repeated, concurrent or retried after a failure changes what
 //! depends on the order exactly once.
@@ -16,17 +18,25 @@ use crate::store::Store;
 
 pub const BINDING: &str = "ORDERS";
 
-/// The object's name: one per shop and order.
+/// Objects per shop that share its orders.
+pub const SHARDS: u64 = 32;
+
+/// The name of the object that holds `order`.
 pub fn name(shop: &ShopId, order: &OrderKey) -> String {
-    format!("{shop}/{order}")
+    // FNV-1a: stable across deployments, unlike the standard library's randomised hasher.
+    let hash = order
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{shop}/orders/{}", hash % SHARDS)
 }
 
 #[derive(Serialize, Deserialize)]
 pub enum Command {
     /// Fold in a delivery.
     Apply { shop: ShopId, order: OrderKey, event: Event },
-    /// Read the state (for the admin API and for a refund's currency).
-    Read,
+    /// Read an order's state (for the admin API and for a refund's currency).
+    Read { order: OrderKey },
     /// The customer asked to be forgotten.
     Forget { shop: ShopId, order: OrderKey },
 }
@@ -62,22 +72,29 @@ impl DurableObject for OrderObject {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
-        let mut state: OrderState = storage.get("state").await?.unwrap_or_default();
-        let (shop, order) = match req.json::<Command>().await? {
-            Command::Read => return reply(&state),
-            Command::Apply { shop, order, event } => {
+        let command = req.json::<Command>().await?;
+        let order = match &command {
+            Command::Read { order }
+            | Command::Apply { order, .. }
+            | Command::Forget { order, .. } => order.clone(),
+        };
+        let (state_key, applied_key) = (format!("state:{order}"), format!("applied:{order}"));
+        let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
+        let shop = match command {
+            Command::Read { .. } => return reply(&state),
+            Command::Apply { shop, event, .. } => {
                 state.apply(event.into());
-                (shop, order)
+                shop
             }
-            Command::Forget { shop, order } => {
+            Command::Forget { shop, .. } => {
                 state.forget_customer();
-                (shop, order)
+                shop
             }
         };
-        storage.put("state", &state).await?;
+        storage.put(&state_key, &state).await?;
 
         let wanted = state.purchases();
-        let applied: Vec<(CustomerId, Sku)> = storage.get("applied").await?.unwrap_or_default();
+        let applied: Vec<(CustomerId, Sku)> = storage.get(&applied_key).await?.unwrap_or_default();
         let store =
             Store::open(&self.env).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
         let failed = |e| worker::Error::RustError(format!("{e:?}"));
@@ -90,7 +107,7 @@ impl DurableObject for OrderObject {
         if let Some(customer) = state.order.as_ref().and_then(|o| o.customer.as_ref()) {
             store.index_customer_order(&shop, customer, &order).await.map_err(failed)?;
         }
-        storage.put("applied", &wanted).await?;
+        storage.put(&applied_key, &wanted).await?;
         reply(&state)
     }
 }

@@ -1,0 +1,157 @@
+//! Bulk import of a shop's history: orders, refunds and products in the generic format, one JSON
+//! document per line. A client sends a large file in parts; each part says which line it starts
+//! at, and the shop keeps, per import name, the line after the last one taken, so an interrupted
+//! import resumes where it stopped (`GET` returns it) and a part sent twice changes nothing
+//! (orders fold idempotently in their objects).
+
+use futures_util::future::join_all;
+use rapport_shared::ids::{OrderKey, ShopId};
+use rapport_shared::orders::generic::{self, Delivery};
+use rapport_shared::orders::OrderState;
+use rapport_shared::reviews::import::Refusal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+use crate::error::ApiError;
+use crate::http::{json, query, read_text};
+use crate::objects::call;
+use crate::objects::orders::{self, Command, Event};
+use crate::store::Store;
+
+/// Lines per request: each order is one call to its object.
+const MAX_LINES: usize = 500;
+/// Order objects called at once.
+const CONCURRENCY: usize = 25;
+const PART_LIMIT: usize = 2 * 1024 * 1024;
+
+#[derive(Serialize, Deserialize, Default)]
+struct Progress {
+    /// The first line not yet taken (0-based).
+    next_line: u64,
+    taken: u64,
+    refused: u64,
+}
+
+fn progress_key(shop: &ShopId, name: &str) -> String {
+    format!("{shop}/import/{name}")
+}
+
+fn import_name(req: &Request) -> Result<(String, Option<u64>), ApiError> {
+    let params = query(req)?;
+    let name = params.get("import").cloned().unwrap_or_default();
+    if name.is_empty()
+        || name.len() > 64
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "`import` names the import: 1 to 64 letters, digits, - or _",
+        ));
+    }
+    let from = match params.get("from") {
+        None => None,
+        Some(f) => Some(
+            f.parse()
+                .map_err(|_| ApiError::bad_request("invalid_field", "`from` is a line number"))?,
+        ),
+    };
+    Ok((name, from))
+}
+
+/// Applies one line: an order or refund to its order's object, a product to the catalog.
+async fn take(
+    env: &Env,
+    store: &Store,
+    shop: &ShopId,
+    delivery: &Delivery,
+) -> Result<(), ApiError> {
+    let (order_id, event) = match delivery {
+        Delivery::Order(order) => (&order.id, Event::Order(order.clone())),
+        Delivery::Refund { order_id, refund_id, amount_minor } => {
+            (order_id, Event::Refund { refund_id: refund_id.clone(), amount_minor: *amount_minor })
+        }
+        Delivery::Product(product) => return store.put_product(shop, product).await,
+        Delivery::ProductDeleted(sku) => return store.delete_product(shop, sku).await,
+    };
+    let key = OrderKey::parse(&format!("generic:{order_id}"))
+        .map_err(|e| ApiError::bad_request("invalid_payload", format!("order id {e}")))?;
+    let command = Command::Apply { shop: shop.clone(), order: key.clone(), event };
+    call::<_, OrderState>(env, orders::BINDING, &orders::name(shop, &key), &command)
+        .await
+        .map(|_| ())
+}
+
+/// `GET /v1/admin/shops/{shop}/imports?import=NAME`: how far an import has come.
+pub async fn progress(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let (name, _) = import_name(req)?;
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    let progress: Progress = store.get_json(&progress_key(shop, &name)).await?.unwrap_or_default();
+    Ok(json(&progress, 200)?)
+}
+
+/// `POST /v1/admin/shops/{shop}/imports?import=NAME&from=LINE`: one part of an import.
+pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let (name, from) = import_name(&req)?;
+    let from = from.ok_or_else(|| {
+        ApiError::bad_request("invalid_field", "`from` (the part's first line) is required")
+    })?;
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    // Read the whole part before answering, even to refuse it: the runtime does not let a
+    // response go out over a request body left unread.
+    let text = read_text(&mut req, PART_LIMIT).await?;
+    let key = progress_key(shop, &name);
+    let mut progress: Progress = store.get_json(&key).await?.unwrap_or_default();
+    if from != progress.next_line {
+        return Err(ApiError::Conflict {
+            code: "out_of_sequence",
+            message: format!("this import continues at line {}", progress.next_line),
+        });
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > MAX_LINES {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!("send at most {MAX_LINES} lines per part"),
+        ));
+    }
+
+    let mut refused = Vec::new();
+    let mut work = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let number = from as usize + i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match generic::delivery(line.as_bytes()) {
+            Ok(d) => work.push((number, d)),
+            Err(e) => refused.push(Refusal { line: number, reason: e.0 }),
+        }
+    }
+    let mut taken = 0u64;
+    for chunk in work.chunks(CONCURRENCY) {
+        let store = &store;
+        let results = join_all(chunk.iter().map(|(number, delivery)| async move {
+            (*number, take(env, store, shop, delivery).await)
+        }))
+        .await;
+        for (number, result) in results {
+            match result {
+                Ok(()) => taken += 1,
+                Err(ApiError::Internal(detail)) => return Err(ApiError::Internal(detail)),
+                Err(e) => refused.push(Refusal {
+                    line: number,
+                    reason: e.describe()["message"].as_str().unwrap_or("").to_owned(),
+                }),
+            }
+        }
+    }
+    refused.sort_by_key(|r| r.line);
+    progress.next_line = from + lines.len() as u64;
+    progress.taken += taken;
+    progress.refused += refused.len() as u64;
+    store.put_json(&key, &progress).await?;
+    Ok(json(&json!({ "taken": taken, "refused": refused, "next_line": progress.next_line }), 200)?)
+}

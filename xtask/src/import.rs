@@ -1,0 +1,71 @@
+//! `cargo xtask import`: sends a shop's history (generic-format JSON lines: orders, refunds,
+//! products) to a running Worker in parts, printing progress. Interrupted, it resumes from the
+//! line the shop recorded last.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{Args, Result};
+
+/// Lines per part: the Worker takes at most this many per request.
+const PART: usize = 500;
+
+pub fn run(args: &Args) -> Result<()> {
+    let api = args.required("api")?;
+    let shop = args.required("shop")?;
+    let key = args.required("admin-key")?;
+    let file = args.required("file")?;
+    let name = args.value("import").unwrap_or_else(|| "history".into());
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(120)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/v1/admin/shops/{shop}/imports?import={name}", api.trim_end_matches('/'));
+    let auth = format!("Bearer {key}");
+    let read = |resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>| -> Result<Value> {
+        let mut resp = resp.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body: Value = resp.body_mut().read_json().map_err(|e| e.to_string())?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(format!("{status}: {body}"))
+        }
+    };
+    let progress = read(agent.get(&url).header("authorization", &auth).call())?;
+    let mut next = progress["next_line"].as_u64().unwrap_or(0) as usize;
+    if next > 0 {
+        println!("xtask import: resuming {name:?} at line {}", next + 1);
+    }
+    let started = Instant::now();
+    let (mut taken, mut refused) = (0u64, 0u64);
+    while next < lines.len() {
+        let end = (next + PART).min(lines.len());
+        let body = lines[next..end].join("\n");
+        let part = read(
+            agent
+                .post(&format!("{url}&from={next}"))
+                .header("authorization", &auth)
+                .header("content-type", "application/x-ndjson")
+                .send(body.as_bytes()),
+        )?;
+        taken += part["taken"].as_u64().unwrap_or(0);
+        let refusals = part["refused"].as_array().cloned().unwrap_or_default();
+        refused += refusals.len() as u64;
+        for r in refusals.iter().take(3) {
+            eprintln!("  line {}: {}", r["line"], r["reason"].as_str().unwrap_or(""));
+        }
+        next = part["next_line"].as_u64().unwrap_or(end as u64) as usize;
+        let rate = next as f64 / started.elapsed().as_secs_f64().max(0.001);
+        println!(
+            "xtask import: {next}/{} lines, {taken} taken, {refused} refused, {rate:.0} lines/s",
+            lines.len()
+        );
+    }
+    println!("xtask import: done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
