@@ -5,18 +5,16 @@
 //! (orders fold idempotently in their objects).
 
 use futures_util::future::join_all;
-use rapport_shared::ids::{OrderKey, ShopId};
-use rapport_shared::orders::generic::{self, Delivery};
-use rapport_shared::orders::OrderState;
+use rapport_shared::ids::ShopId;
+use rapport_shared::orders::generic;
 use rapport_shared::reviews::import::Refusal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Env, Request, Response};
 
+use super::webhooks::take_generic;
 use crate::error::ApiError;
 use crate::http::{json, query, read_text};
-use crate::objects::call;
-use crate::objects::orders::{self, Command, Event};
 use crate::store::Store;
 
 /// Lines per request: each order is one call to its object.
@@ -57,29 +55,6 @@ fn import_name(req: &Request) -> Result<(String, Option<u64>), ApiError> {
         ),
     };
     Ok((name, from))
-}
-
-/// Applies one line: an order or refund to its order's object, a product to the catalog.
-async fn take(
-    env: &Env,
-    store: &Store,
-    shop: &ShopId,
-    delivery: &Delivery,
-) -> Result<(), ApiError> {
-    let (order_id, event) = match delivery {
-        Delivery::Order(order) => (&order.id, Event::Order(order.clone())),
-        Delivery::Refund { order_id, refund_id, amount_minor } => {
-            (order_id, Event::Refund { refund_id: refund_id.clone(), amount_minor: *amount_minor })
-        }
-        Delivery::Product(product) => return store.put_product(shop, product).await,
-        Delivery::ProductDeleted(sku) => return store.delete_product(shop, sku).await,
-    };
-    let key = OrderKey::parse(&format!("generic:{order_id}"))
-        .map_err(|e| ApiError::bad_request("invalid_payload", format!("order id {e}")))?;
-    let command = Command::Apply { shop: shop.clone(), order: key.clone(), event };
-    call::<_, OrderState>(env, orders::BINDING, &orders::name(shop, &key), &command)
-        .await
-        .map(|_| ())
 }
 
 /// `GET /v1/admin/shops/{shop}/imports?import=NAME`: how far an import has come.
@@ -134,7 +109,7 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
     for chunk in work.chunks(CONCURRENCY) {
         let store = &store;
         let results = join_all(chunk.iter().map(|(number, delivery)| async move {
-            (*number, take(env, store, shop, delivery).await)
+            (*number, take_generic(env, store, shop, delivery.clone()).await)
         }))
         .await;
         for (number, result) in results {

@@ -7,7 +7,7 @@
 use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::orders::generic::{self, Delivery};
-use rapport_shared::orders::{shopify, woocommerce, Order, OrderState};
+use rapport_shared::orders::{shopify, woocommerce, OrderState};
 use rapport_shared::secrets::webhook_secret_binding;
 use rapport_shared::webhooks::verify;
 use serde::Deserialize;
@@ -71,9 +71,29 @@ async fn apply(
     call(env, orders::BINDING, &name, &Command::Apply { shop: shop.clone(), order, event }).await
 }
 
-fn order_key(platform: &str, order: &Order) -> Result<OrderKey, ApiError> {
-    OrderKey::parse(&format!("{platform}:{}", order.id))
+/// The key of a platform's order id, or the 400 for an id that cannot be one.
+fn order_key(platform: &str, order_id: &str) -> Result<OrderKey, ApiError> {
+    OrderKey::parse(&format!("{platform}:{order_id}"))
         .map_err(|e| ApiError::bad_request("invalid_payload", format!("order id {e}")))
+}
+
+/// Applies one generic-format delivery: an order or refund to its order's object, a product to
+/// the catalog. Used by the generic webhook and by bulk import alike.
+pub(super) async fn take_generic(
+    env: &Env,
+    store: &Store,
+    shop: &ShopId,
+    delivery: Delivery,
+) -> Result<(), ApiError> {
+    let (order_id, event) = match delivery {
+        Delivery::Order(order) => (order.id.clone(), Event::Order(order)),
+        Delivery::Refund { order_id, refund_id, amount_minor } => {
+            (order_id, Event::Refund { refund_id, amount_minor })
+        }
+        Delivery::Product(product) => return store.put_product(shop, &product).await,
+        Delivery::ProductDeleted(sku) => return store.delete_product(shop, &sku).await,
+    };
+    apply(env, shop, order_key("generic", &order_id)?, event).await.map(|_| ())
 }
 
 fn handled(topic: &str) -> Result<Response, ApiError> {
@@ -113,14 +133,12 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
         | "orders/partially_fulfilled"
         | "orders/edited" => {
             let order = shopify::order(&body).map_err(invalid)?;
-            apply(env, shop, order_key("shopify", &order)?, Event::Order(order)).await?;
+            apply(env, shop, order_key("shopify", &order.id)?, Event::Order(order)).await?;
         }
         "refunds/create" => {
-            // The refund is in the order's currency; before the order has arrived, the shop's.
-            let (order_id, _, _) =
-                shopify::refund(&body, settings.currency.as_str()).map_err(invalid)?;
-            let key = OrderKey::parse(&format!("shopify:{order_id}"))
-                .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+            let refund = shopify::refund(&body).map_err(invalid)?;
+            let key = order_key("shopify", &refund.order_id)?;
+            // Priced in the order's currency; before the order has arrived, in the shop's.
             let known: OrderState = call(
                 env,
                 orders::BINDING,
@@ -129,9 +147,9 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
             )
             .await?;
             let currency = known.order.map(|o| o.currency).unwrap_or(settings.currency);
-            let (_, refund_id, amount_minor) =
-                shopify::refund(&body, currency.as_str()).map_err(invalid)?;
-            apply(env, shop, key, Event::Refund { refund_id, amount_minor }).await?;
+            let amount_minor = refund.amount_minor(currency.as_str()).map_err(invalid)?;
+            let event = Event::Refund { refund_id: refund.refund_id, amount_minor };
+            apply(env, shop, key, event).await?;
         }
         "products/create" | "products/update" => {
             let product = shopify::product(&body, &settings.currency).map_err(invalid)?;
@@ -196,7 +214,7 @@ pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<R
     match topic.as_str() {
         "order.created" | "order.updated" | "order.restored" => {
             let order = woocommerce::order(&body).map_err(invalid)?;
-            apply(env, shop, order_key("woocommerce", &order)?, Event::Order(order)).await?;
+            apply(env, shop, order_key("woocommerce", &order.id)?, Event::Order(order)).await?;
         }
         other => {
             return Err(ApiError::bad_request(
@@ -214,26 +232,14 @@ pub async fn generic(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
     let body = signed_body(&mut req, env, "generic", shop, "x-rapport-signature").await?;
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
-    let kind = match generic::delivery(&body).map_err(invalid)? {
-        Delivery::Order(order) => {
-            apply(env, shop, order_key("generic", &order)?, Event::Order(order)).await?;
-            "order"
-        }
-        Delivery::Refund { order_id, refund_id, amount_minor } => {
-            let key = OrderKey::parse(&format!("generic:{order_id}"))
-                .map_err(|e| ApiError::bad_request("invalid_payload", format!("order_id {e}")))?;
-            apply(env, shop, key, Event::Refund { refund_id, amount_minor }).await?;
-            "refund"
-        }
-        Delivery::Product(product) => {
-            store.put_product(shop, &product).await?;
-            "product"
-        }
-        Delivery::ProductDeleted(sku) => {
-            store.delete_product(shop, &sku).await?;
-            "product_deleted"
-        }
+    let delivery = generic::delivery(&body).map_err(invalid)?;
+    let kind = match &delivery {
+        Delivery::Order(_) => "order",
+        Delivery::Refund { .. } => "refund",
+        Delivery::Product(_) => "product",
+        Delivery::ProductDeleted(_) => "product_deleted",
     };
+    take_generic(env, &store, shop, delivery).await?;
     handled(kind)
 }
 

@@ -105,21 +105,39 @@ struct RawTransaction {
     currency: Option<String>,
 }
 
-/// A `refunds/create` body: (order id, refund id, refunded amount in the order's currency).
-pub fn refund(body: &[u8], currency: &str) -> Result<(String, String, i64), OrderError> {
+/// A `refunds/create` body, read before its amount can be priced: the order it belongs to
+/// decides the currency, and the order may not have arrived yet.
+pub struct Refund {
+    pub order_id: String,
+    pub refund_id: String,
+    transactions: Vec<RawTransaction>,
+}
+
+/// Reads a `refunds/create` body.
+pub fn refund(body: &[u8]) -> Result<Refund, OrderError> {
     let raw: RawRefund = serde_json::from_slice(body)
         .map_err(|e| OrderError::new(format!("not a Shopify refund: {e}")))?;
-    let mut amount = 0;
-    for t in raw
-        .transactions
-        .iter()
-        .filter(|t| t.kind.as_deref() == Some("refund") && t.status.as_deref() != Some("failure"))
-    {
-        let cur = t.currency.as_deref().unwrap_or(currency);
-        amount += parse_money(&t.amount, cur)
-            .ok_or_else(|| OrderError::new(format!("refund amount {:?}", t.amount)))?;
+    Ok(Refund {
+        order_id: raw.order_id.to_string(),
+        refund_id: raw.id.to_string(),
+        transactions: raw.transactions,
+    })
+}
+
+impl Refund {
+    /// What was refunded, in minor units of `currency` (a transaction's own currency wins).
+    pub fn amount_minor(&self, currency: &str) -> Result<i64, OrderError> {
+        self.transactions
+            .iter()
+            .filter(|t| {
+                t.kind.as_deref() == Some("refund") && t.status.as_deref() != Some("failure")
+            })
+            .map(|t| {
+                parse_money(&t.amount, t.currency.as_deref().unwrap_or(currency))
+                    .ok_or_else(|| OrderError::new(format!("refund amount {:?}", t.amount)))
+            })
+            .sum()
     }
-    Ok((raw.order_id.to_string(), raw.id.to_string(), amount))
 }
 
 #[derive(Deserialize)]
@@ -201,11 +219,10 @@ mod tests {
 
     #[test]
     fn reads_the_real_refund_and_product() {
-        let (order_id, refund_id, amount) =
-            refund(&fixture("refund.json", "refund"), "USD").unwrap();
-        assert_eq!(order_id, "450789469");
-        assert!(!refund_id.is_empty());
-        assert!(amount >= 0);
+        let r = refund(&fixture("refund.json", "refund")).unwrap();
+        assert_eq!(r.order_id, "450789469");
+        assert!(!r.refund_id.is_empty());
+        assert!(r.amount_minor("USD").unwrap() >= 0);
         let currency = Currency::try_from("USD".to_owned()).unwrap();
         let p = product(&fixture("product.json", "product"), &currency).unwrap();
         assert_eq!(
