@@ -4,6 +4,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::Sku;
+use crate::loyalty::LoyaltyRules;
 use crate::reviews::ModerationRule;
 
 /// A field of a request body that broke a rule, reported back as a 400.
@@ -83,6 +84,16 @@ impl Currency {
     }
 }
 
+/// Digits after the decimal point in a currency's minor unit (ISO 4217); 2 unless listed.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
 /// An amount of money: integer minor units (cents) and a currency. Never a float.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
@@ -141,6 +152,9 @@ pub struct ShopSettings {
     /// How new reviews from shoppers are published.
     #[serde(default)]
     pub moderation: ModerationRule,
+    /// The loyalty programme; none when the shop does not run one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loyalty: Option<LoyaltyRules>,
 }
 
 fn default_locale() -> String {
@@ -154,6 +168,7 @@ impl ShopSettings {
         if self.allowed_origins.len() > 20 {
             return Err(FieldError::new("allowed_origins", "lists at most 20 origins"));
         }
+        self.loyalty = self.loyalty.map(|l| l.validate(&self.currency)).transpose()?;
         Ok(self)
     }
 

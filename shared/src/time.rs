@@ -12,8 +12,8 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// `YYYY-MM-DD` (UTC) of Unix seconds.
-pub fn iso_date(unix_seconds: i64) -> String {
+/// The civil date (year, month 1-12, day 1-31, UTC) of Unix seconds.
+pub fn civil_from_unix(unix_seconds: i64) -> (i64, i64, i64) {
     let days = unix_seconds.div_euclid(86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -23,8 +23,18 @@ pub fn iso_date(unix_seconds: i64) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `YYYY-MM-DD` (UTC) of Unix seconds.
+pub fn iso_date(unix_seconds: i64) -> String {
+    let (year, month, day) = civil_from_unix(unix_seconds);
     format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Is `year` a Gregorian leap year?
+pub fn is_leap_year(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
 /// Unix seconds of `2024-03-09`, `2024-03-09 14:05:00 UTC`, `2024-03-09T14:05:00Z`,

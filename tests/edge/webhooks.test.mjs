@@ -2,8 +2,9 @@
 // exactly-once effects under repeated, concurrent and out-of-order deliveries.
 //
 // Signatures are base64(HMAC-SHA256(webhook secret, raw body)) for both platforms; the shared
-// crate's unit tests pin the primitive to the RFC 4231 vectors. Payloads are the platforms' own
-// sample objects in ../shared/fixtures.
+// crate's unit tests pin the primitive to RFC 4231 and to the vectors in the platforms' own
+// libraries, and the first describe block sends the Shopify library vectors to the Worker.
+// Payloads are the platforms' own sample objects in ../shared/fixtures.
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -14,6 +15,9 @@ import { after, before, describe, test } from "node:test";
 import { admin, createShop, eventually, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
+// Shops whose webhook secrets are the ones in the platforms' published test vectors.
+const vecRuby = shopSecrets("vec-ruby");
+const vecPhp = shopSecrets("vec-php");
 const SHOPIFY_SECRET = "shpss_" + "a1b2c3".repeat(6);
 const WOO_SECRET = "wc-secret-" + "9z".repeat(8);
 const GENERIC_SECRET = "gen-" + "k7".repeat(12);
@@ -45,10 +49,40 @@ const verifiedReview = async (customer, product) => {
 };
 
 before(async () => {
-  worker = await startWorker([acme], { SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET, WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET, GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET });
+  worker = await startWorker([acme, vecRuby, vecPhp], {
+    SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET,
+    WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET,
+    GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET,
+    SHOPIFY_WEBHOOK_SECRET_VEC_RUBY: "secret",
+    SHOPIFY_WEBHOOK_SECRET_VEC_PHP: "7008c5f4da4718b9b45d26d3fcbbb157",
+  });
   await createShop(worker.url, acme, { products: ["632910392", "93", "22"] });
+  await createShop(worker.url, vecRuby);
+  await createShop(worker.url, vecPhp);
 });
 after(async () => worker?.stop());
+
+describe("Shopify's published signature vectors pass the signature check", () => {
+  // Each body is signed as pinned in a Shopify library's tests; neither is an order, so an
+  // accepted signature shows as the payload's refusal (400), a refused one as 401.
+  const send = async (shop, body, signature) => {
+    const res = await fetch(`${worker.url}/v1/webhooks/${shop}/shopify`, {
+      method: "POST",
+      headers: { "x-shopify-topic": "orders/paid", "x-shopify-hmac-sha256": signature },
+      body,
+    });
+    return { status: res.status, code: (await res.json()).error?.code };
+  };
+  test("Shopify/shopify_app webhook_verification_test.rb (commit e44a2919)", async () => {
+    assert.deepEqual(await send("vec-ruby", "foo=anything", "yCGX/RrK4fcuNtr3ztk5tQGsOBjcAzHpGLdMUrbV8yI="), { status: 400, code: "invalid_payload" });
+    // The same test's signature under the app's old secret does not match the current one.
+    assert.deepEqual(await send("vec-ruby", "foo=anything", "XqRcjrSv57VACn6apEO9znyu/wkN1VC7QxdSPwK3Hzs="), { status: 401, code: "signature_mismatch" });
+  });
+  test("Shopify/shopify-api-php tests/Webhooks/RegistryTest.php (commit 3c41a5e1)", async () => {
+    assert.deepEqual(await send("vec-php", '{"foo":"bar"}', "+R9TwYM4mbLTk3hEAOBkpA7zW2lc9vNFmVKs2u2jtyY="), { status: 400, code: "invalid_payload" });
+    assert.deepEqual(await send("vec-php", '{"foo":"baz"}', "+R9TwYM4mbLTk3hEAOBkpA7zW2lc9vNFmVKs2u2jtyY="), { status: 401, code: "signature_mismatch" });
+  });
+});
 
 describe("Shopify: signatures are checked over the raw body before anything is parsed", () => {
   const refusedWith = async (options, code) => {

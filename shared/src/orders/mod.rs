@@ -15,18 +15,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::catalog::minor_digits;
 use crate::catalog::Currency;
 use crate::ids::{CustomerId, Sku};
-
-/// Digits after the decimal point in a currency's minor unit (ISO 4217); 2 unless listed.
-pub fn minor_digits(currency: &str) -> u32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
 
 /// A decimal amount as the platforms send it (`"409.94"`) in integer minor units.
 pub fn parse_money(amount: &str, currency: &str) -> Option<i64> {
