@@ -13,6 +13,8 @@ mod objects;
 pub mod routes;
 mod store;
 
+pub use objects::codes::DiscountCodesObject;
+pub use objects::ledger::LedgerObject;
 pub use objects::limiter::LimiterObject;
 pub use objects::orders::OrderObject;
 pub use objects::product_reviews::ProductReviewsObject;

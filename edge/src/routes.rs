@@ -28,6 +28,20 @@ pub enum Route {
     Ratings { shop: ShopId },
     /// `GET /v1/shops/{shop}/me`: the signed-in shopper, from their token.
     Me { shop: ShopId },
+    /// `GET /v1/shops/{shop}/loyalty`: the programme, and the shopper's account with a token.
+    Loyalty { shop: ShopId },
+    /// `POST /v1/shops/{shop}/loyalty/redemptions`: spend points on a discount code.
+    Redeem { shop: ShopId },
+    /// `POST /v1/shops/{shop}/loyalty/birthday`
+    Birthday { shop: ShopId },
+    /// `GET /v1/admin/shops/{shop}/discount-codes/{code}`: verify a code at checkout.
+    AdminCode { shop: ShopId, code: String },
+    /// `POST /v1/admin/shops/{shop}/discount-codes/{code}/consume`: use it, once.
+    ConsumeCode { shop: ShopId, code: String },
+    /// `GET /v1/admin/shops/{shop}/customers/{customer}/loyalty`: account and ledger.
+    AdminLedger { shop: ShopId, customer: CustomerId },
+    /// `POST /v1/admin/shops/{shop}/customers/{customer}/loyalty`: a manual adjustment.
+    AdminAdjust { shop: ShopId, customer: CustomerId },
     /// `PUT /v1/admin/shops/{shop}`: create or replace the shop's settings.
     AdminShop { shop: ShopId },
     /// `PUT /v1/admin/shops/{shop}/products`: upsert catalog products.
@@ -68,6 +82,32 @@ fn sku(s: &str) -> Result<Sku, ApiError> {
     Sku::parse(s).map_err(|e| ApiError::invalid_id("product SKU", e))
 }
 
+fn customer(s: &str) -> Result<CustomerId, ApiError> {
+    CustomerId::parse(s).map_err(|e| ApiError::invalid_id("customer", e))
+}
+
+/// A discount code as typed at a checkout (percent-decoded; normalised by the handler).
+/// Anything longer cannot be one.
+fn code(s: &str) -> Result<String, ApiError> {
+    let unknown = || ApiError::not_found("code_not_found", "no discount code with this value");
+    if s.is_empty() || s.len() > 60 {
+        return Err(unknown());
+    }
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' && tail.len() >= 2 {
+            let hex = core::str::from_utf8(&tail[..2]).map_err(|_| unknown())?;
+            bytes.push(u8::from_str_radix(hex, 16).map_err(|_| unknown())?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| unknown())
+}
+
 fn review(s: &str) -> Result<ReviewId, ApiError> {
     ReviewId::parse(s).map_err(|e| ApiError::invalid_id("review id", e))
 }
@@ -96,6 +136,26 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "shops", s, "ratings"] => vec![(Get, Route::Ratings { shop: shop(s)? })],
         ["v1", "shops", s, "me"] => vec![(Get, Route::Me { shop: shop(s)? })],
+        ["v1", "shops", s, "loyalty"] => vec![(Get, Route::Loyalty { shop: shop(s)? })],
+        ["v1", "shops", s, "loyalty", "redemptions"] => {
+            vec![(Post, Route::Redeem { shop: shop(s)? })]
+        }
+        ["v1", "shops", s, "loyalty", "birthday"] => {
+            vec![(Post, Route::Birthday { shop: shop(s)? })]
+        }
+        ["v1", "admin", "shops", s, "discount-codes", c] => {
+            vec![(Get, Route::AdminCode { shop: shop(s)?, code: code(c)? })]
+        }
+        ["v1", "admin", "shops", s, "discount-codes", c, "consume"] => {
+            vec![(Post, Route::ConsumeCode { shop: shop(s)?, code: code(c)? })]
+        }
+        ["v1", "admin", "shops", s, "customers", c, "loyalty"] => {
+            let (shop, customer) = (shop(s)?, customer(c)?);
+            vec![
+                (Get, Route::AdminLedger { shop: shop.clone(), customer: customer.clone() }),
+                (Post, Route::AdminAdjust { shop, customer }),
+            ]
+        }
         ["v1", "admin", "shops", s] => vec![(Put, Route::AdminShop { shop: shop(s)? })],
         ["v1", "admin", "shops", s, "products"] => {
             vec![(Put, Route::AdminProducts { shop: shop(s)? })]
@@ -118,8 +178,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             vec![(Get, Route::AdminOrder { shop: shop(s)?, order })]
         }
         ["v1", "admin", "shops", s, "customers", c] => {
-            let (shop, customer) =
-                (shop(s)?, CustomerId::parse(c).map_err(|e| ApiError::invalid_id("customer", e))?);
+            let (shop, customer) = (shop(s)?, customer(c)?);
             vec![
                 (Get, Route::AdminCustomer { shop: shop.clone(), customer: customer.clone() }),
                 (Method::Delete, Route::AdminForgetCustomer { shop, customer }),

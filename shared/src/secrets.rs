@@ -9,7 +9,7 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::ids::ShopId;
+use crate::ids::{CustomerId, ShopId};
 
 /// Shortest accepted shopper-token secret: HS256 keys below 256 bits are guessable.
 pub const MIN_TOKEN_SECRET_BYTES: usize = 32;
@@ -57,6 +57,21 @@ impl core::fmt::Debug for TokenSecret {
     }
 }
 
+/// The discount code for the `seq`-th ledger entry of `customer`: derived from the shop's token
+/// secret, so nobody without it can guess a valid code, and the same redemption always gives the
+/// same code.
+pub fn discount_code(
+    secret: &TokenSecret,
+    shop: &ShopId,
+    customer: &CustomerId,
+    seq: usize,
+) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(format!("discount-code\n{shop}\n{customer}\n{seq}").as_bytes());
+    crate::loyalty::format_code(&mac.finalize().into_bytes())
+}
+
 /// A configured secret shorter than [`MIN_TOKEN_SECRET_BYTES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeakSecret;
@@ -93,6 +108,24 @@ fn decode_hex_32(s: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discount_codes_depend_on_secret_customer_and_entry() {
+        let secret = TokenSecret::parse(&"k".repeat(32)).unwrap();
+        let other = TokenSecret::parse(&"j".repeat(32)).unwrap();
+        let shop = ShopId::parse("acme").unwrap();
+        let (ann, bob) = (CustomerId::parse("ann").unwrap(), CustomerId::parse("bob").unwrap());
+        let code = discount_code(&secret, &shop, &ann, 3);
+        assert_eq!(code, discount_code(&secret, &shop, &ann, 3));
+        assert_eq!(crate::loyalty::normalise_code(&code), Some(code.clone()));
+        for different in [
+            discount_code(&other, &shop, &ann, 3),
+            discount_code(&secret, &shop, &bob, 3),
+            discount_code(&secret, &shop, &ann, 4),
+        ] {
+            assert_ne!(code, different);
+        }
+    }
 
     #[test]
     fn bindings_are_named_after_the_shop() {

@@ -295,13 +295,14 @@ pub async fn update_review(
         }
     };
     let store = Store::open(env)?;
-    store.existing_shop(shop).await?;
+    let settings = store.existing_shop(shop).await?;
     if store.product(shop, sku).await?.is_none() {
         return Err(ApiError::not_found("product_not_found", "no product with this SKU"));
     }
     let target = Target { shop: shop.clone(), sku: sku.clone() };
     let command = Command::Update { target, review: review.clone(), status: update.status, reply };
     let updated: Review = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
+    super::loyalty::review_bonus(env, shop, &settings, &updated).await;
     Ok(json(&updated, 200)?)
 }
 

@@ -2,7 +2,9 @@
 //! and the platforms' privacy webhooks.
 //!
 //! Reviews are kept but anonymised (their text is about the product); purchase records, the link
-//! from orders to the customer and the record of their helpful votes are removed.
+//! from orders to the customer, the record of their helpful votes and their loyalty ledger
+//! (entries, birthday, issued codes) are removed. Issued codes stay valid at checkout: their
+//! records name no customer.
 
 use std::collections::BTreeSet;
 
@@ -82,7 +84,14 @@ pub async fn export(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<R
         .filter_map(|k| k.strip_prefix(&purchase_prefix)?.split_once('/'))
         .map(|(sku, order)| json!({ "product": sku, "order": order }))
         .collect();
-    let body = json!({ "customer": customer, "reviews": reviews, "orders": order_states, "purchases": purchases });
+    let loyalty = super::loyalty::export(env, shop, customer).await?;
+    let body = json!({
+        "customer": customer,
+        "reviews": reviews,
+        "orders": order_states,
+        "purchases": purchases,
+        "loyalty": loyalty,
+    });
     Ok(json(&body, 200)?)
 }
 
@@ -110,6 +119,8 @@ pub async fn forget(
     for key in held.purchases.iter().chain(&held.index) {
         store.delete(key).await?;
     }
+    // After the orders: none of them tells the ledger anything once it is unlinked.
+    super::loyalty::forget(env, shop, customer).await?;
     Ok(json!({
         "reviews_anonymised": anonymised,
         "orders_unlinked": held.orders.len(),

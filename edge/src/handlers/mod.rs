@@ -3,6 +3,7 @@
 mod admin;
 mod customers;
 mod import;
+mod loyalty;
 mod reviews;
 mod shopper;
 mod webhooks;
@@ -42,6 +43,25 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::ProductJsonLd { shop, sku } => reviews::json_ld(&env, &shop, &sku).await,
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
+        Route::Loyalty { shop } => loyalty::view(&req, &env, &shop).await,
+        Route::Redeem { shop } => loyalty::redeem(req, &env, &shop).await,
+        Route::Birthday { shop } => loyalty::birthday(req, &env, &shop).await,
+        Route::AdminCode { shop, code } => {
+            admin::require_admin(&req, &env, &shop)?;
+            loyalty::code(&env, &shop, &code).await
+        }
+        Route::ConsumeCode { shop, code } => {
+            admin::require_admin(&req, &env, &shop)?;
+            loyalty::consume(req, &env, &shop, &code).await
+        }
+        Route::AdminLedger { shop, customer } => {
+            admin::require_admin(&req, &env, &shop)?;
+            loyalty::customer_ledger(&env, &shop, &customer).await
+        }
+        Route::AdminAdjust { shop, customer } => {
+            admin::require_admin(&req, &env, &shop)?;
+            loyalty::adjust(req, &env, &shop, &customer).await
+        }
         Route::AdminShop { shop } => admin::put_shop(req, &env, &shop).await,
         Route::AdminProducts { shop } => admin::put_products(req, &env, &shop).await,
         Route::AdminReviews { shop } => admin::list_reviews(req, &env, &shop).await,

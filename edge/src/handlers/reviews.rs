@@ -213,6 +213,7 @@ pub async fn submit(
     let target = Target { shop: shop.clone(), sku: sku.clone() };
     let stored: Review =
         call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review }).await?;
+    super::loyalty::review_bonus(env, shop, &settings, &stored).await;
     let body = Submitted { review: PublicReview::from(&stored), status: stored.status };
     Ok(cors::allow(json(&body, 201)?, origin)?)
 }

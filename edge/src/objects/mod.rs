@@ -5,10 +5,17 @@
 //!   product's reviews and helpful votes. It alone writes the product's KV page, review copies and
 //!   moderation-queue entries, coalescing KV writes through its alarm.
 //! - [`limiter::LimiterObject`], one per shop and subject: sliding-window rate limits.
-//! - [`orders::OrderObject`], one per shop and order: folds webhook deliveries exactly once.
+//! - [`orders::OrderObject`], [`orders::SHARDS`] per shop, chosen by the order: folds webhook
+//!   deliveries exactly once.
+//! - [`ledger::LedgerObject`], one per shop and shopper: the loyalty ledger; awards, reversals
+//!   and redemptions are serialised there, so a point is neither lost nor spent twice.
+//! - [`codes::DiscountCodesObject`], [`codes::SHARDS`] per shop, chosen by the code: issued
+//!   discount codes, consumed by the checkout exactly once.
 //!
 //! The Worker talks to them with one JSON command per request ([`call`]).
 
+pub mod codes;
+pub mod ledger;
 pub mod limiter;
 pub mod orders;
 pub mod product_reviews;
@@ -38,14 +45,35 @@ pub async fn call<C: Serialize, T: DeserializeOwned>(
         return resp.json::<T>().await.map_err(ApiError::from);
     }
     let error = resp.json::<ErrorBody>().await.map_err(ApiError::from)?.error;
-    Err(match (status, error.code.as_str()) {
-        (404, "review_not_found") => ApiError::not_found("review_not_found", error.message),
-        (409, "already_voted") => {
-            ApiError::Conflict { code: "already_voted", message: error.message }
-        }
+    let relayed = RELAYED.iter().find(|c| **c == error.code);
+    Err(match (status, relayed) {
+        (400, Some(code)) => ApiError::bad_request(code, error.message),
+        (404, Some(code)) => ApiError::not_found(code, error.message),
+        (409, Some(code)) => ApiError::Conflict { code, message: error.message },
         (429, _) => ApiError::TooManyRequests { retry_after: error.message.parse().unwrap_or(60) },
         _ => ApiError::Internal(format!("{binding} {status}: {} {}", error.code, error.message)),
     })
+}
+
+/// Refusals an object makes that reach the caller as they are; anything else is our fault.
+const RELAYED: &[&str] = &[
+    "review_not_found",
+    "already_voted",
+    "reward_not_found",
+    "insufficient_points",
+    "not_a_date",
+    "birthday_already_set",
+    "code_not_found",
+    "code_already_used",
+];
+
+/// Which of `shards` objects holds `key`: FNV-1a, stable across deployments, unlike the
+/// standard library's randomised hasher.
+pub fn shard(key: &str, shards: u64) -> u64 {
+    let hash = key
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    hash % shards
 }
 
 /// An object's answer to a command.

@@ -2,19 +2,25 @@
 //!
 //! A shop's orders are spread over [`SHARDS`] objects by a hash of the order key, so a shop with
 //! years of history has a bounded number of objects, and deliveries of one order always meet in
-//! the same one. Storage per order: `state:{order}` (the folded [`OrderState`]) and
-//! `applied:{order}` (the purchase records it has written to KV). Each delivery is folded into the state and stored, then the records the
-//! state calls for are reconciled with those applied: written or removed. Every step is
-//! idempotent, so a delivery repeated, concurrent or retried after a failure changes what
-//! depends on the order exactly once.
+//! the same one. Storage per order: `state:{order}` (the folded [`OrderState`]),
+//! `version:{order}` (how many times it was folded), `applied:{order}` (the purchase records it
+//! has written to KV) and `awarded:{order}` (the customer whose loyalty ledger it last told).
+//! Each delivery is folded into the state and stored with its version, then the records the
+//! state calls for are reconciled with those applied (written or removed), and the customer's
+//! ledger is told the state's net amount with its version: the ledger applies only the
+//! difference, and ignores a version older than one it has seen. Every step is idempotent, so a
+//! delivery repeated, concurrent or retried after a failure changes what depends on the order
+//! exactly once.
 
 use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::reply;
+use super::{call, ledger, reply};
+use crate::http::now;
 use crate::store::Store;
+use rapport_shared::loyalty::Account;
 
 pub const BINDING: &str = "ORDERS";
 
@@ -23,12 +29,7 @@ pub const SHARDS: u64 = 32;
 
 /// The name of the object that holds `order`.
 pub fn name(shop: &ShopId, order: &OrderKey) -> String {
-    // FNV-1a: stable across deployments, unlike the standard library's randomised hasher.
-    let hash = order
-        .as_str()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{shop}/orders/{}", hash % SHARDS)
+    format!("{shop}/orders/{}", super::shard(order.as_str(), SHARDS))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -79,6 +80,7 @@ impl DurableObject for OrderObject {
             | Command::Forget { order, .. } => order.clone(),
         };
         let (state_key, applied_key) = (format!("state:{order}"), format!("applied:{order}"));
+        let (version_key, awarded_key) = (format!("version:{order}"), format!("awarded:{order}"));
         let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
         let shop = match command {
             Command::Read { .. } => return reply(&state),
@@ -88,10 +90,14 @@ impl DurableObject for OrderObject {
             }
             Command::Forget { shop, .. } => {
                 state.forget_customer();
+                // The customer's ledger is being erased: it is not told, now or later.
+                storage.delete(&awarded_key).await?;
                 shop
             }
         };
+        let version: u64 = storage.get::<u64>(&version_key).await?.unwrap_or(0) + 1;
         storage.put(&state_key, &state).await?;
+        storage.put(&version_key, version).await?;
 
         let wanted = state.purchases();
         let applied: Vec<(CustomerId, Sku)> = storage.get(&applied_key).await?.unwrap_or_default();
@@ -108,6 +114,45 @@ impl DurableObject for OrderObject {
             store.index_customer_order(&shop, customer, &order).await.map_err(failed)?;
         }
         storage.put(&applied_key, &wanted).await?;
+
+        let buyer = state.order.as_ref().and_then(|o| o.customer.clone());
+        let awarded: Option<CustomerId> = storage.get(&awarded_key).await?;
+        let settings = store.settings(&shop).await.map_err(failed)?;
+        if let Some((settings, rules)) =
+            settings.and_then(|s| s.loyalty.clone().map(|rules| (s, rules)))
+        {
+            let currency =
+                state.order.as_ref().map_or(settings.currency.clone(), |o| o.currency.clone());
+            let tell = |customer: CustomerId, net_minor: i64| ledger::Command::Act {
+                ctx: ledger::Context {
+                    shop: shop.clone(),
+                    customer,
+                    rules: rules.clone(),
+                    currency: settings.currency.clone(),
+                    now: now(),
+                },
+                act: ledger::Act::Order {
+                    source: format!("order:{order}"),
+                    version,
+                    net_minor,
+                    currency: currency.clone(),
+                },
+            };
+            // The order changed hands (a guest order claimed, a correction): take it back first.
+            if let Some(previous) = awarded.filter(|a| Some(a) != buyer.as_ref()) {
+                let name = ledger::name(&shop, &previous);
+                let _: Account = call(&self.env, ledger::BINDING, &name, &tell(previous, 0))
+                    .await
+                    .map_err(failed)?;
+            }
+            if let Some(customer) = &buyer {
+                let name = ledger::name(&shop, customer);
+                let command = tell(customer.clone(), state.net_spent_minor());
+                let _: Account =
+                    call(&self.env, ledger::BINDING, &name, &command).await.map_err(failed)?;
+                storage.put(&awarded_key, customer).await?;
+            }
+        }
         reply(&state)
     }
 }

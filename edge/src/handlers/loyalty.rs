@@ -1,0 +1,299 @@
+//! Loyalty: the programme and the shopper's account for the widget, redemptions and birthdays,
+//! the checkout's discount-code API, and the merchant's view of a shopper's ledger.
+//!
+//! Every balance change happens in the shopper's [`LedgerObject`](crate::objects::ledger); this
+//! module checks who asks and what they send, and passes the programme along.
+
+use rapport_shared::catalog::ShopSettings;
+use rapport_shared::identity::Shopper;
+use rapport_shared::ids::{CustomerId, ShopId};
+use rapport_shared::loyalty::{
+    normalise_code, Account, BirthdayRequest, CodeRecord, Ledger, LoyaltyRules, LoyaltyView,
+    Programme, Reason, Redeemed, RedemptionRequest,
+};
+use rapport_shared::reviews::{Review, ReviewStatus};
+use serde::Deserialize;
+use serde_json::json;
+use worker::{console_error, Env, Request, Response};
+
+use super::shopper::authenticate;
+use crate::cors;
+use crate::error::ApiError;
+use crate::http::{bearer, json, now, read_json, read_limited};
+use crate::objects::ledger::{self, Act, Command, Context};
+use crate::objects::{call, codes};
+use crate::store::Store;
+
+/// Loyalty request bodies are a few fields.
+const BODY_LIMIT: usize = 4 * 1024;
+/// The programme is the same for every shopper; caches may keep it briefly.
+const PROGRAMME_CACHE_SECONDS: u32 = 60;
+
+/// The shop's settings and programme, or the 404 that says which is missing.
+async fn programme(env: &Env, shop: &ShopId) -> Result<(ShopSettings, LoyaltyRules), ApiError> {
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    match settings.loyalty.clone() {
+        Some(rules) => Ok((settings, rules)),
+        None => {
+            Err(ApiError::not_found("loyalty_not_enabled", "this shop runs no loyalty programme"))
+        }
+    }
+}
+
+fn context(
+    settings: &ShopSettings,
+    rules: &LoyaltyRules,
+    shop: &ShopId,
+    customer: CustomerId,
+) -> Context {
+    Context {
+        shop: shop.clone(),
+        customer,
+        rules: rules.clone(),
+        currency: settings.currency.clone(),
+        now: now(),
+    }
+}
+
+async fn ledger_call<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+    command: &Command,
+) -> Result<T, ApiError> {
+    call(env, ledger::BINDING, &ledger::name(shop, customer), command).await
+}
+
+/// A shopper's request: the shop's programme, the allowed origin and the verified shopper.
+struct ShopperRequest {
+    settings: ShopSettings,
+    rules: LoyaltyRules,
+    origin: Option<String>,
+    shopper: Shopper,
+}
+
+async fn shopper_request(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<ShopperRequest, ApiError> {
+    let (settings, rules) = programme(env, shop).await?;
+    let origin = cors::check(req, &settings)?;
+    let shopper = authenticate(req, env, shop)?;
+    Ok(ShopperRequest { settings, rules, origin, shopper })
+}
+
+fn private(resp: Response, origin: Option<String>) -> Result<Response, ApiError> {
+    let mut resp = resp;
+    resp.headers_mut().set("cache-control", "private, no-store")?;
+    Ok(cors::allow(resp, origin)?)
+}
+
+/// `GET /v1/shops/{shop}/loyalty`: the programme; with a shopper token, their account too.
+/// A token that does not verify is refused (401), never answered as if signed out.
+pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    if bearer(req).is_none() {
+        let (settings, rules) = programme(env, shop).await?;
+        let view = LoyaltyView { programme: programme_of(&settings, rules), account: None };
+        let mut resp = json(&view, 200)?;
+        resp.headers_mut()
+            .set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
+        return Ok(cors::public(resp)?);
+    }
+    let r = shopper_request(req, env, shop).await?;
+    let customer = r.shopper.customer.clone();
+    let ctx = context(&r.settings, &r.rules, shop, customer.clone());
+    let command = Command::Act { ctx, act: Act::Open };
+    let account: Account = ledger_call(env, shop, &customer, &command).await?;
+    let view =
+        LoyaltyView { programme: programme_of(&r.settings, r.rules), account: Some(account) };
+    private(json(&view, 200)?, r.origin)
+}
+
+fn programme_of(settings: &ShopSettings, rules: LoyaltyRules) -> Programme {
+    Programme {
+        shop_name: settings.name.clone(),
+        currency: settings.currency.clone(),
+        sign_in_url: settings.sign_in_url.clone(),
+        rules,
+    }
+}
+
+/// `POST /v1/shops/{shop}/loyalty/redemptions`: spend points on a reward; 201 with the code.
+pub async fn redeem(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let r = shopper_request(&req, env, shop).await?;
+    let body: RedemptionRequest = read_json(&mut req, BODY_LIMIT).await?;
+    if let Some(key) = &body.request {
+        let ok = !key.is_empty()
+            && key.len() <= 64
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                "`request` must be 1 to 64 letters, digits, - or _",
+            ));
+        }
+    }
+    if r.rules.reward(&body.reward).is_none() {
+        return Err(ApiError::not_found("reward_not_found", "the programme has no such reward"));
+    }
+    let customer = r.shopper.customer.clone();
+    let command = Command::Act {
+        ctx: context(&r.settings, &r.rules, shop, customer.clone()),
+        act: Act::Redeem { reward: body.reward, request: body.request },
+    };
+    let redeemed: Redeemed = ledger_call(env, shop, &customer, &command).await?;
+    private(json(&redeemed, 201)?, r.origin)
+}
+
+/// `POST /v1/shops/{shop}/loyalty/birthday`: the shopper's birthday, set once.
+pub async fn birthday(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let r = shopper_request(&req, env, shop).await?;
+    let body: BirthdayRequest = read_json(&mut req, BODY_LIMIT).await?;
+    let customer = r.shopper.customer.clone();
+    let command = Command::Act {
+        ctx: context(&r.settings, &r.rules, shop, customer.clone()),
+        act: Act::Birthday { month: body.month, day: body.day },
+    };
+    let account: Account = ledger_call(env, shop, &customer, &command).await?;
+    private(json(&account, 200)?, r.origin)
+}
+
+/// Gives or takes back the bonus for a review: on for a published review by a verified buyer.
+/// A failure is logged, not returned: the review itself is stored, and its next moderation
+/// change settles the bonus again.
+pub async fn review_bonus(env: &Env, shop: &ShopId, settings: &ShopSettings, review: &Review) {
+    let (Some(rules), Some(customer)) = (&settings.loyalty, &review.customer) else {
+        return;
+    };
+    if rules.review_bonus == 0 {
+        return;
+    }
+    let command = Command::Act {
+        ctx: context(settings, rules, shop, customer.clone()),
+        act: Act::Bonus {
+            source: format!("review:{}/{}", review.product, review.id),
+            reason: Reason::Review,
+            on: review.verified && review.status == ReviewStatus::Published,
+            amount: rules.review_bonus,
+        },
+    };
+    if let Err(e) = ledger_call::<Account>(env, shop, customer, &command).await {
+        console_error!("[rapport] review bonus for {shop}/{customer}: {e:?}");
+    }
+}
+
+fn code_param(code: &str) -> Result<String, ApiError> {
+    normalise_code(code)
+        .ok_or_else(|| ApiError::not_found("code_not_found", "no discount code with this value"))
+}
+
+/// `GET /v1/admin/shops/{shop}/discount-codes/{code}`: is the code valid, for what, and used?
+pub async fn code(env: &Env, shop: &ShopId, code: &str) -> Result<Response, ApiError> {
+    Store::open(env)?.existing_shop(shop).await?;
+    let code = code_param(code)?;
+    let command = codes::Command::Read { code: code.clone() };
+    let record: CodeRecord = call(env, codes::BINDING, &codes::name(shop, &code), &command).await?;
+    Ok(json(&record, 200)?)
+}
+
+#[derive(Deserialize, Default)]
+struct ConsumeRequest {
+    /// The checkout's order reference.
+    #[serde(default)]
+    order: Option<String>,
+}
+
+/// `POST /v1/admin/shops/{shop}/discount-codes/{code}/consume`: use the code, once. A second
+/// consumption is 409 `code_already_used`.
+pub async fn consume(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+    code: &str,
+) -> Result<Response, ApiError> {
+    Store::open(env)?.existing_shop(shop).await?;
+    let code = code_param(code)?;
+    // The body is optional: a checkout may send just the code.
+    let bytes = read_limited(&mut req, BODY_LIMIT).await?;
+    let body: ConsumeRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        ConsumeRequest::default()
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("the body is not valid: {e}"))
+        })?
+    };
+    if body.order.as_ref().is_some_and(|o| o.is_empty() || o.len() > 100) {
+        return Err(ApiError::bad_request("invalid_field", "`order` must be 1 to 100 characters"));
+    }
+    let command = codes::Command::Consume { code: code.clone(), order: body.order, now: now() };
+    let record: CodeRecord = call(env, codes::BINDING, &codes::name(shop, &code), &command).await?;
+    Ok(json(&record, 200)?)
+}
+
+/// `GET /v1/admin/shops/{shop}/customers/{customer}/loyalty`: the shopper's account and ledger.
+pub async fn customer_ledger(
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+) -> Result<Response, ApiError> {
+    let (_, rules) = programme(env, shop).await?;
+    // Read only: looking a shopper up neither creates a ledger nor settles one.
+    let ledger: Ledger = ledger_call(env, shop, customer, &Command::Export).await?;
+    let account = ledger.account(&rules, now());
+    Ok(json(&json!({ "account": account, "ledger": ledger }), 200)?)
+}
+
+#[derive(Deserialize)]
+struct Adjustment {
+    /// Makes a repeated request harmless.
+    key: String,
+    points: i64,
+}
+
+/// `POST /v1/admin/shops/{shop}/customers/{customer}/loyalty`: add or remove points by hand.
+pub async fn adjust(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+) -> Result<Response, ApiError> {
+    let (settings, rules) = programme(env, shop).await?;
+    let body: Adjustment = read_json(&mut req, BODY_LIMIT).await?;
+    let key_ok = !body.key.is_empty()
+        && body.key.len() <= 64
+        && body.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !key_ok {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "`key` must be 1 to 64 letters, digits, - or _",
+        ));
+    }
+    if body.points == 0 || body.points.abs() > 10_000_000 {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "`points` must be non-zero and at most 10000000 either way",
+        ));
+    }
+    let command = Command::Act {
+        ctx: context(&settings, &rules, shop, customer.clone()),
+        act: Act::Adjust { key: body.key, points: body.points },
+    };
+    let account: Account = ledger_call(env, shop, customer, &command).await?;
+    Ok(json(&account, 200)?)
+}
+
+/// The customer's ledger for the data export; `None` when they never had one.
+pub async fn export(
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+) -> Result<Option<Ledger>, ApiError> {
+    let ledger: Ledger = ledger_call(env, shop, customer, &Command::Export).await?;
+    Ok((ledger != Ledger::default()).then_some(ledger))
+}
+
+/// Erases the customer's ledger.
+pub async fn forget(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<(), ApiError> {
+    ledger_call::<bool>(env, shop, customer, &Command::Forget).await.map(|_| ())
+}

@@ -1,0 +1,222 @@
+//! One shopper's loyalty ledger, with a single owner.
+//!
+//! Storage: `ledger` holds the shopper's [`Ledger`] (entries, order versions, birthday, issued
+//! codes). Every command reads it, settles what is due, applies itself and writes it back with
+//! no other I/O in between, and the runtime delivers no other request to the object while it
+//! waits on its own storage: so two redemptions cannot both spend the same points, and two
+//! deliveries of one order cannot both award it.
+//!
+//! A redemption is written first (points spent, code recorded as not yet registered), then the
+//! code is registered with the shop's code objects, then marked registered. A failure between
+//! the two leaves a spent, unregistered code that the next command for this shopper registers;
+//! the shopper's retry with the same request key returns the same code.
+
+use rapport_shared::catalog::Currency;
+use rapport_shared::ids::{CustomerId, ShopId};
+use rapport_shared::loyalty::{
+    Account, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Reason, RedeemError, Redeemed,
+};
+use rapport_shared::secrets::{discount_code, token_secret_binding, TokenSecret};
+use serde::{Deserialize, Serialize};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+use super::{call, codes, refuse, reply};
+
+pub const BINDING: &str = "LEDGERS";
+
+/// The object's name: one per shop and shopper.
+pub fn name(shop: &ShopId, customer: &CustomerId) -> String {
+    format!("{shop}/loyalty/{customer}")
+}
+
+/// Whose ledger, under which programme, and when.
+#[derive(Serialize, Deserialize)]
+pub struct Context {
+    pub shop: ShopId,
+    pub customer: CustomerId,
+    pub rules: LoyaltyRules,
+    /// The shop's currency (tiers by amount spent count it).
+    pub currency: Currency,
+    pub now: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub enum Command {
+    /// Settles what is due, acts, and answers the account (or, for a redemption, [`Redeemed`]).
+    Act { ctx: Context, act: Act },
+    /// The whole ledger as stored, for the customer's data export. Changes nothing.
+    Export,
+    /// Erases the ledger.
+    Forget,
+}
+
+#[derive(Serialize, Deserialize)]
+pub enum Act {
+    /// Nothing more than settling.
+    Open,
+    /// Version `version` of an order's state: its net amount paid and kept.
+    Order {
+        source: String,
+        version: u64,
+        net_minor: i64,
+        currency: Currency,
+    },
+    /// A bonus that is on or off (a verified review published, a referral).
+    Bonus {
+        source: String,
+        reason: Reason,
+        on: bool,
+        amount: u32,
+    },
+    Redeem {
+        reward: String,
+        request: Option<String>,
+    },
+    Birthday {
+        month: u8,
+        day: u8,
+    },
+    /// A merchant's adjustment, once per key.
+    Adjust {
+        key: String,
+        points: i64,
+    },
+}
+
+#[durable_object(fetch)]
+pub struct LedgerObject {
+    state: State,
+    env: Env,
+}
+
+const KEY: &str = "ledger";
+
+impl LedgerObject {
+    async fn load(&self) -> Result<Ledger> {
+        Ok(self.state.storage().get(KEY).await?.unwrap_or_default())
+    }
+
+    async fn save(&self, ledger: &Ledger) -> Result<()> {
+        self.state.storage().put(KEY, ledger).await
+    }
+
+    /// Registers the codes not yet known to the code objects, then marks them.
+    async fn register_codes(&self, ctx: &Context) -> Result<()> {
+        let pending: Vec<CodeRecord> = self
+            .load()
+            .await?
+            .codes
+            .iter()
+            .filter(|c| !c.registered)
+            .map(|c| CodeRecord {
+                code: c.code.clone(),
+                discount: c.discount.clone(),
+                reward: c.reward.clone(),
+                issued_at: c.at,
+                consumed: None,
+            })
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        for record in &pending {
+            let name = codes::name(&ctx.shop, &record.code);
+            let command = codes::Command::Register { record: record.clone() };
+            call::<_, CodeRecord>(&self.env, codes::BINDING, &name, &command)
+                .await
+                .map_err(|e| worker::Error::RustError(format!("registering a code: {e:?}")))?;
+        }
+        // Read again: other commands may have run while the codes were being registered.
+        let mut ledger = self.load().await?;
+        for code in ledger.codes.iter_mut().filter(|c| pending.iter().any(|p| p.code == c.code)) {
+            code.registered = true;
+        }
+        self.save(&ledger).await
+    }
+
+    fn secret(&self, shop: &ShopId) -> Result<TokenSecret> {
+        let binding = token_secret_binding(shop);
+        let raw = self.env.secret(&binding)?.to_string();
+        TokenSecret::parse(&raw).map_err(|_| worker::Error::RustError(format!("{binding} is weak")))
+    }
+}
+
+impl DurableObject for LedgerObject {
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let command: Command = req.json().await?;
+        let (ctx, act) = match command {
+            Command::Export => return reply(&self.load().await?),
+            Command::Forget => {
+                self.state.storage().delete_all().await?;
+                return reply(&true);
+            }
+            Command::Act { ctx, act } => (ctx, act),
+        };
+        // From here to `save`, only this object's storage is touched.
+        let mut ledger = self.load().await?;
+        let (rules, now) = (&ctx.rules, ctx.now);
+        ledger.settle(rules, now);
+        let mut issued = None;
+        match act {
+            Act::Open => {}
+            Act::Order { source, version, net_minor, currency } => ledger.apply_order(
+                &source,
+                version,
+                net_minor,
+                &currency,
+                &ctx.currency,
+                rules,
+                now,
+            ),
+            Act::Bonus { source, reason, on, amount } => {
+                ledger.set_bonus(&source, reason, on, amount, now)
+            }
+            Act::Redeem { reward, request } => {
+                let secret = self.secret(&ctx.shop)?;
+                let code = |seq| discount_code(&secret, &ctx.shop, &ctx.customer, seq);
+                match ledger.redeem(rules, &reward, request.as_deref(), code, now) {
+                    Ok(code) => issued = Some(code),
+                    Err(RedeemError::UnknownReward) => {
+                        return refuse(404, "reward_not_found", "the programme has no such reward")
+                    }
+                    Err(RedeemError::InsufficientPoints { balance, needed }) => {
+                        return refuse(
+                            409,
+                            "insufficient_points",
+                            format!("this reward needs {needed} points; the balance is {balance}"),
+                        )
+                    }
+                    Err(RedeemError::TooManyRedemptions { retry_after }) => {
+                        return refuse(429, "rate_limited", retry_after.to_string())
+                    }
+                }
+            }
+            Act::Birthday { month, day } => match ledger.set_birthday(month, day, now) {
+                Ok(()) => {}
+                Err(BirthdayError::NotADate) => {
+                    return refuse(400, "not_a_date", "month and day do not make a date")
+                }
+                Err(BirthdayError::AlreadySet) => {
+                    return refuse(409, "birthday_already_set", "the birthday is already set")
+                }
+            },
+            Act::Adjust { key, points } => {
+                ledger.adjust(&key, points, now);
+            }
+        }
+        ledger.settle(rules, now);
+        self.save(&ledger).await?;
+
+        self.register_codes(&ctx).await?;
+        let ledger = self.load().await?;
+        let account: Account = ledger.account(rules, now);
+        match issued.and_then(|issued| ledger.codes.iter().find(|c| c.code == issued.code)) {
+            Some(code) => reply(&Redeemed { code: code.clone(), account }),
+            None => reply(&account),
+        }
+    }
+}

@@ -1,0 +1,301 @@
+// Loyalty against the built Worker in workerd: the programme, the shopper's account, awards from
+// real order webhooks, redemptions and the checkout's discount-code API, under concurrency.
+
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+
+import { admin, getJson, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
+
+const acme = shopSecrets("acme");
+const plain = shopSecrets("plain");
+const GENERIC_SECRET = "gen-" + "q4".repeat(12);
+const ORIGIN = "https://acme.example";
+let worker;
+
+const programme = {
+  points_per_unit: 1,
+  signup_bonus: 100,
+  review_bonus: 50,
+  birthday_bonus: 200,
+  tiers: [
+    { id: "silver", name: "Silver", threshold: 1000, entry_bonus: 0, multiplier_percent: 125 },
+    { id: "gold", name: "Gold", threshold: 5000, multiplier_percent: 150 },
+  ],
+  expiry_days: 365,
+  rewards: [
+    { id: "5-off", points: 500, discount: { amount_minor: 500, currency: "EUR" } },
+    { id: "20-off", points: 1800, discount: { amount_minor: 2000, currency: "EUR" } },
+  ],
+};
+
+const token = (sub, { shop = "acme", secret = acme.tokenSecret, exp = nowSeconds() + 600 } = {}) =>
+  mintToken(secret, { sub, shop, exp });
+
+async function shopper(method, path, customer, body, headers = {}) {
+  const res = await fetch(`${worker.url}/v1/shops/acme/loyalty${path}`, {
+    method,
+    headers: {
+      ...(customer ? { authorization: `Bearer ${token(customer)}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+}
+const account = async (customer) => {
+  const res = await shopper("GET", "", customer);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.account;
+};
+const ledger = async (customer) => (await admin(worker.url, acme, "GET", `/customers/${customer}/loyalty`)).body;
+const adjust = (customer, points, key = "k" + Math.random().toString(36).slice(2)) =>
+  admin(worker.url, acme, "POST", `/customers/${customer}/loyalty`, { key, points });
+const redeem = (customer, reward, request) => shopper("POST", "/redemptions", customer, { reward, ...(request ? { request } : {}) });
+
+const sign = (body) => createHmac("sha256", GENERIC_SECRET).update(body).digest("base64");
+async function deliver(payload) {
+  const body = JSON.stringify(payload);
+  const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-rapport-signature": sign(body) },
+    body,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+const paidOrder = (id, customer, subtotal, updated_at = "2026-11-20T10:00:00Z", status = "paid") => ({
+  type: "order",
+  order: { id, customer, currency: "EUR", subtotal, status, updated_at, lines: [{ product: "TENT", quantity: 1 }] },
+});
+const refund = (order_id, refund_id, amount) => ({ type: "refund", order_id, refund_id, amount, currency: "EUR" });
+const orderPoints = (l, id) => l.ledger.entries.filter((e) => e.source === `order:generic:${id}`).reduce((s, e) => s + e.points, 0);
+
+before(async () => {
+  worker = await startWorker([acme, plain], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET });
+  const settings = await admin(worker.url, acme, "PUT", "", {
+    name: "Acme Outdoor", currency: "EUR", allowed_origins: [ORIGIN], sign_in_url: "https://acme.example/account/login", loyalty: programme,
+  });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  assert.equal((await admin(worker.url, acme, "PUT", "/products", { products: [{ sku: "TENT", title: "Tent" }] })).status, 200);
+  assert.equal((await admin(worker.url, plain, "PUT", "", { name: "Plain", currency: "EUR" })).status, 200);
+});
+after(async () => worker?.stop());
+
+describe("the programme and the shopper's account", () => {
+  test("signed out: the programme only, cacheable", async () => {
+    const res = await shopper("GET", "");
+    assert.equal(res.status, 200);
+    assert.equal(res.body.account, undefined);
+    assert.equal(res.body.programme.shop_name, "Acme Outdoor");
+    assert.equal(res.body.programme.sign_in_url, "https://acme.example/account/login");
+    assert.deepEqual(res.body.programme.rules.rewards.map((r) => r.id), ["5-off", "20-off"]);
+    assert.match(res.headers.get("cache-control"), /public/);
+  });
+
+  test("a shop without a programme says so", async () => {
+    const res = await getJson(`${worker.url}/v1/shops/plain/loyalty`);
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, "loyalty_not_enabled");
+  });
+
+  test("signed in: the sign-up bonus once, private", async () => {
+    const first = await shopper("GET", "", "ann");
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("cache-control"), "private, no-store");
+    assert.equal(first.body.account.balance, 100);
+    assert.equal((await account("ann")).balance, 100);
+    assert.deepEqual((await account("ann")).history.map((e) => e.reason), ["signup"]);
+  });
+
+  test("an expired, forged or other shop's token: 401 and no data", async () => {
+    const tokens = [
+      token("ann", { exp: nowSeconds() - 3600 }),
+      token("ann", { secret: "x".repeat(40) }),
+      token("ann", { shop: "plain", secret: plain.tokenSecret }),
+      "not-a-token",
+    ];
+    for (const t of tokens) {
+      for (const [method, path, body] of [["GET", ""], ["POST", "/redemptions", { reward: "5-off" }], ["POST", "/birthday", { month: 1, day: 2 }]]) {
+        const res = await shopper(method, path, null, body, { authorization: `Bearer ${t}` });
+        assert.equal(res.status, 401, `${method} ${path} ${JSON.stringify(res.body)}`);
+        assert.deepEqual(Object.keys(res.body), ["error"]);
+      }
+    }
+    // A storefront the shop does not list cannot read an account.
+    const res = await shopper("GET", "", "ann", undefined, { origin: "https://evil.example" });
+    assert.equal(res.status, 403);
+    const ok = await shopper("GET", "", "ann", undefined, { origin: ORIGIN });
+    assert.equal(ok.headers.get("access-control-allow-origin"), ORIGIN);
+  });
+});
+
+describe("awards from orders, exactly once", () => {
+  test("the same paid-order delivery ten times at once is awarded once", async () => {
+    const deliveries = await Promise.all(Array.from({ length: 10 }, () => deliver(paidOrder("L-1", "bob", "123.45"))));
+    assert.deepEqual(deliveries.map((d) => d.status), Array(10).fill(200));
+    const l = await ledger("bob");
+    assert.equal(orderPoints(l, "L-1"), 123);
+    assert.equal(l.ledger.entries.filter((e) => e.source === "order:generic:L-1").length, 1);
+  });
+
+  test("a refund reverses exactly what its order awarded", async () => {
+    await deliver(paidOrder("L-2", "bob", "200.00"));
+    assert.equal(orderPoints(await ledger("bob"), "L-2"), 200);
+    await deliver(refund("L-2", "r-1", "50.00"));
+    await deliver(refund("L-2", "r-1", "50.00")); // a retry
+    assert.equal(orderPoints(await ledger("bob"), "L-2"), 150);
+    await deliver(refund("L-2", "r-2", "150.00"));
+    assert.equal(orderPoints(await ledger("bob"), "L-2"), 0);
+  });
+
+  test("a refund that arrives before its order: the order earns only what was kept", async () => {
+    await deliver(refund("L-3", "r-1", "40.00"));
+    assert.equal((await ledger("cat")).ledger.entries.length, 0, "no order, no customer yet");
+    await deliver(paidOrder("L-3", "cat", "100.00"));
+    await deliver(paidOrder("L-3", "cat", "100.00"));
+    assert.equal(orderPoints(await ledger("cat"), "L-3"), 60);
+  });
+
+  test("a cancellation reverses, and an older update arriving late does not restore", async () => {
+    await deliver(paidOrder("L-4", "dan", "80.00", "2026-11-20T10:00:00Z"));
+    await deliver(paidOrder("L-4", "dan", "80.00", "2026-11-21T10:00:00Z", "cancelled"));
+    await deliver(paidOrder("L-4", "dan", "80.00", "2026-11-20T12:00:00Z"));
+    assert.equal(orderPoints(await ledger("dan"), "L-4"), 0);
+  });
+});
+
+describe("redemptions", () => {
+  test("100 concurrent redemptions against a balance that covers one: one code, never negative", async () => {
+    assert.equal((await adjust("eve", 400)).status, 200); // with the sign-up bonus: 500
+    assert.equal((await account("eve")).balance, 500);
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => redeem("eve", "5-off", `race-${i}`)));
+    const issued = results.filter((r) => r.status === 201);
+    assert.equal(issued.length, 1, JSON.stringify(results.filter((r) => r.status !== 409).map((r) => r.body)));
+    for (const r of results.filter((r) => r.status !== 201)) {
+      assert.equal(r.status, 409);
+      assert.equal(r.body.error.code, "insufficient_points");
+    }
+    const l = await ledger("eve");
+    assert.equal(l.account.balance, 0);
+    let running = 0;
+    for (const e of l.ledger.entries) {
+      running += e.points;
+      assert.ok(running >= 0, "the balance never went below zero");
+    }
+    assert.equal(l.ledger.entries.filter((e) => e.reason === "redemption").length, 1);
+    const code = issued[0].body.code.code;
+    assert.match(code, /^RP-[0-9A-Z]{5}-[0-9A-Z]{5}$/);
+    assert.equal(issued[0].body.account.balance, 0);
+    const verified = await admin(worker.url, acme, "GET", `/discount-codes/${code}`);
+    assert.equal(verified.status, 200);
+    assert.deepEqual(verified.body.discount, { amount_minor: 500, currency: "EUR" });
+    assert.equal(verified.body.consumed, undefined);
+  });
+
+  test("a retried redemption returns the same code and spends once", async () => {
+    await adjust("fay", 900);
+    const [a, b] = [await redeem("fay", "5-off", "click-1"), await redeem("fay", "5-off", "click-1")];
+    assert.equal(a.status, 201);
+    assert.equal(b.status, 201);
+    assert.equal(a.body.code.code, b.body.code.code);
+    assert.equal((await account("fay")).balance, 500);
+    assert.deepEqual((await account("fay")).codes.map((c) => c.code), [a.body.code.code]);
+  });
+
+  test("beyond the balance, an unknown reward, a malformed body: refused, nothing changes", async () => {
+    await adjust("gus", 100);
+    const before = await ledger("gus");
+    const cases = [
+      [redeem("gus", "20-off"), 409, "insufficient_points"],
+      [redeem("gus", "free-yacht"), 404, "reward_not_found"],
+      [shopper("POST", "/redemptions", "gus", "{\"reward\":"), 400, "invalid_json"],
+      [shopper("POST", "/redemptions", "gus", { nothing: true }), 400, "invalid_json"],
+      [shopper("POST", "/redemptions", "gus", { reward: "5-off", request: "<script>" }), 400, "invalid_field"],
+      [shopper("POST", "/redemptions", "gus", { reward: "5-off", pad: "x".repeat(10_000) }), 413, "payload_too_large"],
+      [shopper("POST", "/redemptions", "gus", "reward=5-off", { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type"],
+    ];
+    for (const [pending, status, code] of cases) {
+      const res = await pending;
+      assert.equal(res.status, status, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, code);
+    }
+    assert.deepEqual(await ledger("gus"), before);
+  });
+});
+
+describe("discount codes at the checkout", () => {
+  let code;
+  before(async () => {
+    await adjust("hal", 1000);
+    code = (await redeem("hal", "5-off")).body.code.code;
+  });
+
+  test("consumed twice at once: accepted once", async () => {
+    const results = await Promise.all([1, 2].map((n) => admin(worker.url, acme, "POST", `/discount-codes/${code}/consume`, { order: `checkout-${n}` })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 409]);
+    assert.equal(results.find((r) => r.status === 409).body.error.code, "code_already_used");
+    const record = (await admin(worker.url, acme, "GET", `/discount-codes/${code}`)).body;
+    assert.ok(record.consumed.order.startsWith("checkout-"));
+    // Typed loosely at the till: still the same code, still used.
+    const loose = code.toLowerCase().replaceAll("-", " ");
+    assert.equal((await admin(worker.url, acme, "POST", `/discount-codes/${encodeURIComponent(loose)}/consume`)).status, 409);
+  });
+
+  test("unknown codes, another shop and no admin key", async () => {
+    assert.equal((await admin(worker.url, acme, "GET", "/discount-codes/RP-00000-00000")).body.error.code, "code_not_found");
+    assert.equal((await admin(worker.url, acme, "GET", "/discount-codes/hello")).status, 404);
+    // The code belongs to acme: plain's admin cannot see or use it, acme's code space is its own.
+    assert.equal((await admin(worker.url, plain, "GET", `/discount-codes/${code}`)).status, 404);
+    const forged = await fetch(`${worker.url}/v1/admin/shops/acme/discount-codes/${code}/consume`, { method: "POST", headers: { authorization: `Bearer ${plain.adminKey}` } });
+    assert.equal(forged.status, 401);
+  });
+});
+
+describe("more ways to earn", () => {
+  test("a birthday is set once, and a date must be a date", async () => {
+    assert.equal((await shopper("POST", "/birthday", "ivy", { month: 2, day: 30 })).body.error.code, "not_a_date");
+    const set = await shopper("POST", "/birthday", "ivy", { month: 7, day: 14 });
+    assert.equal(set.status, 200);
+    assert.deepEqual([set.body.birthday.month, set.body.birthday.day], [7, 14]);
+    const again = await shopper("POST", "/birthday", "ivy", { month: 7, day: 15 });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, "birthday_already_set");
+  });
+
+  test("a published review from a verified buyer earns the review bonus", async () => {
+    await deliver(paidOrder("L-9", "jon", "10.00"));
+    const res = await fetch(`${worker.url}/v1/shops/acme/products/TENT/reviews`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token("jon")}`, "cf-connecting-ip": "10.7.7.7" },
+      body: JSON.stringify({ rating: 5, body: "Kept us dry all week.", author: "Jon" }),
+    });
+    const submitted = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(submitted));
+    assert.equal(submitted.review.verified, true);
+    const l = await ledger("jon");
+    assert.deepEqual(l.ledger.entries.filter((e) => e.reason === "review").map((e) => e.points), [50]);
+    // Rejected afterwards: the bonus goes back.
+    const id = submitted.review.id;
+    assert.equal((await admin(worker.url, acme, "PUT", `/products/TENT/reviews/${id}`, { status: "rejected" })).status, 200);
+    assert.equal((await ledger("jon")).ledger.entries.filter((e) => e.reason === "review").reduce((s, e) => s + e.points, 0), 0);
+  });
+});
+
+describe("privacy", () => {
+  test("the export holds the ledger, and erasing the customer removes it", async () => {
+    await deliver(paidOrder("L-10", "kim", "30.00"));
+    await shopper("GET", "", "kim");
+    const exported = await admin(worker.url, acme, "GET", "/customers/kim");
+    assert.equal(exported.status, 200);
+    assert.ok(exported.body.loyalty.entries.some((e) => e.source === "order:generic:L-10"));
+    assert.equal((await admin(worker.url, acme, "DELETE", "/customers/kim")).status, 200);
+    const after = await ledger("kim");
+    assert.deepEqual(after.ledger.entries, []);
+    assert.equal(after.account.balance, 0);
+    assert.equal((await admin(worker.url, acme, "GET", "/customers/kim")).body.loyalty, null);
+    // The order delivered again does not bring the points back to the erased customer.
+    await deliver(paidOrder("L-10", "kim", "30.00", "2026-11-22T10:00:00Z"));
+    assert.deepEqual((await ledger("kim")).ledger.entries, []);
+  });
+});
