@@ -42,8 +42,11 @@ export async function storefront(rapport, token, pages = {}) {
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** Seeds the demo shop through `cargo xtask seed`, the same code `cargo xtask demo` runs. */
-export function seedDemo(api, secrets, origins) {
+/**
+ * Seeds the demo shop through `cargo xtask seed`, the same code `cargo xtask demo` runs. With the
+ * shop's generic webhook secret, the demo shopper's orders are delivered as signed webhooks too.
+ */
+export function seedDemo(api, secrets, origins, webhookSecret) {
   execFileSync("cargo", ["xtask", "seed", "--api", api, "--shop", secrets.shop, "--admin-key", secrets.adminKey,
-    ...origins.flatMap((o) => ["--origin", o])], { cwd: root, stdio: "inherit" });
+    ...origins.flatMap((o) => ["--origin", o]), ...(webhookSecret ? ["--webhook-secret", webhookSecret] : [])], { cwd: root, stdio: "inherit" });
 }

@@ -37,6 +37,7 @@ pub fn run(args: &Args) -> Result<()> {
         dev.shop.as_str(),
         &dev.admin_key,
         &[storefront_origin.clone(), format!("http://localhost:{storefront_port}")],
+        Some(&dev.webhook_secret),
     )?;
 
     let secret =

@@ -4,7 +4,9 @@
 use std::io::Read;
 
 use rapport_shared::ids::ShopId;
-use rapport_shared::secrets::{admin_key_hash_binding, sha256_hex, token_secret_binding};
+use rapport_shared::secrets::{
+    admin_key_hash_binding, sha256_hex, token_secret_binding, webhook_secret_binding,
+};
 
 use crate::{root, Result};
 
@@ -15,6 +17,8 @@ pub struct DevShop {
     pub shop: ShopId,
     pub token_secret: String,
     pub admin_key: String,
+    /// The generic webhook secret the demo's order history is signed with.
+    pub webhook_secret: String,
 }
 
 /// `n` random bytes as hex, from the kernel's generator.
@@ -44,6 +48,21 @@ pub fn read_var(name: &str) -> Option<String> {
 /// written there on first use. Other entries in `.dev.vars` are left alone.
 pub fn demo_shop() -> Result<DevShop> {
     let shop = ShopId::parse(DEMO_SHOP).expect("valid demo shop id");
+    let webhook_name = webhook_secret_binding("generic", &shop);
+    let webhook_secret = match read_var(&webhook_name) {
+        Some(secret) => secret,
+        None => {
+            let secret = random_hex(24)?;
+            let path = root().join(".dev.vars");
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("{webhook_name}=\"{secret}\"\n"));
+            std::fs::write(&path, text).map_err(|e| format!(".dev.vars: {e}"))?;
+            secret
+        }
+    };
     let token_name = token_secret_binding(&shop);
     let hash_name = admin_key_hash_binding(&shop);
     let key_file = root().join(".dev/demo-admin-key");
@@ -56,6 +75,7 @@ pub fn demo_shop() -> Result<DevShop> {
                 shop,
                 token_secret: token_secret.clone(),
                 admin_key: admin_key.clone(),
+                webhook_secret,
             });
         }
     }
@@ -82,5 +102,5 @@ pub fn demo_shop() -> Result<DevShop> {
     std::fs::write(&path, text).map_err(|e| format!(".dev.vars: {e}"))?;
     std::fs::create_dir_all(root().join(".dev")).map_err(|e| e.to_string())?;
     std::fs::write(&key_file, &admin_key).map_err(|e| format!("{}: {e}", key_file.display()))?;
-    Ok(DevShop { shop, token_secret, admin_key })
+    Ok(DevShop { shop, token_secret, admin_key, webhook_secret })
 }

@@ -34,6 +34,8 @@ jobs:
   token   mint a shopper token: --shop SHOP --customer ID [--name NAME] [--ttl SECONDS]
           (the secret comes from RAPPORT_TOKEN_SECRET or .dev.vars)
   seed    load the demo shop into a running Worker: --api URL --shop SHOP --admin-key KEY
+          [--origin URL ...] [--webhook-secret SECRET (the shop's generic webhook secret:
+          also sends the demo shopper's order history)]
           [--origin URL]...
   import  send a shop's history (generic-format JSON lines) in resumable parts:
           --api URL --shop SHOP --admin-key KEY --file FILE [--import NAME]

@@ -1,5 +1,7 @@
-//! Loads the demo shop (settings, catalog, reviews) into a running Worker through the admin
-//! API, exactly as a merchant's import would. Used by `cargo xtask demo` and the browser tests.
+//! Loads the demo shop (settings and loyalty programme, catalog, reviews, and with the shop's
+//! generic webhook secret its order history) into a running Worker, through the admin API and
+//! signed order webhooks, exactly as a merchant's import and store would. Used by
+//! `cargo xtask demo` and the browser tests.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,6 +15,7 @@ pub fn run(args: &Args) -> Result<()> {
         &args.required("shop")?,
         &args.required("admin-key")?,
         &args.values("origin"),
+        args.value("webhook-secret").as_deref(),
     )
 }
 
@@ -41,7 +44,13 @@ fn send(agent: &ureq::Agent, method: &str, url: &str, admin_key: &str, body: &Va
 
 /// Seeds `shop` at `api` from `xtask/demo/seed.json`; `origins` are the storefronts allowed to
 /// call the shopper API. Review dates are relative to now, so the demo never looks stale.
-pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Result<()> {
+pub fn seed(
+    api: &str,
+    shop: &str,
+    admin_key: &str,
+    origins: &[String],
+    webhook_secret: Option<&str>,
+) -> Result<()> {
     let path = root().join("xtask/demo/seed.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut data: Value =
@@ -85,5 +94,28 @@ pub fn seed(api: &str, shop: &str, admin_key: &str, origins: &[String]) -> Resul
         &format!("{base}/purchases"),
         admin_key,
         &json!({ "purchases": data["purchases"] }),
-    )
+    )?;
+    // Their paid orders, as the store's webhook sends them: points in the loyalty ledger.
+    if let Some(secret) = webhook_secret {
+        let url = format!("{}/v1/webhooks/{shop}/generic", api.trim_end_matches('/'));
+        for order in data["orders"].as_array().cloned().unwrap_or_default() {
+            let days = order["days_ago"].as_i64().unwrap_or(0);
+            let mut order = order;
+            order["updated_at"] = json!(rapport_shared::time::iso_date(now - days * 86_400));
+            order.as_object_mut().map(|o| o.remove("days_ago"));
+            let body = json!({ "type": "order", "order": order }).to_string();
+            let signature = rapport_shared::webhooks::sign(secret.as_bytes(), body.as_bytes());
+            let mut resp = agent
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-rapport-signature", &signature)
+                .send(&body)
+                .map_err(|e| format!("POST {url}: {e}"))?;
+            if !resp.status().is_success() {
+                let text = resp.body_mut().read_to_string().unwrap_or_default();
+                return Err(format!("POST {url}: {} {text}", resp.status()));
+            }
+        }
+    }
+    Ok(())
 }
