@@ -14,6 +14,7 @@ pub mod routes;
 mod store;
 
 pub use objects::codes::DiscountCodesObject;
+pub use objects::eraser::ShopEraserObject;
 pub use objects::ledger::LedgerObject;
 pub use objects::limiter::LimiterObject;
 pub use objects::orders::OrderObject;

@@ -44,6 +44,10 @@ pub enum Route {
     AdminAdjust { shop: ShopId, customer: CustomerId },
     /// `PUT /v1/admin/shops/{shop}`: create or replace the shop's settings.
     AdminShop { shop: ShopId },
+    /// `DELETE /v1/admin/shops/{shop}`: erase the shop and everything it holds.
+    AdminEraseShop { shop: ShopId },
+    /// `GET /v1/admin/shops/{shop}/erasure`: how far the shop's erasure is.
+    AdminErasure { shop: ShopId },
     /// `PUT /v1/admin/shops/{shop}/products`: upsert catalog products.
     AdminProducts { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/reviews[?status=pending|format=csv]`: queue and export.
@@ -156,7 +160,16 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 (Post, Route::AdminAdjust { shop, customer }),
             ]
         }
-        ["v1", "admin", "shops", s] => vec![(Put, Route::AdminShop { shop: shop(s)? })],
+        ["v1", "admin", "shops", s] => {
+            let shop = shop(s)?;
+            vec![
+                (Put, Route::AdminShop { shop: shop.clone() }),
+                (Method::Delete, Route::AdminEraseShop { shop }),
+            ]
+        }
+        ["v1", "admin", "shops", s, "erasure"] => {
+            vec![(Get, Route::AdminErasure { shop: shop(s)? })]
+        }
         ["v1", "admin", "shops", s, "products"] => {
             vec![(Put, Route::AdminProducts { shop: shop(s)? })]
         }

@@ -118,6 +118,23 @@ impl Store {
         self.delete(&keys::product(shop, sku)).await
     }
 
+    /// One page of at most `limit` keys under `prefix`, from `cursor`; the cursor for the next
+    /// page, or `None` after the last.
+    pub async fn keys_page(
+        &self,
+        prefix: &str,
+        cursor: Option<String>,
+        limit: u64,
+    ) -> Result<(Vec<String>, Option<String>), ApiError> {
+        let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        let next = if page.list_complete { None } else { page.cursor };
+        Ok((page.keys.into_iter().map(|k| k.name).collect(), next))
+    }
+
     /// Every key under `prefix`, following KV's list cursor.
     pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
         let mut names = Vec::new();

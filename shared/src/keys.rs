@@ -11,6 +11,12 @@ pub fn shop_settings(shop: &ShopId) -> String {
     format!("{shop}/settings")
 }
 
+/// `{shop}/loyalty-member/{customer}`: the shopper has a loyalty ledger (so a shop's ledgers
+/// can be found, to erase them with the shop).
+pub fn loyalty_member(shop: &ShopId, customer: &CustomerId) -> String {
+    format!("{shop}/loyalty-member/{customer}")
+}
+
 /// `{shop}/product/{sku}`: one catalog [`crate::catalog::Product`].
 pub fn product(shop: &ShopId, sku: &Sku) -> String {
     format!("{shop}/product/{sku}")

@@ -1,7 +1,7 @@
 // Starts the built Rapport Worker in workerd (`wrangler dev`) for one test file, with its own
 // port, its own empty KV on disk and its own shop secrets, and stops it afterwards.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -30,7 +30,8 @@ export function shopSecrets(shop) {
 }
 
 /**
- * Starts `wrangler dev` with `shops` (from shopSecrets) configured. Returns { url, stop }.
+ * Starts `wrangler dev` with `shops` (from shopSecrets) configured. Returns { url, stop, log,
+ * state } (`state`: the directory its KV and objects persist to).
  * Secrets that should exist on the edge without being usable (e.g. a too-short one) can be
  * passed in `extraVars`.
  */
@@ -71,7 +72,7 @@ export async function startWorker(shops, extraVars = {}) {
     if (exited !== null) break;
     try {
       const r = await fetch(`${url}/v1/health`);
-      if (r.ok) return { url, stop, log };
+      if (r.ok) return { url, stop, log, state: join(dir, "state") };
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -134,4 +135,12 @@ export async function eventually(read, check, timeoutMs = 5000) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The KV keys under `prefix` in a running worker's local storage, read by wrangler itself. */
+export function kvKeys(worker, prefix) {
+  const out = execFileSync(join(root, "node_modules/.bin/wrangler"),
+    ["kv", "key", "list", "--local", "--persist-to", worker.state, "--binding", "RAPPORT_KV", "--prefix", prefix],
+    { cwd: root, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  return JSON.parse(out.slice(out.indexOf("["))).map((k) => k.name);
 }

@@ -20,6 +20,7 @@ use worker::{Env, Request, Response};
 use crate::error::ApiError;
 use crate::http::{bearer, json, now, query, read_json, read_text};
 use crate::objects::call;
+use crate::objects::eraser::{self, Command as EraserCommand, Job};
 use crate::objects::product_reviews::{self as pr, Command, ReplyChange, Target};
 use crate::store::Store;
 
@@ -335,4 +336,19 @@ pub async fn put_purchases(
         store.put_purchase(shop, &p.customer, &p.sku, &p.order).await?;
     }
     Ok(json(&json!({ "stored": batch.purchases.len() }), 200)?)
+}
+
+/// Starts erasing the shop (or answers the erasure already running): settings first, then every
+/// KV key and object the shop has, in resumable steps. Used by `DELETE /v1/admin/shops/{shop}`
+/// and Shopify's `shop/redact`.
+pub async fn erase_shop(env: &Env, shop: &ShopId) -> Result<Job, ApiError> {
+    let command = EraserCommand::Start { shop: shop.clone(), now: now() };
+    call(env, eraser::BINDING, &eraser::name(shop), &command).await
+}
+
+/// `GET /v1/admin/shops/{shop}/erasure`: keys deleted, objects purged, and when it finished.
+pub async fn erasure(env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let job: Job =
+        call(env, eraser::BINDING, &eraser::name(shop), &EraserCommand::Progress).await?;
+    Ok(json(&job, 200)?)
 }

@@ -121,6 +121,7 @@ pub async fn forget(
     }
     // After the orders: none of them tells the ledger anything once it is unlinked.
     super::loyalty::forget(env, shop, customer).await?;
+    store.delete(&keys::loyalty_member(shop, customer)).await?;
     Ok(json!({
         "reviews_anonymised": anonymised,
         "orders_unlinked": held.orders.len(),

@@ -63,6 +63,14 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
             loyalty::adjust(req, &env, &shop, &customer).await
         }
         Route::AdminShop { shop } => admin::put_shop(req, &env, &shop).await,
+        Route::AdminEraseShop { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            Ok(json(&admin::erase_shop(&env, &shop).await?, 202)?)
+        }
+        Route::AdminErasure { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            admin::erasure(&env, &shop).await
+        }
         Route::AdminProducts { shop } => admin::put_products(req, &env, &shop).await,
         Route::AdminReviews { shop } => admin::list_reviews(req, &env, &shop).await,
         Route::AdminImportReviews { shop } => admin::import_reviews(req, &env, &shop).await,

@@ -122,6 +122,13 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
     let topic = header(&req, "x-shopify-topic").ok_or_else(|| {
         ApiError::bad_request("topic_missing", "the X-Shopify-Topic header is missing")
     })?;
+    if topic == "shop/redact" {
+        // Answered even when the shop is already gone: Shopify repeats the request until it
+        // gets a 200, and a second erasure of nothing is harmless.
+        let job = super::admin::erase_shop(env, shop).await?;
+        let progress = format!("/v1/admin/shops/{shop}/erasure");
+        return Ok(json(&json!({ "handled": topic, "erasure": job, "progress": progress }), 200)?);
+    }
     let store = Store::open(env)?;
     let settings = store.existing_shop(shop).await?;
     match topic.as_str() {
@@ -174,9 +181,6 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
             // The data is served on demand to the merchant; no second copy is made.
             let export = format!("/v1/admin/shops/{shop}/customers/{customer}");
             return Ok(json(&json!({ "handled": topic, "export": export }), 200)?);
-        }
-        "shop/redact" => {
-            return Err(ApiError::NotImplemented("removing a whole shop is not handled yet"))
         }
         other => {
             return Err(ApiError::bad_request(

@@ -37,6 +37,8 @@ pub enum Command {
         order: Option<String>,
         now: i64,
     },
+    /// The shop is being erased: every code in this object goes.
+    Purge,
 }
 
 #[durable_object(fetch)]
@@ -53,6 +55,10 @@ impl DurableObject for DiscountCodesObject {
         let storage = self.state.storage();
         let command: Command = req.json().await?;
         let code = match &command {
+            Command::Purge => {
+                storage.delete_all().await?;
+                return reply(&true);
+            }
             Command::Register { record } => record.code.clone(),
             Command::Read { code } | Command::Consume { code, .. } => code.clone(),
         };
@@ -70,6 +76,7 @@ impl DurableObject for DiscountCodesObject {
                     refuse(409, "code_collision", "a different code with this value exists")
                 }
             }
+            (Command::Purge, _) => reply(&true),
             (_, None) => refuse(404, "code_not_found", "no discount code with this value"),
             (Command::Read { .. }, Some(record)) => reply(&record),
             (Command::Consume { .. }, Some(CodeRecord { consumed: Some(used), .. })) => {

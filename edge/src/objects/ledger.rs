@@ -13,6 +13,7 @@
 
 use rapport_shared::catalog::Currency;
 use rapport_shared::ids::{CustomerId, ShopId};
+use rapport_shared::keys;
 use rapport_shared::loyalty::{
     Account, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Reason, RedeemError, Redeemed,
 };
@@ -157,7 +158,9 @@ impl DurableObject for LedgerObject {
             Command::Act { ctx, act } => (ctx, act),
         };
         // From here to `save`, only this object's storage is touched.
-        let mut ledger = self.load().await?;
+        let stored: Option<Ledger> = self.state.storage().get(KEY).await?;
+        let new_member = stored.is_none();
+        let mut ledger = stored.unwrap_or_default();
         let (rules, now) = (&ctx.rules, ctx.now);
         ledger.settle(rules, now);
         let mut issued = None;
@@ -210,6 +213,11 @@ impl DurableObject for LedgerObject {
         }
         ledger.settle(rules, now);
         self.save(&ledger).await?;
+        if new_member {
+            // Found again when the shop is erased; written once per shopper.
+            let kv = self.env.kv(crate::store::KV_BINDING)?;
+            kv.put(&keys::loyalty_member(&ctx.shop, &ctx.customer), true)?.execute().await?;
+        }
 
         self.register_codes(&ctx).await?;
         let ledger = self.load().await?;

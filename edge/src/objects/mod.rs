@@ -12,9 +12,12 @@
 //! - [`codes::DiscountCodesObject`], [`codes::SHARDS`] per shop, chosen by the code: issued
 //!   discount codes, consumed by the checkout exactly once.
 //!
+//! - [`eraser::ShopEraserObject`], one per shop: erases the shop in resumable steps.
+//!
 //! The Worker talks to them with one JSON command per request ([`call`]).
 
 pub mod codes;
+pub mod eraser;
 pub mod ledger;
 pub mod limiter;
 pub mod orders;
@@ -65,6 +68,7 @@ const RELAYED: &[&str] = &[
     "birthday_already_set",
     "code_not_found",
     "code_already_used",
+    "erasure_not_found",
 ];
 
 /// Which of `shards` objects holds `key`: FNV-1a, stable across deployments, unlike the

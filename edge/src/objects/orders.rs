@@ -40,6 +40,8 @@ pub enum Command {
     Read { order: OrderKey },
     /// The customer asked to be forgotten.
     Forget { shop: ShopId, order: OrderKey },
+    /// The shop is being erased: every order in this object goes.
+    Purge,
 }
 
 /// [`OrderEvent`] as it crosses to the object.
@@ -75,6 +77,10 @@ impl DurableObject for OrderObject {
         let storage = self.state.storage();
         let command = req.json::<Command>().await?;
         let order = match &command {
+            Command::Purge => {
+                storage.delete_all().await?;
+                return reply(&true);
+            }
             Command::Read { order }
             | Command::Apply { order, .. }
             | Command::Forget { order, .. } => order.clone(),
@@ -83,7 +89,7 @@ impl DurableObject for OrderObject {
         let (version_key, awarded_key) = (format!("version:{order}"), format!("awarded:{order}"));
         let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
         let shop = match command {
-            Command::Read { .. } => return reply(&state),
+            Command::Read { .. } | Command::Purge => return reply(&state),
             Command::Apply { shop, event, .. } => {
                 state.apply(event.into());
                 shop

@@ -52,6 +52,8 @@ pub enum Command {
     List { target: Target, query: ReviewQuery },
     /// The customer asked to be forgotten: anonymise their reviews, drop their votes' identity.
     Forget { target: Target, customer: CustomerId },
+    /// The shop is being erased: everything goes, and nothing is written to KV again.
+    Purge { target: Target },
 }
 
 impl Command {
@@ -62,7 +64,8 @@ impl Command {
             | Command::Vote { target, .. }
             | Command::Update { target, .. }
             | Command::List { target, .. }
-            | Command::Forget { target, .. } => target,
+            | Command::Forget { target, .. }
+            | Command::Purge { target } => target,
         }
     }
 }
@@ -210,6 +213,13 @@ impl ProductReviewsObject {
                 reply(&r)
             }
             Command::List { query, .. } => reply(&list(&self.all(), &query)),
+            Command::Purge { .. } => {
+                let storage = self.state.storage();
+                storage.delete_alarm().await?;
+                storage.delete_all().await?;
+                *self.reviews.borrow_mut() = Some(BTreeMap::new());
+                reply(&true)
+            }
             Command::Forget { customer, .. } => {
                 let mut theirs: Vec<Review> = self
                     .all()
