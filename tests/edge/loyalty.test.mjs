@@ -91,6 +91,8 @@ describe("the programme and the shopper's account", () => {
     assert.equal(res.body.programme.sign_in_url, "https://acme.example/account/login");
     assert.deepEqual(res.body.programme.rules.rewards.map((r) => r.id), ["5-off", "20-off"]);
     assert.match(res.headers.get("cache-control"), /public/);
+    // A cache must not answer a signed-in request with this signed-out view.
+    assert.match(res.headers.get("vary"), /authorization/i);
   });
 
   test("a shop without a programme says so", async () => {

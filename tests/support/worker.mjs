@@ -82,9 +82,23 @@ export async function startWorker(shops, extraVars = {}) {
   throw new Error(`wrangler dev did not become healthy:\n${output}`);
 }
 
+/**
+ * `fetch`, but a GET that finds its kept-alive connection closed by the server (after an idle
+ * pause, the socket can close just as the request goes out) is sent once more.
+ */
+export async function fetchAgainIfClosed(url, init = {}) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const idempotent = !init.method || init.method === "GET";
+    if (!idempotent || error?.cause?.code !== "UND_ERR_SOCKET") throw error;
+    return fetch(url, init);
+  }
+}
+
 /** An admin API call for `secrets.shop`. */
 export async function admin(url, secrets, method, path, body, headers = {}) {
-  const res = await fetch(`${url}/v1/admin/shops/${secrets.shop}${path}`, {
+  const res = await fetchAgainIfClosed(`${url}/v1/admin/shops/${secrets.shop}${path}`, {
     method,
     headers: { authorization: `Bearer ${secrets.adminKey}`, "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -103,7 +117,7 @@ export async function createShop(url, secrets, { products = [], origins = [] } =
 }
 
 export async function getJson(url, init) {
-  const res = await fetch(url, init);
+  const res = await fetchAgainIfClosed(url, init);
   return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
 }
 

@@ -75,8 +75,13 @@ try {
       this.rapportBox = document.createElement("div");
       this.rapportBox.setAttribute("part", "root");
       root.append(this.rapportBox);
-      if (nearViewport) nearViewport.observe(this);
+      if (nearViewport && !this.rapportEager()) nearViewport.observe(this);
       else this.rapportMount();
+    }
+
+    // Elements that are on screen wherever they sit in the page load at once.
+    rapportEager() {
+      return false;
     }
 
     async rapportMount() {
@@ -98,6 +103,19 @@ try {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
       wasm.mount_reviews(this.rapportBox, config.api, config.shop, config.locale, config.customerToken, product);
+    }
+  }
+
+  // <rapport-loyalty mode="launcher">: a floating button in the corner, always on screen, so it
+  // loads without waiting to come near the viewport. Without `mode` it is an inline panel.
+  class RapportLoyalty extends RapportElement {
+    rapportEager() {
+      return this.getAttribute("mode") === "launcher";
+    }
+
+    rapportRender(wasm) {
+      const mode = this.getAttribute("mode") || "inline";
+      wasm.mount_loyalty(this.rapportBox, config.api, config.shop, config.locale, config.customerToken, mode);
     }
   }
 
@@ -167,6 +185,7 @@ try {
   }
 
   if (!customElements.get("rapport-reviews")) customElements.define("rapport-reviews", RapportReviews);
+  if (!customElements.get("rapport-loyalty")) customElements.define("rapport-loyalty", RapportLoyalty);
   if (!customElements.get("rapport-stars")) customElements.define("rapport-stars", RapportStars);
 } catch (error) {
   report("could not start", error);

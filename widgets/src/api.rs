@@ -55,6 +55,12 @@ impl Client {
         self.send("GET", path, None, false).await
     }
 
+    /// GETs with the shopper's token when there is one, for answers that include the shopper's
+    /// own data. Public reads go without it, so they need no CORS preflight.
+    pub async fn get_as_shopper<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.send("GET", path, None, true).await
+    }
+
     /// POSTs `body` as JSON, with the shopper's token when there is one.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
@@ -74,18 +80,34 @@ impl Client {
         body: Option<JsValue>,
         with_token: bool,
     ) -> Result<T, ApiError> {
+        let body = self.fetch(method, path, body, with_token).await?;
+        serde_wasm_bindgen::from_value(body).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// The request itself, apart from reading the answer into a type: one copy in the module
+    /// however many answer types the widgets read.
+    async fn fetch(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<JsValue>,
+        with_token: bool,
+    ) -> Result<JsValue, ApiError> {
         let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
         let init = RequestInit::new();
         init.set_method(method);
         init.set_mode(RequestMode::Cors);
-        if let Some(body) = body {
+        let token = self.token.as_ref().filter(|_| with_token);
+        if body.is_some() || token.is_some() {
             let headers = Headers::new().map_err(|e| ApiError::Network(js_err(e)))?;
-            let _ = headers.set("content-type", "application/json");
-            if let (true, Some(token)) = (with_token, &self.token) {
+            if let Some(body) = body {
+                let _ = headers.set("content-type", "application/json");
+                init.set_body(&body);
+            }
+            if let Some(token) = token {
                 let _ = headers.set("authorization", &format!("Bearer {token}"));
             }
             init.set_headers(&headers);
-            init.set_body(&body);
         }
         let url = format!("{}{path}", self.api.trim_end_matches('/'));
         let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
@@ -98,9 +120,7 @@ impl Client {
             Err(_) => None,
         };
         if resp.ok() {
-            let body = body.ok_or_else(|| ApiError::Decode("no JSON body".into()))?;
-            return serde_wasm_bindgen::from_value(body)
-                .map_err(|e| ApiError::Decode(e.to_string()));
+            return body.ok_or_else(|| ApiError::Decode("no JSON body".into()));
         }
         let error =
             body.and_then(|b| serde_wasm_bindgen::from_value::<ErrorBody>(b).ok()).map(|b| b.error);

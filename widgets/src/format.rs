@@ -2,6 +2,7 @@
 //! shipped in the WebAssembly).
 
 use js_sys::{Array, Date, Intl, Object, Reflect};
+use rapport_shared::catalog::{minor_digits, Currency, Money};
 use wasm_bindgen::JsValue;
 
 fn locales(locale: &str) -> Array {
@@ -44,4 +45,59 @@ pub fn date(locale: &str, unix_seconds: i64) -> String {
     let d = Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
     let opts = options(&[("dateStyle", "long".into())]);
     String::from(d.to_locale_date_string(locale, &opts))
+}
+
+/// A point amount with the locale's grouping: `1,240`; with `signed`, `+120` and `-500`.
+pub fn points(locale: &str, value: i64, signed: bool) -> String {
+    let opts =
+        if signed { options(&[("signDisplay", "exceptZero".into())]) } else { Object::new() };
+    number(locale, &opts, value as f64).unwrap_or_else(|| {
+        if signed && value > 0 {
+            format!("+{value}")
+        } else {
+            value.to_string()
+        }
+    })
+}
+
+/// A multiplier given in percent, as a factor: 150 is `1.5`, 200 is `2`.
+pub fn factor(locale: &str, percent: u32) -> String {
+    number(locale, &Object::new(), f64::from(percent) / 100.0)
+        .unwrap_or_else(|| format!("{}.{:02}", percent / 100, percent % 100))
+}
+
+fn currency(locale: &str, currency: &Currency, value: f64, digits: Option<u32>) -> Option<String> {
+    let mut pairs = vec![("style", "currency".into()), ("currency", currency.as_str().into())];
+    if let Some(d) = digits {
+        pairs.push(("minimumFractionDigits", d.into()));
+        pairs.push(("maximumFractionDigits", d.into()));
+    }
+    number(locale, &options(&pairs), value)
+}
+
+/// Money from integer minor units, in the currency's own style: `€5.00`, `5,00 €`, `¥500`.
+pub fn money(locale: &str, money: &Money) -> String {
+    let digits = minor_digits(money.currency.as_str());
+    let scale = 10i64.pow(digits);
+    let value = money.amount_minor as f64 / scale as f64;
+    currency(locale, &money.currency, value, None).unwrap_or_else(|| {
+        // Integer arithmetic: Rust's float formatting would cost the module about 14 KB.
+        let (whole, part) = (money.amount_minor / scale, (money.amount_minor % scale).abs());
+        let code = money.currency.as_str();
+        match digits {
+            0 => format!("{whole} {code}"),
+            d => format!("{whole}.{part:0>w$} {code}", w = d as usize),
+        }
+    })
+}
+
+/// One whole unit of a currency, without decimals: `€1`, `1 €`, `¥1`.
+pub fn currency_unit(locale: &str, code: &Currency) -> String {
+    currency(locale, code, 1.0, Some(0)).unwrap_or_else(|| format!("1 {}", code.as_str()))
+}
+
+/// A month's name: `March`, `März`.
+pub fn month(locale: &str, month: u8) -> String {
+    let d = Date::new_with_year_month_day(2000, i32::from(month) - 1, 1);
+    String::from(d.to_locale_date_string(locale, &options(&[("month", "long".into())])))
 }

@@ -6,6 +6,7 @@
 
 mod api;
 mod format;
+mod loyalty;
 mod review_form;
 mod review_item;
 mod reviews;
@@ -52,4 +53,21 @@ pub fn mount_reviews(
     let config = Config { api, shop, locale, token };
     leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product/> })
         .forget();
+}
+
+/// Mounts `<rapport-loyalty>` into `container`: the panel in place, or with `mode` `launcher` a
+/// floating button that opens it. An empty `token` means no shopper is signed in.
+#[wasm_bindgen]
+pub fn mount_loyalty(
+    container: HtmlElement,
+    api: String,
+    shop: String,
+    locale: String,
+    token: String,
+    mode: String,
+) {
+    let token = (!token.is_empty()).then_some(token);
+    let config = Config { api, shop, locale, token };
+    let mode = loyalty::Mode::parse(&mode);
+    leptos::mount::mount_to(container, move || view! { <loyalty::Loyalty config mode/> }).forget();
 }

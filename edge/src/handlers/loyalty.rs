@@ -96,8 +96,11 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
         let (settings, rules) = programme(env, shop).await?;
         let view = LoyaltyView { programme: programme_of(&settings, rules), account: None };
         let mut resp = json(&view, 200)?;
-        resp.headers_mut()
-            .set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
+        let headers = resp.headers_mut();
+        headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
+        // The same URL with a token is the shopper's account: a cache must not answer it with
+        // this signed-out view.
+        headers.set("vary", "Authorization")?;
         return Ok(cors::public(resp)?);
     }
     let r = shopper_request(req, env, shop).await?;

@@ -1,0 +1,274 @@
+//! Rewards and the codes they give. Redeeming asks for confirmation first; the confirmed
+//! redemption carries a key chosen here, kept until the API has answered for good, so a retry
+//! after a lost answer returns the same code instead of spending twice.
+
+use std::time::Duration;
+
+use js_sys::{Function, Promise, Reflect};
+use leptos::either::{Either, EitherOf3};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use rapport_shared::loyalty::{Redeemed, RedemptionRequest, Reward};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::{focus_soon, points_text, LoyaltyContext};
+use crate::api::ApiError;
+use crate::format;
+
+/// The programme's rewards and, for a signed-in shopper, the codes already issued.
+pub fn rewards(ctx: LoyaltyContext) -> impl IntoView {
+    let signed_in = ctx.account.with_untracked(Option::is_some);
+    let locale = &ctx.locale;
+    let items = ctx
+        .programme
+        .rules
+        .rewards
+        .iter()
+        .map(|reward| {
+            let name = format!("{} off", format::money(locale, &reward.discount));
+            let cost = points_text(locale, reward.points.into());
+            let head = view! {
+                <p class="reward-head">
+                    <span class="reward-name">{name.clone()}</span>
+                    <span class="reward-cost">{cost.clone()}</span>
+                </p>
+            };
+            let redeem = signed_in.then(|| redemption(reward, name, cost, ctx.clone()));
+            view! { <li class="reward" part="reward">{head}{redeem}</li> }
+        })
+        .collect_view();
+    let codes = signed_in.then(|| codes(ctx.clone()));
+    view! {
+        <section class="block">
+            <h3>"Rewards"</h3>
+            <ul class="rewards">{items}</ul>
+            {codes}
+        </section>
+    }
+}
+
+/// Why a redemption failed, for the shopper; `None` when it may simply be tried again.
+fn refusal(e: &ApiError) -> Option<&'static str> {
+    Some(match e {
+        ApiError::Refused { status: 401, .. } | ApiError::Status(401) => {
+            "Sign in again to redeem your points."
+        }
+        ApiError::Refused { error, .. } if error.code == "insufficient_points" => {
+            "You do not have enough points for this reward yet."
+        }
+        ApiError::Refused { status: 429, .. } => {
+            "You have redeemed several rewards recently. Please try again later."
+        }
+        ApiError::NotFound(_) => "This reward is no longer available.",
+        ApiError::Refused { .. } => "This reward could not be redeemed.",
+        _ => return None,
+    })
+}
+
+/// A key for one confirmed redemption: two random 53-bit numbers as hex.
+fn request_key() -> String {
+    let part = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    format!("{:x}{:x}", part(), part())
+}
+
+/// The way to redeem one reward: a button while the shopper has the points, a confirmation,
+/// then the code.
+fn redemption(reward: &Reward, name: String, cost: String, ctx: LoyaltyContext) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    // The code issued, or what went wrong.
+    let outcome = RwSignal::new(None::<Result<String, &'static str>>);
+    let key = StoredValue::new(None::<String>);
+    let redeem_button = NodeRef::<html::Button>::new();
+    let confirm_button = NodeRef::<html::Button>::new();
+    let copy_button = NodeRef::<html::Button>::new();
+
+    let ask = move |_| {
+        outcome.set(None);
+        confirming.set(true);
+        focus_soon(confirm_button);
+    };
+    let cancel = move |_| {
+        confirming.set(false);
+        outcome.set(None);
+        focus_soon(redeem_button);
+    };
+    let redeem = {
+        let ctx = ctx.clone();
+        let id = reward.id.clone();
+        move |_| {
+            if sending.get_untracked() {
+                return;
+            }
+            sending.set(true);
+            outcome.set(None);
+            let request = key.with_value(Option::clone).unwrap_or_else(request_key);
+            key.set_value(Some(request.clone()));
+            let body = RedemptionRequest { reward: id.clone(), request: Some(request) };
+            let ctx = ctx.clone();
+            spawn_local(async move {
+                let path = format!("{}/redemptions", ctx.path);
+                match ctx.client.post::<_, Redeemed>(&path, &body).await {
+                    Ok(done) => {
+                        key.set_value(None);
+                        ctx.account.set(Some(done.account));
+                        outcome.set(Some(Ok(done.code.code)));
+                        confirming.set(false);
+                        focus_soon(copy_button);
+                    }
+                    Err(e) => {
+                        leptos::logging::error!("[rapport] the reward was not redeemed: {e}");
+                        match refusal(&e) {
+                            Some(text) => {
+                                key.set_value(None);
+                                outcome.set(Some(Err(text)));
+                                confirming.set(false);
+                                focus_soon(redeem_button);
+                            }
+                            // Still confirming: Confirm tries again with the same key.
+                            None => outcome.set(Some(Err(
+                                "The reward could not be redeemed. Please try again.",
+                            ))),
+                        }
+                    }
+                }
+                sending.set(false);
+            });
+        }
+    };
+
+    let question = format!("Spend {cost} for {name}?");
+    let locale = ctx.locale.clone();
+    let balance_ctx = ctx.clone();
+    let points = i64::from(reward.points);
+    let action = move || {
+        if confirming.get() {
+            return EitherOf3::A(view! {
+                <div class="confirm">
+                    <p>{question.clone()}</p>
+                    <button
+                        type="button"
+                        class="primary"
+                        part="button"
+                        node_ref=confirm_button
+                        on:click=redeem.clone()
+                    >
+                        {move || if sending.get() { "Redeeming…" } else { "Confirm" }}
+                    </button>
+                    <button type="button" class="link" on:click=cancel>"Cancel"</button>
+                </div>
+            });
+        }
+        let missing = points - balance_ctx.balance();
+        if missing > 0 {
+            let text = format!("{} more needed", points_text(&locale, missing));
+            EitherOf3::B(view! { <p class="missing">{text}</p> })
+        } else {
+            EitherOf3::C(view! {
+                <button
+                    type="button"
+                    class="redeem"
+                    part="button"
+                    node_ref=redeem_button
+                    aria-label=format!("Redeem {name}")
+                    on:click=ask
+                >
+                    "Redeem"
+                </button>
+            })
+        }
+    };
+    let announce = ctx.announce;
+    let result = move || {
+        outcome.get().map(|o| match o {
+            Ok(code) => Either::Left(view! {
+                <div class="issued">
+                    <p>"Your code, for your next order:"</p>
+                    {code_box(code, announce, copy_button)}
+                </div>
+            }),
+            Err(text) => Either::Right(view! { <p class="field-error" role="alert">{text}</p> }),
+        })
+    };
+    view! {
+        {action}
+        {result}
+    }
+}
+
+/// Codes the shopper bought earlier, newest first.
+fn codes(ctx: LoyaltyContext) -> impl IntoView {
+    let LoyaltyContext { locale, account, announce, .. } = ctx;
+    move || {
+        account.with(|a| {
+            let codes = a.as_ref().map_or(&[][..], |a| &a.codes[..]);
+            (!codes.is_empty()).then(|| {
+                let items = codes
+                    .iter()
+                    .map(|c| {
+                        let what = format!("{} off", format::money(&locale, &c.discount));
+                        view! {
+                            <li>
+                                <span class="muted">{what}</span>
+                                {code_box(c.code.clone(), announce, NodeRef::new())}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <h4>"Your codes"</h4>
+                    <ul class="codes">{items}</ul>
+                }
+            })
+        })
+    }
+}
+
+/// A discount code the shopper can select or copy. `announce` is the widget's live region,
+/// which says whether the copy worked; `node_ref` takes the copy button, for moving focus to it.
+fn code_box(
+    code: String,
+    announce: RwSignal<&'static str>,
+    node_ref: NodeRef<html::Button>,
+) -> impl IntoView {
+    let label = format!("Copy code {code}");
+    let text = code.clone();
+    view! {
+        <span class="code-box">
+            <code class="code" part="code">{code}</code>
+            <button
+                type="button"
+                class="copy"
+                part="button"
+                node_ref=node_ref
+                aria-label=label
+                on:click=move |_| copy(&text, announce)
+            >
+                "Copy"
+            </button>
+        </span>
+    }
+}
+
+/// Puts `text` on the clipboard and says how it went.
+fn copy(text: &str, announce: RwSignal<&'static str>) {
+    let done = move |ok: bool| {
+        announce.set(if ok { "Copied" } else { "Could not copy. Select the code and copy it." });
+        // Cleared, so copying again is announced again.
+        set_timeout(move || announce.set(""), Duration::from_secs(3));
+    };
+    let Some(promise) = write_text(text) else { return done(false) };
+    spawn_local(async move { done(JsFuture::from(promise).await.is_ok()) });
+}
+
+/// `navigator.clipboard.writeText(text)`, or `None` where the page may not use the clipboard
+/// (an insecure origin, an old browser).
+fn write_text(text: &str) -> Option<Promise> {
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
+    let clipboard = Reflect::get(&navigator, &JsValue::from_str("clipboard")).ok()?;
+    let write: Function =
+        Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok()?.dyn_into().ok()?;
+    write.call1(&clipboard, &JsValue::from_str(text)).ok()?.dyn_into().ok()
+}
