@@ -23,6 +23,8 @@ async function open(path, viewport = { width: 1280, height: 900 }) {
   const p = await context.newPage();
   await p.setViewportSize(viewport);
   const problems = [];
+  const wasm = [];
+  p.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.url()); });
   p.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   p.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("[rapport]")) problems.push(`console: ${m.text()}`); });
   await p.addInitScript(() => {
@@ -33,7 +35,7 @@ async function open(path, viewport = { width: 1280, height: 900 }) {
   });
   await p.goto(`${shop.origin}${path}`);
   await p.locator("rapport-loyalty").scrollIntoViewIfNeeded();
-  return { page: p, problems };
+  return { page: p, problems, wasm };
 }
 
 // The element that has focus, looking through the widget's shadow root.
@@ -130,9 +132,12 @@ describe("the loyalty widget", () => {
   });
 
   test("a signed-out shopper sees how the programme works and where to sign in", async () => {
-    const { page: p, problems } = await open("/anonymous.html");
+    const { page: p, problems, wasm } = await open("/anonymous.html");
     const widget = p.locator("rapport-loyalty");
     await widget.locator(".sections").waitFor();
+    // Only the loyalty widget on the page: the module without reviews.
+    assert.equal(wasm.length, 1);
+    assert.match(wasm[0], /\/rapport-loyalty\.[0-9a-f]{12}\.wasm$/);
     assert.equal(await widget.locator(".balance-value").count(), 0);
     assert.equal(await widget.getByRole("link", { name: "Sign in" }).getAttribute("href"), "/account/login");
     assert.equal(await widget.getByRole("link", { name: "Join" }).getAttribute("href"), "/account/register");

@@ -95,7 +95,9 @@ describe("the reviews widget on the demo storefront", () => {
     await page.waitForTimeout(300);
     const cls = await page.evaluate(() => window.__cls);
     assert.equal(cls, 0, `cumulative layout shift ${cls}`);
+    // Reviews and loyalty on one page: one module that holds both.
     assert.equal(wasmRequests.length, 1);
+    assert.match(wasmRequests[0], /\/rapport-all\.[0-9a-f]{12}\.wasm$/);
     assert.deepEqual(problems, []);
     await page.close();
   });
@@ -265,6 +267,8 @@ describe("loading", () => {
     await widgets.nth(1).locator(".notice").waitFor();
     assert.equal(await widgets.nth(1).locator(".notice").textContent(), "Reviews are not available for this product.");
     assert.equal(wasmRequests.length, 1);
+    // Only reviews on the page: the module without the loyalty widget.
+    assert.match(wasmRequests[0], /\/rapport-reviews\.[0-9a-f]{12}\.wasm$/);
     assert.deepEqual(problems, []);
     await page.close();
   });

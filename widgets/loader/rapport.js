@@ -6,7 +6,7 @@
 // reserved space, and loads the WebAssembly once, only when a widget comes near the viewport.
 // It never throws into the host page: failures become a small inline notice and a console line
 // prefixed with [rapport].
-// __RAPPORT_CSS__, __RAPPORT_GLUE__ and __RAPPORT_WASM__ are filled in at build time.
+// __RAPPORT_CSS__ and __RAPPORT_MODULES__ are filled in at build time.
 
 const TAG = "[rapport]";
 const report = (...args) => console.error(TAG, ...args);
@@ -31,12 +31,25 @@ try {
     sheet = null; // Older browsers: a <style> per shadow root instead.
   }
 
-  let module = null;
-  const load = () =>
-    (module ||= import(new URL(__RAPPORT_GLUE__, here).href).then(async (m) => {
-      await m.default({ module_or_path: new URL(__RAPPORT_WASM__, here) });
+  // The widget modules, by name: each widget kind alone ("reviews", "loyalty") and "all".
+  // A page downloads one: the module that holds every kind of widget on the page when the first
+  // one loads. A widget of another kind added later loads the module with all of them.
+  const modules = __RAPPORT_MODULES__;
+  const kinds = ["reviews", "loyalty"];
+  const loading = {};
+  let first = null;
+  const importModule = (name) =>
+    (loading[name] ||= import(new URL(modules[name][0], here).href).then(async (m) => {
+      await m.default({ module_or_path: new URL(modules[name][1], here) });
       return m;
     }));
+  const load = (kind) => {
+    if (!first) {
+      const present = kinds.filter((k) => document.querySelector(`rapport-${k}`));
+      first = present.length > 1 ? "all" : kind;
+    }
+    return importModule(first === "all" || first === kind ? first : "all");
+  };
 
   const notice = (box, text) => {
     const p = document.createElement("p");
@@ -89,7 +102,7 @@ try {
       this.rapportMounted = true;
       try {
         if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
-        const wasm = await load();
+        const wasm = await load(this.rapportKind);
         this.rapportRender(wasm);
       } catch (error) {
         notice(this.rapportBox, "This section could not be loaded.");
@@ -99,6 +112,10 @@ try {
   }
 
   class RapportReviews extends RapportElement {
+    get rapportKind() {
+      return "reviews";
+    }
+
     rapportRender(wasm) {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
@@ -109,6 +126,10 @@ try {
   // <rapport-loyalty mode="launcher">: a floating button in the corner, always on screen, so it
   // loads without waiting to come near the viewport. Without `mode` it is an inline panel.
   class RapportLoyalty extends RapportElement {
+    get rapportKind() {
+      return "loyalty";
+    }
+
     rapportEager() {
       return this.getAttribute("mode") === "launcher";
     }

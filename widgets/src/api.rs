@@ -57,6 +57,7 @@ impl Client {
 
     /// GETs with the shopper's token when there is one, for answers that include the shopper's
     /// own data. Public reads go without it, so they need no CORS preflight.
+    #[cfg(feature = "loyalty")]
     pub async fn get_as_shopper<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         self.send("GET", path, None, true).await
     }

@@ -1,17 +1,29 @@
-//! Rapport's storefront widgets: Leptos components compiled to one WebAssembly module.
+//! Rapport's storefront widgets: Leptos components compiled to WebAssembly.
 //!
 //! The loader (`loader/rapport.js`) owns the custom elements and their shadow roots; it loads
-//! this module only when a widget nears the viewport and calls one `mount_*` export per element
+//! a module only when a widget nears the viewport and calls one `mount_*` export per element
 //! with a container inside that element's shadow root. Nothing here touches the host page.
+//!
+//! Each widget kind is a cargo feature. The build makes one module per kind and one with all
+//! of them, and the loader picks the one that holds every kind on the page: a product page with
+//! reviews does not download the loyalty widget, and a page with both downloads one module.
 
 mod api;
+#[cfg_attr(not(all(feature = "reviews", feature = "loyalty")), allow(dead_code))]
 mod format;
+#[cfg(feature = "loyalty")]
 mod loyalty;
+#[cfg(feature = "reviews")]
 mod review_form;
+#[cfg(feature = "reviews")]
 mod review_item;
+#[cfg(feature = "reviews")]
 mod reviews;
+#[cfg(feature = "reviews")]
 mod star_input;
+#[cfg(feature = "reviews")]
 mod stars;
+#[cfg(feature = "reviews")]
 mod summary;
 
 use leptos::prelude::*;
@@ -40,6 +52,7 @@ fn start() {
 
 /// Mounts `<rapport-reviews>` for `product` into `container`. An empty `token` means no
 /// shopper is signed in.
+#[cfg(feature = "reviews")]
 #[wasm_bindgen]
 pub fn mount_reviews(
     container: HtmlElement,
@@ -57,6 +70,7 @@ pub fn mount_reviews(
 
 /// Mounts `<rapport-loyalty>` into `container`: the panel in place, or with `mode` `launcher` a
 /// floating button that opens it. An empty `token` means no shopper is signed in.
+#[cfg(feature = "loyalty")]
 #[wasm_bindgen]
 pub fn mount_loyalty(
     container: HtmlElement,

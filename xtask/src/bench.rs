@@ -73,39 +73,58 @@ pub fn run() -> Result<()> {
 
 fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     let files = widget_files()?;
-    let rows = [
-        ("loader rapport.js (incl. CSS)", files.loader.clone()),
-        ("  of which CSS", files.css.clone()),
-        ("widget glue JS", files.glue.clone()),
-        ("widget WebAssembly", files.wasm.clone()),
-        ("Worker WebAssembly", root().join("edge/build/index_bg.wasm")),
-        ("Worker JS", root().join("edge/build/index.js")),
+    let mut rows = vec![
+        ("loader rapport.js (incl. CSS)".to_owned(), files.loader.clone()),
+        ("  of which CSS".to_owned(), files.css.clone()),
     ];
+    for m in &files.modules {
+        rows.push((format!("{} glue JS", m.name), m.glue.clone()));
+        rows.push((format!("{} WebAssembly", m.name), m.wasm.clone()));
+    }
+    rows.push(("Worker WebAssembly".into(), root().join("edge/build/index_bg.wasm")));
+    rows.push(("Worker JS".into(), root().join("edge/build/index.js")));
     println!("\n{:<32} {:>10} {:>10} {:>10}", "payload", "raw B", "gzip B", "brotli B");
-    let mut total = Size { raw: 0, gzip: 0, brotli: 0 };
-    for (i, (name, path)) in rows.iter().enumerate() {
+    let mut measured = std::collections::HashMap::new();
+    for (name, path) in &rows {
         let s = size_of(path)?;
         println!("{name:<32} {:>10} {:>10} {:>10}", s.raw, s.gzip, s.brotli);
-        // What a shopper downloads: loader, glue and WebAssembly (the CSS is inside the loader).
-        if [0, 2, 3].contains(&i) {
-            total.raw += s.raw;
-            total.gzip += s.gzip;
-            total.brotli += s.brotli;
-        }
         report.insert(
             name.trim().to_owned(),
             json!({ "raw": s.raw, "gzip": s.gzip, "brotli": s.brotli }),
         );
-        if i == 3 {
-            println!(
-                "{:<32} {:>10} {:>10} {:>10}",
-                "= shopper payload, reviews", total.raw, total.gzip, total.brotli
-            );
-            report.insert(
-                "shopper payload".into(),
-                json!({ "raw": total.raw, "gzip": total.gzip, "brotli": total.brotli }),
-            );
+        measured.insert(name.trim().to_owned(), s);
+    }
+    // What a shopper downloads on a page with these widgets: the loader (CSS inside) and the one
+    // module that holds them.
+    let pages = [
+        ("reviews", "shopper payload", "reviews"),
+        ("loyalty", "shopper payload, loyalty", "loyalty"),
+        ("all", "shopper payload, reviews and loyalty", "reviews and loyalty"),
+    ];
+    for (module, key, label) in pages {
+        let parts = [
+            "loader rapport.js (incl. CSS)".to_owned(),
+            format!("{module} glue JS"),
+            format!("{module} WebAssembly"),
+        ];
+        let mut total = Size { raw: 0, gzip: 0, brotli: 0 };
+        for part in &parts {
+            let s = &measured[part];
+            total.raw += s.raw;
+            total.gzip += s.gzip;
+            total.brotli += s.brotli;
         }
+        println!(
+            "{:<32} {:>10} {:>10} {:>10}",
+            format!("= page with {label}"),
+            total.raw,
+            total.gzip,
+            total.brotli
+        );
+        report.insert(
+            key.into(),
+            json!({ "raw": total.raw, "gzip": total.gzip, "brotli": total.brotli }),
+        );
     }
     Ok(())
 }

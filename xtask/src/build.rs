@@ -54,60 +54,82 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
     newest
 }
 
+/// The widget modules: each widget kind alone, and one with every kind (cargo features of the
+/// widgets crate). The loader loads the one that holds every kind on the page.
+pub const MODULES: &[(&str, &str)] =
+    &[("reviews", "reviews"), ("loyalty", "loyalty"), ("all", "reviews,loyalty")];
+
+/// One module's published files.
+pub struct ModuleFiles {
+    pub name: &'static str,
+    pub glue: PathBuf,
+    pub wasm: PathBuf,
+}
+
 /// The names the widget files are published under. Hashed names can be cached forever; only the
 /// loader, whose URL merchants paste, keeps a fixed name and a short cache life.
 pub struct WidgetFiles {
     pub loader: PathBuf,
-    pub glue: PathBuf,
-    pub wasm: PathBuf,
+    pub modules: Vec<ModuleFiles>,
     /// The minified CSS, inlined into the loader; kept for size reports.
     pub css: PathBuf,
 }
 
 pub fn widget_files() -> Result<WidgetFiles> {
     let dist = root().join("dist");
-    let find = |suffix: &str| -> Result<PathBuf> {
-        std::fs::read_dir(&dist)
-            .map_err(|e| format!("{}: {e} (run `cargo xtask build`)", dist.display()))?
-            .flatten()
-            .map(|e| e.path())
+    let names: Vec<PathBuf> = std::fs::read_dir(&dist)
+        .map_err(|e| format!("{}: {e} (run `cargo xtask build`)", dist.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let find = |module: &str, suffix: &str| -> Result<PathBuf> {
+        let prefix = format!("rapport-{module}.");
+        names
+            .iter()
             .find(|p| {
                 p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("rapport-widgets.") && n.ends_with(suffix))
+                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(suffix))
             })
-            .ok_or_else(|| format!("no widget {suffix} file in dist/ (run `cargo xtask build`)"))
+            .cloned()
+            .ok_or_else(|| format!("no {module} {suffix} file in dist/ (run `cargo xtask build`)"))
     };
+    let modules = MODULES
+        .iter()
+        .map(|(name, _)| {
+            Ok(ModuleFiles { name, glue: find(name, ".js")?, wasm: find(name, ".wasm")? })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(WidgetFiles {
         loader: dist.join("rapport.js"),
-        glue: find(".js")?,
-        wasm: find(".wasm")?,
+        modules,
         css: root().join("target/widgets/rapport.min.css"),
     })
 }
 
 fn widgets(tools: &Tools) -> Result<()> {
     let root = root();
-    run(Command::new("cargo")
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--package",
-            "rapport-widgets",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .current_dir(&root))?;
-    let wasm_in = root.join("target/wasm32-unknown-unknown/release/rapport_widgets.wasm");
     let loader_dir = root.join("widgets/loader");
     let out = root.join("target/widgets");
     let dist = root.join("dist");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
 
-    // Skip the rest when the compiled module, the loader and the styles are all unchanged.
-    let mut inputs = read(&wasm_in)?;
+    // Each module is compiled to the same path, so each is kept aside before the next.
+    let compiled = root.join("target/wasm32-unknown-unknown/release/rapport_widgets.wasm");
+    let mut inputs = Vec::new();
+    for (name, features) in MODULES {
+        run(Command::new("cargo")
+            .args(["build", "--quiet", "--release", "--package", "rapport-widgets"])
+            .args(["--target", "wasm32-unknown-unknown", "--no-default-features", "--features"])
+            .arg(features)
+            .current_dir(&root))?;
+        let wasm = read(&compiled)?;
+        inputs.extend(&wasm);
+        write(&out.join(format!("{name}.in.wasm")), wasm)?;
+    }
+
+    // Skip the rest when the compiled modules, the loader and the styles are all unchanged.
     inputs.extend(read(&loader_dir.join("rapport.js"))?);
     inputs.extend(read(&loader_dir.join("rapport.css"))?);
     // A change to this pipeline is a change of input too.
@@ -121,55 +143,57 @@ fn widgets(tools: &Tools) -> Result<()> {
     }
     println!("xtask: building the widgets");
 
-    run(Command::new(&tools.wasm_bindgen)
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--remove-name-section",
-            "--remove-producers-section",
-            "--out-dir",
-        ])
-        .arg(&out)
-        .arg(&wasm_in))?;
-    let optimized = out.join("rapport_widgets.opt.wasm");
-    run(Command::new(tools.npm_tool("wasm-opt"))
-        .arg("-Oz")
-        .args(WASM_FEATURES)
-        .arg(out.join("rapport_widgets_bg.wasm"))
-        .arg("-o")
-        .arg(&optimized))?;
-    let glue_min = out.join("rapport_widgets.min.js");
-    run(Command::new(tools.npm_tool("esbuild"))
-        .arg(out.join("rapport_widgets.js"))
-        .args(["--minify", "--format=esm", "--log-level=warning"])
-        .arg(format!("--outfile={}", glue_min.display())))?;
+    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("rapport-") && (name.ends_with(".js") || name.ends_with(".wasm")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let mut published = serde_json::Map::new();
+    for (name, _) in MODULES {
+        let dir = out.join(name);
+        run(Command::new(&tools.wasm_bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", name])
+            .args(["--remove-name-section", "--remove-producers-section", "--out-dir"])
+            .arg(&dir)
+            .arg(out.join(format!("{name}.in.wasm"))))?;
+        let optimized = dir.join("opt.wasm");
+        run(Command::new(tools.npm_tool("wasm-opt"))
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg(dir.join(format!("{name}_bg.wasm")))
+            .arg("-o")
+            .arg(&optimized))?;
+        let glue_min = dir.join("min.js");
+        run(Command::new(tools.npm_tool("esbuild"))
+            .arg(dir.join(format!("{name}.js")))
+            .args(["--minify", "--format=esm", "--log-level=warning"])
+            .arg(format!("--outfile={}", glue_min.display())))?;
+        let wasm = read(&optimized)?;
+        let glue = read(&glue_min)?;
+        let wasm_name = format!("rapport-{name}.{}.wasm", &sha256_hex(&wasm)[..12]);
+        let glue_name = format!("rapport-{name}.{}.js", &sha256_hex(&glue)[..12]);
+        write(&dist.join(&wasm_name), &wasm)?;
+        write(&dist.join(&glue_name), &glue)?;
+        published.insert(
+            (*name).to_owned(),
+            serde_json::json!([format!("./{glue_name}"), format!("./{wasm_name}")]),
+        );
+    }
+
     let css_min = out.join("rapport.min.css");
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.css"))
         .args(["--minify", "--log-level=warning"])
         .arg(format!("--outfile={}", css_min.display())))?;
-
-    let wasm = read(&optimized)?;
-    let glue = read(&glue_min)?;
-    let wasm_name = format!("rapport-widgets.{}.wasm", &sha256_hex(&wasm)[..12]);
-    let glue_name = format!("rapport-widgets.{}.js", &sha256_hex(&glue)[..12]);
-    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("rapport-widgets.") {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-    write(&dist.join(&wasm_name), &wasm)?;
-    write(&dist.join(&glue_name), &glue)?;
-
     let css = String::from_utf8_lossy(&read(&css_min)?).trim().to_owned();
-    let json = |s: &str| serde_json::to_string(s).expect("strings serialise");
+    let css = serde_json::to_string(&css).expect("strings serialise");
+    let modules = serde_json::Value::Object(published).to_string();
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
         .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
-        .arg(format!("--define:__RAPPORT_CSS__={}", json(&css)))
-        .arg(format!("--define:__RAPPORT_GLUE__={}", json(&format!("./{glue_name}"))))
-        .arg(format!("--define:__RAPPORT_WASM__={}", json(&format!("./{wasm_name}"))))
+        .arg(format!("--define:__RAPPORT_CSS__={css}"))
+        .arg(format!("--define:__RAPPORT_MODULES__={modules}"))
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
     write(&dist.join("_headers"), HEADERS)?;
     write(&stamp_file, stamp)
@@ -181,7 +205,13 @@ const HEADERS: &str = "\
 /rapport.js
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=300
-/rapport-widgets.*
+/rapport-reviews.*
+  Access-Control-Allow-Origin: *
+  Cache-Control: public, max-age=31536000, immutable
+/rapport-loyalty.*
+  Access-Control-Allow-Origin: *
+  Cache-Control: public, max-age=31536000, immutable
+/rapport-all.*
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=31536000, immutable
 ";

@@ -41,6 +41,8 @@ pub struct Context {
     pub now: i64,
 }
 
+// Built once per request and serialised at once: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 pub enum Command {
     /// Settles what is due, acts, and answers the account (or, for a redemption, [`Redeemed`]).
