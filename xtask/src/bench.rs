@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: what Rapport costs a shopper's page and a merchant's Worker.
 //!
 //! - Payload: raw, gzip (-9) and brotli (-q 11) bytes of each widget file and of the Worker.
-//! - Edge: `wrk` against the reviews endpoint and, in the same run, against a bare Worker under
-//!   the same wrangler and workerd, alternating rounds; medians and the ratio to the bare Worker.
+//! - Edge: `wrk` against the reviews endpoint and a signed-in shopper's loyalty account and, in
+//!   the same run, against a bare Worker under the same wrangler and workerd, alternating rounds;
+//!   medians and the ratios to the bare Worker.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
 //!
 //! Machines are shared and noisy: compare ratios and medians, not single figures. Everything is
@@ -13,7 +14,11 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use rapport_shared::secrets::{admin_key_hash_binding, sha256_hex, token_secret_binding};
+use rapport_shared::identity::{mint_shopper_token, ShopperClaims};
+use rapport_shared::ids::CustomerId;
+use rapport_shared::secrets::{
+    admin_key_hash_binding, sha256_hex, token_secret_binding, TokenSecret,
+};
 use serde_json::{json, Map, Value};
 
 use crate::build::{self, widget_files};
@@ -22,7 +27,7 @@ use crate::setup::Tools;
 use crate::wrangler::{free_port, wait_healthy, Dev};
 use crate::{root, seed, storefront, Result};
 
-/// wrk rounds per target, alternating between the two, and seconds per round.
+/// wrk rounds per target, alternating between the targets, and seconds per round.
 const ROUNDS: usize = 3;
 const ROUND_SECONDS: u32 = 8;
 /// Cold storefront loads for the first-paint median.
@@ -158,9 +163,13 @@ struct Load {
     p99: f64,
 }
 
-/// One wrk round: 1 thread, 20 connections.
-fn wrk(url: &str) -> Result<Load> {
-    let out = Command::new("wrk")
+/// One wrk round: 1 thread, 20 connections; `token` is sent as the shopper's bearer token.
+fn wrk(url: &str, token: Option<&str>) -> Result<Load> {
+    let mut command = Command::new("wrk");
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let out = command
         .args(["-t1", "-c20", &format!("-d{ROUND_SECONDS}s"), "--latency", url])
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
@@ -188,13 +197,14 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let shop = rapport_shared::ids::ShopId::parse(DEMO_SHOP).expect("valid demo shop id");
     let admin_key = random_hex(24)?;
+    let token_secret = random_hex(32)?;
     let env_file = dir.join("bench.env");
     std::fs::write(
         &env_file,
         format!(
             "{}=\"{}\"\n{}=\"{}\"\n",
             token_secret_binding(&shop),
-            random_hex(32)?,
+            token_secret,
             admin_key_hash_binding(&shop),
             sha256_hex(admin_key.as_bytes())
         ),
@@ -235,10 +245,21 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     println!(
         "\nedge: wrk -t1 -c20, {ROUNDS} alternating rounds of {ROUND_SECONDS} s each (medians)"
     );
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    // A signed-in shopper's loyalty account: read from their ledger object, not from KV.
+    let loyalty = format!("{api}/v1/shops/{DEMO_SHOP}/loyalty");
+    let secret = TokenSecret::parse(&token_secret).map_err(|_| "bench token secret too short")?;
+    let claims = ShopperClaims {
+        sub: CustomerId::parse("bench-shopper").expect("valid id"),
+        shop: shop.clone(),
+        name: None,
+        email_hash: None,
+    };
+    let token = mint_shopper_token(&secret, claims, seed::now(), 3600);
+    let (mut ours, mut base, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        base.push(wrk(&format!("{bare_url}/"))?);
-        ours.push(wrk(&reviews)?);
+        base.push(wrk(&format!("{bare_url}/"), None)?);
+        ours.push(wrk(&reviews, None)?);
+        accounts.push(wrk(&loyalty, Some(&token))?);
     }
     let summary = |loads: &[Load]| {
         let pick = |f: fn(&Load) -> f64| median(&mut loads.iter().map(f).collect::<Vec<_>>());
@@ -246,9 +267,14 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     };
     let (base_rps, base_p50, base_p99) = summary(&base);
     let (our_rps, our_p50, our_p99) = summary(&ours);
+    let (acc_rps, acc_p50, acc_p99) = summary(&accounts);
     println!("{:<32} {:>10} {:>10} {:>10}", "", "req/s", "p50 ms", "p99 ms");
     println!("{:<32} {base_rps:>10.0} {base_p50:>10.1} {base_p99:>10.1}", "bare Worker");
     println!("{:<32} {our_rps:>10.0} {our_p50:>10.1} {our_p99:>10.1}", "GET product reviews");
+    println!(
+        "{:<32} {acc_rps:>10.0} {acc_p50:>10.1} {acc_p99:>10.1}",
+        "GET loyalty account (signed in)"
+    );
     println!(
         "{:<32} {:>10.2} {:>10.2} {:>10.2}",
         "ratio reviews / bare",
@@ -256,11 +282,20 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
         our_p50 / base_p50,
         our_p99 / base_p99
     );
+    println!(
+        "{:<32} {:>10.2} {:>10.2} {:>10.2}",
+        "ratio loyalty / bare",
+        acc_rps / base_rps,
+        acc_p50 / base_p50,
+        acc_p99 / base_p99
+    );
     report.insert(
         "edge".into(),
         json!({
             "bare": { "rps": base_rps, "p50_ms": base_p50, "p99_ms": base_p99 },
             "reviews": { "rps": our_rps, "p50_ms": our_p50, "p99_ms": our_p99 },
+            "loyalty_account": { "rps": acc_rps, "p50_ms": acc_p50, "p99_ms": acc_p99 },
+            "ratio_loyalty": { "rps": acc_rps / base_rps, "p50": acc_p50 / base_p50, "p99": acc_p99 / base_p99 },
             "ratio": { "rps": our_rps / base_rps, "p50": our_p50 / base_p50, "p99": our_p99 / base_p99 },
         }),
     );

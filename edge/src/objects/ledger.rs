@@ -1,8 +1,8 @@
 //! One shopper's loyalty ledger, with a single owner.
 //!
 //! Storage: `ledger` holds the shopper's [`Ledger`] (entries, order versions, birthday, issued
-//! codes). Every command reads it, settles what is due, applies itself and writes it back with
-//! no other I/O in between, and the runtime delivers no other request to the object while it
+//! codes). Every command reads it, settles what is due, applies itself and writes it back if it
+//! changed, with no other I/O in between, and the runtime delivers no other request to the object while it
 //! waits on its own storage: so two redemptions cannot both spend the same points, and two
 //! deliveries of one order cannot both award it.
 //!
@@ -103,11 +103,10 @@ impl LedgerObject {
         self.state.storage().put(KEY, ledger).await
     }
 
-    /// Registers the codes not yet known to the code objects, then marks them.
-    async fn register_codes(&self, ctx: &Context) -> Result<()> {
-        let pending: Vec<CodeRecord> = self
-            .load()
-            .await?
+    /// Registers the codes of `ledger` not yet known to the code objects, then marks them in
+    /// the stored ledger. `true` if there were any.
+    async fn register_codes(&self, ctx: &Context, ledger: &Ledger) -> Result<bool> {
+        let pending: Vec<CodeRecord> = ledger
             .codes
             .iter()
             .filter(|c| !c.registered)
@@ -120,7 +119,7 @@ impl LedgerObject {
             })
             .collect();
         if pending.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         for record in &pending {
             let name = codes::name(&ctx.shop, &record.code);
@@ -134,7 +133,8 @@ impl LedgerObject {
         for code in ledger.codes.iter_mut().filter(|c| pending.iter().any(|p| p.code == c.code)) {
             code.registered = true;
         }
-        self.save(&ledger).await
+        self.save(&ledger).await?;
+        Ok(true)
     }
 
     fn secret(&self, shop: &ShopId) -> Result<TokenSecret> {
@@ -162,7 +162,8 @@ impl DurableObject for LedgerObject {
         // From here to `save`, only this object's storage is touched.
         let stored: Option<Ledger> = self.state.storage().get(KEY).await?;
         let new_member = stored.is_none();
-        let mut ledger = stored.unwrap_or_default();
+        let before = stored.unwrap_or_default();
+        let mut ledger = before.clone();
         let (rules, now) = (&ctx.rules, ctx.now);
         ledger.settle(rules, now);
         let mut issued = None;
@@ -214,15 +215,19 @@ impl DurableObject for LedgerObject {
             }
         }
         ledger.settle(rules, now);
-        self.save(&ledger).await?;
-        if new_member {
-            // Found again when the shop is erased; written once per shopper.
-            let kv = self.env.kv(crate::store::KV_BINDING)?;
-            kv.put(&keys::loyalty_member(&ctx.shop, &ctx.customer), true)?.execute().await?;
+        // A read that settles nothing writes nothing.
+        if ledger != before {
+            self.save(&ledger).await?;
+            if new_member {
+                // Found again when the shop is erased; written once per shopper.
+                let kv = self.env.kv(crate::store::KV_BINDING)?;
+                kv.put(&keys::loyalty_member(&ctx.shop, &ctx.customer), true)?.execute().await?;
+            }
         }
 
-        self.register_codes(&ctx).await?;
-        let ledger = self.load().await?;
+        if self.register_codes(&ctx, &ledger).await? {
+            ledger = self.load().await?;
+        }
         let account: Account = ledger.account(rules, now);
         match issued.and_then(|issued| ledger.codes.iter().find(|c| c.code == issued.code)) {
             Some(code) => reply(&Redeemed { code: code.clone(), account }),
