@@ -3,13 +3,16 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { admin, getJson, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
+import { admin, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 const plain = shopSecrets("plain");
 const GENERIC_SECRET = "gen-" + "q4".repeat(12);
+const SHOPIFY_SECRET = "shpss_" + "b7".repeat(16);
 const ORIGIN = "https://acme.example";
 let worker;
 
@@ -54,7 +57,17 @@ const adjust = (customer, points, key = "k" + Math.random().toString(36).slice(2
   admin(worker.url, acme, "POST", `/customers/${customer}/loyalty`, { key, points });
 const redeem = (customer, reward, request) => shopper("POST", "/redemptions", customer, { reward, ...(request ? { request } : {}) });
 
-const sign = (body) => createHmac("sha256", GENERIC_SECRET).update(body).digest("base64");
+const sign = (body, secret = GENERIC_SECRET) => createHmac("sha256", secret).update(body).digest("base64");
+const fixture = (path) => JSON.parse(readFileSync(join(root, "../shared/fixtures", path), "utf8"));
+async function shopify(topic, payload) {
+  const body = JSON.stringify(payload);
+  const res = await fetch(`${worker.url}/v1/webhooks/acme/shopify`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-shopify-topic": topic, "x-shopify-hmac-sha256": sign(body, SHOPIFY_SECRET) },
+    body,
+  });
+  return res.status;
+}
 async function deliver(payload) {
   const body = JSON.stringify(payload);
   const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
@@ -72,7 +85,7 @@ const refund = (order_id, refund_id, amount) => ({ type: "refund", order_id, ref
 const orderPoints = (l, id) => l.ledger.entries.filter((e) => e.source === `order:generic:${id}`).reduce((s, e) => s + e.points, 0);
 
 before(async () => {
-  worker = await startWorker([acme, plain], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET });
+  worker = await startWorker([acme, plain], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET, SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET });
   const settings = await admin(worker.url, acme, "PUT", "", {
     name: "Acme Outdoor", currency: "EUR", allowed_origins: [ORIGIN], sign_in_url: "https://acme.example/account/login", loyalty: programme,
   });
@@ -157,6 +170,21 @@ describe("awards from orders, exactly once", () => {
     await deliver(paidOrder("L-3", "cat", "100.00"));
     await deliver(paidOrder("L-3", "cat", "100.00"));
     assert.equal(orderPoints(await ledger("cat"), "L-3"), 60);
+  });
+
+  test("Shopify's own order and refund payloads: ten deliveries award once, the refund takes back its share", async () => {
+    // The sample order: customer 207119551, subtotal 398.00 USD (points are per unit of the
+    // order's currency).
+    const order = { ...fixture("shopify/order.json").order, id: 7001, financial_status: "paid" };
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => shopify("orders/paid", order)));
+    assert.deepEqual([...new Set(statuses)], [200]);
+    const points = async () => (await ledger("207119551")).ledger.entries.filter((e) => e.source === "order:shopify:7001");
+    assert.deepEqual((await points()).map((e) => e.points), [398]);
+    const refund = { ...fixture("shopify/refund.json").refund, order_id: 7001, id: 99 };
+    refund.transactions = [{ amount: "100.00", kind: "refund", status: "success", currency: "USD" }];
+    assert.equal(await shopify("refunds/create", refund), 200);
+    assert.equal(await shopify("refunds/create", refund), 200);
+    assert.deepEqual((await points()).map((e) => [e.reason, e.points]), [["order", 398], ["refund", -100]]);
   });
 
   test("a cancellation reverses, and an older update arriving late does not restore", async () => {
