@@ -85,3 +85,46 @@ test("bad import requests", async () => {
   const unauthorised = await fetch(`${worker.url}/v1/admin/shops/acme/imports?import=x&from=0`, { method: "POST", body: "" });
   assert.equal(unauthorised.status, 401);
 });
+
+test("CSV histories: the catalog, orders and refunds, with refused rows by number", async () => {
+  const catalog = [
+    "sku,title,price,currency,url",
+    'CSV-TENT,"Ridgeline Tent, 2 person",349.00,EUR,/tent',
+    "CSV-MUG,Trail mug,19.00,EUR,",
+    'CSV-BAD/1,"Slash in the SKU",1.00,EUR,',
+    'CSV-NOTE,"A description',
+    'over two lines",5.00,EUR,',
+  ].join("\n");
+  const file = join(dir, "catalog.csv");
+  writeFileSync(file, catalog + "\n");
+  execFileSync("cargo", ["xtask", "import", "--api", worker.url, "--shop", "acme", "--admin-key", acme.adminKey, "--file", file, "--import", "catalog"], { cwd: root, encoding: "utf8" });
+  const progress = await admin(worker.url, acme, "GET", "/imports?import=catalog");
+  assert.deepEqual(progress.body, { next_line: 4, taken: 3, refused: 1 });
+  const tent = await fetch(`${worker.url}/v1/shops/acme/products/CSV-TENT/reviews`);
+  assert.equal(tent.status, 200);
+
+  const orders = "order_id,customer,currency,subtotal,status,updated_at,lines\n" +
+    "C-1,c-9,EUR,368.00,paid,2026-11-01T10:00:00Z,CSV-TENT;CSV-MUG\n" +
+    "C-2,c-9,EUR,38.00,paid,2026-11-02,CSV-MUG*2\n" +
+    "C-3,c-9,EUR,abc,paid,2026-11-02,CSV-MUG\n";
+  const res = await fetch(`${worker.url}/v1/admin/shops/acme/imports?import=orders-csv&from=0`, {
+    method: "POST", headers: { authorization: `Bearer ${acme.adminKey}`, "content-type": "text/csv" }, body: orders,
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.taken, 2);
+  assert.deepEqual(body.refused.map((r) => r.line), [3]);
+  assert.equal((await admin(worker.url, acme, "GET", "/orders/generic:C-2")).body.order.lines[0].quantity, 2);
+  const refunds = "order_id,refund_id,amount,currency\nC-1,r-1,19.00,EUR\n";
+  const refund = await fetch(`${worker.url}/v1/admin/shops/acme/imports?import=refunds-csv&from=0`, {
+    method: "POST", headers: { authorization: `Bearer ${acme.adminKey}`, "content-type": "text/csv" }, body: refunds,
+  });
+  assert.equal((await refund.json()).taken, 1);
+  assert.deepEqual((await admin(worker.url, acme, "GET", "/orders/generic:C-1")).body.refunds, { "r-1": 1900 });
+
+  const unknown = await fetch(`${worker.url}/v1/admin/shops/acme/imports?import=what&from=0`, {
+    method: "POST", headers: { authorization: `Bearer ${acme.adminKey}`, "content-type": "text/csv" }, body: "name,email\nx,y\n",
+  });
+  assert.equal(unknown.status, 400);
+  assert.equal((await unknown.json()).error.code, "invalid_csv");
+});

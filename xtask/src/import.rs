@@ -1,6 +1,7 @@
 //! `cargo xtask import`: sends a shop's history (generic-format JSON lines: orders, refunds,
-//! products) to a running Worker in parts, printing progress. Interrupted, it resumes from the
-//! line the shop recorded last.
+//! products; or a `.csv` file of orders, refunds or the catalog) to a running Worker in parts,
+//! printing progress. Interrupted, it resumes from the line the shop recorded last. A CSV part
+//! repeats the header row; its lines are the data rows, which may span several physical lines.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,9 @@ pub fn run(args: &Args) -> Result<()> {
     let file = args.required("file")?;
     let name = args.value("import").unwrap_or_else(|| "history".into());
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
-    let lines: Vec<&str> = text.lines().collect();
+    let csv = file.to_ascii_lowercase().ends_with(".csv");
+    let (header, lines) =
+        if csv { csv_rows(&text)? } else { (None, text.lines().map(str::to_owned).collect()) };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(120)))
         .http_status_as_error(false)
@@ -45,12 +48,14 @@ pub fn run(args: &Args) -> Result<()> {
     let (mut taken, mut refused) = (0u64, 0u64);
     while next < lines.len() {
         let end = (next + PART).min(lines.len());
-        let body = lines[next..end].join("\n");
+        let mut body = header.clone().map(|h| h + "\n").unwrap_or_default();
+        body.push_str(&lines[next..end].join("\n"));
+        let kind = if csv { "text/csv" } else { "application/x-ndjson" };
         let part = read(
             agent
                 .post(&format!("{url}&from={next}"))
                 .header("authorization", &auth)
-                .header("content-type", "application/x-ndjson")
+                .header("content-type", kind)
                 .send(body.as_bytes()),
         )?;
         taken += part["taken"].as_u64().unwrap_or(0);
@@ -68,4 +73,25 @@ pub fn run(args: &Args) -> Result<()> {
     }
     println!("xtask import: done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// A CSV file's header and its data rows, each as the text it has in the file (a quoted field
+/// may hold line breaks, so a row can be several lines).
+fn csv_rows(text: &str) -> Result<(Option<String>, Vec<String>)> {
+    let records = rapport_shared::csv::parse(text).map_err(|e| format!("CSV {e}"))?;
+    let physical: Vec<&str> = text.lines().collect();
+    let starts: Vec<usize> = records.iter().map(|(line, _)| line - 1).collect();
+    let Some(&first_row) = starts.get(1) else {
+        return Ok((Some(physical.first().copied().unwrap_or("").to_owned()), Vec::new()));
+    };
+    let header = physical[..first_row].join("\n");
+    let rows = starts[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            let end = starts.get(i + 2).copied().unwrap_or(physical.len());
+            physical[start..end].join("\n")
+        })
+        .collect();
+    Ok((Some(header), rows))
 }

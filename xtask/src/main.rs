@@ -37,7 +37,7 @@ jobs:
           [--origin URL ...] [--webhook-secret SECRET (the shop's generic webhook secret:
           also sends the demo shopper's order history)]
           [--origin URL]...
-  import  send a shop's history (generic-format JSON lines) in resumable parts:
+  import  send a shop's history (generic-format JSON lines, or CSV) in resumable parts:
           --api URL --shop SHOP --admin-key KEY --file FILE [--import NAME]
 ";
 

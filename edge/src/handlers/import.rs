@@ -1,12 +1,13 @@
 //! Bulk import of a shop's history: orders, refunds and products in the generic format, one JSON
-//! document per line. A client sends a large file in parts; each part says which line it starts
-//! at, and the shop keeps, per import name, the line after the last one taken, so an interrupted
+//! document per line, or as CSV (`content-type: text/csv`; each part repeats the header row, and
+//! its "lines" are the data rows after it). A client sends a large file in parts; each part says
+//! which line it starts at, and the shop keeps, per import name, the line after the last one taken, so an interrupted
 //! import resumes where it stopped (`GET` returns it) and a part sent twice changes nothing
 //! (orders fold idempotently in their objects).
 
 use futures_util::future::join_all;
 use rapport_shared::ids::ShopId;
-use rapport_shared::orders::generic;
+use rapport_shared::orders::{generic, OrderError};
 use rapport_shared::reviews::import::Refusal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -73,9 +74,13 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
         ApiError::bad_request("invalid_field", "`from` (the part's first line) is required")
     })?;
     let store = Store::open(env)?;
-    store.existing_shop(shop).await?;
+    let settings = store.existing_shop(shop).await?;
     // Read the whole part before answering, even to refuse it: the runtime does not let a
     // response go out over a request body left unread.
+    let csv = req
+        .headers()
+        .get("content-type")?
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/csv"));
     let text = read_text(&mut req, PART_LIMIT).await?;
     let key = progress_key(shop, &name);
     let mut progress: Progress = store.get_json(&key).await?.unwrap_or_default();
@@ -85,8 +90,19 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
             message: format!("this import continues at line {}", progress.next_line),
         });
     }
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.len() > MAX_LINES {
+    // Each line (or data row) numbered from 1 in the part, and what it holds.
+    let read: Vec<(usize, Option<Result<generic::Delivery, OrderError>>)> = if csv {
+        generic::csv_deliveries(&text)
+            .map_err(|e| ApiError::bad_request("invalid_csv", e.0))?
+            .into_iter()
+            .map(|(n, d)| (n, Some(d)))
+            .collect()
+    } else {
+        let parse = |l: &str| (!l.trim().is_empty()).then(|| generic::delivery(l.as_bytes()));
+        text.lines().enumerate().map(|(i, l)| (i + 1, parse(l))).collect()
+    };
+    let count = read.last().map_or(0, |(n, _)| *n);
+    if count > MAX_LINES {
         return Err(ApiError::bad_request(
             "batch_too_large",
             format!("send at most {MAX_LINES} lines per part"),
@@ -95,21 +111,19 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
 
     let mut refused = Vec::new();
     let mut work = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let number = from as usize + i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match generic::delivery(line.as_bytes()) {
-            Ok(d) => work.push((number, d)),
-            Err(e) => refused.push(Refusal { line: number, reason: e.0 }),
+    for (n, delivery) in read {
+        let number = from as usize + n;
+        match delivery {
+            None => {}
+            Some(Ok(d)) => work.push((number, d)),
+            Some(Err(e)) => refused.push(Refusal { line: number, reason: e.0 }),
         }
     }
     let mut taken = 0u64;
     for chunk in work.chunks(CONCURRENCY) {
-        let store = &store;
+        let (store, settings) = (&store, &settings);
         let results = join_all(chunk.iter().map(|(number, delivery)| async move {
-            (*number, take_generic(env, store, shop, delivery.clone()).await)
+            (*number, take_generic(env, store, settings, shop, delivery.clone()).await)
         }))
         .await;
         for (number, result) in results {
@@ -124,7 +138,7 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
         }
     }
     refused.sort_by_key(|r| r.line);
-    progress.next_line = from + lines.len() as u64;
+    progress.next_line = from + count as u64;
     progress.taken += taken;
     progress.refused += refused.len() as u64;
     store.put_json(&key, &progress).await?;

@@ -4,6 +4,7 @@
 //! is parsed; a delivery that fails is refused with a 4xx and stores nothing. Orders go to their
 //! `OrderObject`, which makes repeated and out-of-order deliveries count once.
 
+use rapport_shared::catalog::ShopSettings;
 use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::orders::generic::{self, Delivery};
@@ -63,12 +64,18 @@ fn invalid(e: rapport_shared::orders::OrderError) -> ApiError {
 
 async fn apply(
     env: &Env,
+    settings: &ShopSettings,
     shop: &ShopId,
     order: OrderKey,
     event: Event,
 ) -> Result<OrderState, ApiError> {
     let name = orders::name(shop, &order);
-    call(env, orders::BINDING, &name, &Command::Apply { shop: shop.clone(), order, event }).await
+    let loyalty = settings
+        .loyalty
+        .clone()
+        .map(|rules| orders::Loyalty { rules, currency: settings.currency.clone() });
+    let command = Command::Apply { shop: shop.clone(), order, event, loyalty };
+    call(env, orders::BINDING, &name, &command).await
 }
 
 /// The key of a platform's order id, or the 400 for an id that cannot be one.
@@ -82,6 +89,7 @@ fn order_key(platform: &str, order_id: &str) -> Result<OrderKey, ApiError> {
 pub(super) async fn take_generic(
     env: &Env,
     store: &Store,
+    settings: &ShopSettings,
     shop: &ShopId,
     delivery: Delivery,
 ) -> Result<(), ApiError> {
@@ -93,7 +101,7 @@ pub(super) async fn take_generic(
         Delivery::Product(product) => return store.put_product(shop, &product).await,
         Delivery::ProductDeleted(sku) => return store.delete_product(shop, &sku).await,
     };
-    apply(env, shop, order_key("generic", &order_id)?, event).await.map(|_| ())
+    apply(env, settings, shop, order_key("generic", &order_id)?, event).await.map(|_| ())
 }
 
 fn handled(topic: &str) -> Result<Response, ApiError> {
@@ -140,7 +148,8 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
         | "orders/partially_fulfilled"
         | "orders/edited" => {
             let order = shopify::order(&body).map_err(invalid)?;
-            apply(env, shop, order_key("shopify", &order.id)?, Event::Order(order)).await?;
+            let key = order_key("shopify", &order.id)?;
+            apply(env, &settings, shop, key, Event::Order(order)).await?;
         }
         "refunds/create" => {
             let refund = shopify::refund(&body).map_err(invalid)?;
@@ -153,10 +162,10 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
                 &Command::Read { order: key.clone() },
             )
             .await?;
-            let currency = known.order.map(|o| o.currency).unwrap_or(settings.currency);
+            let currency = known.order.map(|o| o.currency).unwrap_or_else(|| settings.currency.clone());
             let amount_minor = refund.amount_minor(currency.as_str()).map_err(invalid)?;
             let event = Event::Refund { refund_id: refund.refund_id, amount_minor };
-            apply(env, shop, key, event).await?;
+            apply(env, &settings, shop, key, event).await?;
         }
         "products/create" | "products/update" => {
             let product = shopify::product(&body, &settings.currency).map_err(invalid)?;
@@ -214,11 +223,12 @@ pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<R
     let topic = header(&req, "x-wc-webhook-topic").ok_or_else(|| {
         ApiError::bad_request("topic_missing", "the X-WC-Webhook-Topic header is missing")
     })?;
-    Store::open(env)?.existing_shop(shop).await?;
+    let settings = Store::open(env)?.existing_shop(shop).await?;
     match topic.as_str() {
         "order.created" | "order.updated" | "order.restored" => {
             let order = woocommerce::order(&body).map_err(invalid)?;
-            apply(env, shop, order_key("woocommerce", &order.id)?, Event::Order(order)).await?;
+            let key = order_key("woocommerce", &order.id)?;
+            apply(env, &settings, shop, key, Event::Order(order)).await?;
         }
         other => {
             return Err(ApiError::bad_request(
@@ -235,7 +245,7 @@ pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<R
 pub async fn generic(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let body = signed_body(&mut req, env, "generic", shop, "x-rapport-signature").await?;
     let store = Store::open(env)?;
-    store.existing_shop(shop).await?;
+    let settings = store.existing_shop(shop).await?;
     let delivery = generic::delivery(&body).map_err(invalid)?;
     let kind = match &delivery {
         Delivery::Order(_) => "order",
@@ -243,7 +253,7 @@ pub async fn generic(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
         Delivery::Product(_) => "product",
         Delivery::ProductDeleted(_) => "product_deleted",
     };
-    take_generic(env, &store, shop, delivery).await?;
+    take_generic(env, &store, &settings, shop, delivery).await?;
     handled(kind)
 }
 

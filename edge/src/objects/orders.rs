@@ -20,7 +20,8 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 use super::{call, ledger, reply};
 use crate::http::now;
 use crate::store::Store;
-use rapport_shared::loyalty::Account;
+use rapport_shared::catalog::Currency;
+use rapport_shared::loyalty::{Account, LoyaltyRules};
 
 pub const BINDING: &str = "ORDERS";
 
@@ -35,13 +36,26 @@ pub fn name(shop: &ShopId, order: &OrderKey) -> String {
 #[derive(Serialize, Deserialize)]
 pub enum Command {
     /// Fold in a delivery.
-    Apply { shop: ShopId, order: OrderKey, event: Event },
+    Apply {
+        shop: ShopId,
+        order: OrderKey,
+        event: Event,
+        /// The shop's programme, when it runs one.
+        loyalty: Option<Loyalty>,
+    },
     /// Read an order's state (for the admin API and for a refund's currency).
     Read { order: OrderKey },
     /// The customer asked to be forgotten.
     Forget { shop: ShopId, order: OrderKey },
     /// The shop is being erased: every order in this object goes.
     Purge,
+}
+
+/// A loyalty programme and the shop's currency: what the buyer's ledger is told under.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Loyalty {
+    pub rules: LoyaltyRules,
+    pub currency: Currency,
 }
 
 /// [`OrderEvent`] as it crosses to the object.
@@ -88,10 +102,12 @@ impl DurableObject for OrderObject {
         let (state_key, applied_key) = (format!("state:{order}"), format!("applied:{order}"));
         let (version_key, awarded_key) = (format!("version:{order}"), format!("awarded:{order}"));
         let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
+        let mut loyalty = None;
         let shop = match command {
             Command::Read { .. } | Command::Purge => return reply(&state),
-            Command::Apply { shop, event, .. } => {
+            Command::Apply { shop, event, loyalty: programme, .. } => {
                 state.apply(event.into());
+                loyalty = programme;
                 shop
             }
             Command::Forget { shop, .. } => {
@@ -123,18 +139,15 @@ impl DurableObject for OrderObject {
 
         let buyer = state.order.as_ref().and_then(|o| o.customer.clone());
         let awarded: Option<CustomerId> = storage.get(&awarded_key).await?;
-        let settings = store.settings(&shop).await.map_err(failed)?;
-        if let Some((settings, rules)) =
-            settings.and_then(|s| s.loyalty.clone().map(|rules| (s, rules)))
-        {
+        if let Some(Loyalty { rules, currency: shop_currency }) = loyalty {
             let currency =
-                state.order.as_ref().map_or(settings.currency.clone(), |o| o.currency.clone());
+                state.order.as_ref().map_or(shop_currency.clone(), |o| o.currency.clone());
             let tell = |customer: CustomerId, net_minor: i64| ledger::Command::Act {
                 ctx: ledger::Context {
                     shop: shop.clone(),
                     customer,
                     rules: rules.clone(),
-                    currency: settings.currency.clone(),
+                    currency: shop_currency.clone(),
                     now: now(),
                 },
                 act: ledger::Act::Order {

@@ -9,6 +9,11 @@
 //! {"type": "product", "product": {"sku": "TENT-2P", "title": "Ridgeline Tent"}}
 //! {"type": "product_deleted", "sku": "TENT-2P"}
 //! ```
+//!
+//! A history can also come as CSV ([`csv_deliveries`]), one delivery per row, the kind told by
+//! the header: orders (`order_id,customer,currency,subtotal,status,updated_at,lines`, lines as
+//! `SKU*2;SKU`), refunds (`refund_id,order_id,amount,currency`) or the catalog
+//! (`sku,title,url,image_url,price,currency`). Columns are matched by name, in any order.
 
 use serde::Deserialize;
 
@@ -90,9 +95,149 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
     })
 }
 
+/// A CSV row's number (from 1, after the header) and its delivery, or why it was refused.
+pub type CsvRow = (usize, Result<Delivery, OrderError>);
+
+/// The kinds of CSV history, told by their header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CsvKind {
+    Orders,
+    Refunds,
+    Catalog,
+}
+
+/// Reads a CSV history: a header row, then one delivery per row. Each row comes back with its
+/// number (1 for the first row after the header) and the delivery or why it was refused; a CSV
+/// that cannot be read at all, or whose header names no known kind, is an error.
+pub fn csv_deliveries(text: &str) -> Result<Vec<CsvRow>, OrderError> {
+    let records = crate::csv::parse(text).map_err(|e| OrderError::new(e.to_string()))?;
+    let Some(((_, header), rows)) = records.split_first() else {
+        return Ok(Vec::new());
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let has = |name: &str| header.iter().any(|h| h == name);
+    let kind = if has("refund_id") {
+        CsvKind::Refunds
+    } else if has("order_id") {
+        CsvKind::Orders
+    } else if has("sku") && has("title") {
+        CsvKind::Catalog
+    } else {
+        return Err(OrderError::new(
+            "the header names no known history: orders need order_id, refunds refund_id, the catalog sku and title",
+        ));
+    };
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(i, (_, fields))| (i + 1, csv_row(kind, &header, fields)))
+        .collect())
+}
+
+fn csv_row(kind: CsvKind, header: &[String], fields: &[String]) -> Result<Delivery, OrderError> {
+    use serde_json::{json, Value};
+    let get = |name: &str| -> Option<&str> {
+        let i = header.iter().position(|h| h == name)?;
+        fields.get(i).map(|f| f.trim()).filter(|f| !f.is_empty())
+    };
+    let need = |name: &str| get(name).ok_or_else(|| OrderError::new(format!("{name} is empty")));
+    let value = match kind {
+        CsvKind::Orders => {
+            let mut lines = Vec::new();
+            for item in need("lines")?.split([';', ' ']).filter(|l| !l.is_empty()) {
+                let (product, quantity) = match item.split_once('*') {
+                    Some((p, q)) => (
+                        p,
+                        q.parse::<u32>().map_err(|_| {
+                            OrderError::new(format!("quantity in {item:?} is not a whole number"))
+                        })?,
+                    ),
+                    None => (item, 1),
+                };
+                lines.push(json!({ "product": product, "quantity": quantity }));
+            }
+            json!({ "type": "order", "order": {
+                "id": need("order_id")?, "customer": get("customer"), "currency": need("currency")?,
+                "subtotal": need("subtotal")?, "status": need("status")?,
+                "updated_at": need("updated_at")?, "lines": lines,
+            }})
+        }
+        CsvKind::Refunds => json!({ "type": "refund",
+            "refund_id": need("refund_id")?, "order_id": need("order_id")?,
+            "amount": need("amount")?, "currency": need("currency")?,
+        }),
+        CsvKind::Catalog => {
+            let price = match get("price") {
+                None => Value::Null,
+                Some(amount) => {
+                    let currency = need("currency")?;
+                    let minor =
+                        parse_money(amount, currency).filter(|m| *m >= 0).ok_or_else(|| {
+                            OrderError::new(format!(
+                                "price {amount:?} is not an amount of {currency}"
+                            ))
+                        })?;
+                    json!({ "amount_minor": minor, "currency": currency })
+                }
+            };
+            let mut product = json!({ "sku": need("sku")?, "title": need("title")? });
+            for (field, v) in [("url", get("url")), ("image_url", get("image_url"))] {
+                if let Some(v) = v {
+                    product[field] = json!(v);
+                }
+            }
+            if !price.is_null() {
+                product["price"] = price;
+            }
+            json!({ "type": "product", "product": product })
+        }
+    };
+    delivery(value.to_string().as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_histories_of_each_kind() {
+        let orders = "order_id,customer,currency,subtotal,status,updated_at,lines\n\
+            1001,c-42,EUR,129.00,paid,2026-11-25T10:00:00Z,TENT-2P*2;MUG\n\
+            1002,,EUR,5.00,paid,2026-11-25,MUG\n\
+            1003,c-1,EUR,12.345,paid,2026-11-25,MUG\n\
+            1004,c-1,EUR,5.00,paid,2026-11-25,MUG*two\n";
+        let rows = csv_deliveries(orders).unwrap();
+        assert_eq!(rows.len(), 4);
+        let Ok(Delivery::Order(o)) = &rows[0].1 else { panic!("an order") };
+        assert_eq!((o.subtotal_minor, o.lines.len(), o.lines[0].quantity), (12_900, 2, 2));
+        assert_eq!(o.customer.as_ref().map(|c| c.as_str()), Some("c-42"));
+        let Ok(Delivery::Order(guest)) = &rows[1].1 else { panic!("a guest order") };
+        assert_eq!(guest.customer, None);
+        assert_eq!(rows[2].0, 3);
+        assert!(rows[2].1.is_err(), "three decimals of EUR");
+        assert!(rows[3].1.is_err(), "a quantity that is not a number");
+
+        let refunds = "order_id,refund_id,amount,currency\n1001,r-1,20.00,EUR\n";
+        assert_eq!(
+            csv_deliveries(refunds).unwrap()[0].1,
+            Ok(Delivery::Refund {
+                order_id: "1001".into(),
+                refund_id: "r-1".into(),
+                amount_minor: 2_000
+            })
+        );
+        let catalog = "SKU,Title,Price,Currency,URL\nTENT-2P,\"Ridgeline Tent, 2P\",349.00,EUR,/tent\nBAD/SKU,Nope,,,\n";
+        let rows = csv_deliveries(catalog).unwrap();
+        let Ok(Delivery::Product(p)) = &rows[0].1 else { panic!("a product") };
+        assert_eq!(
+            (p.title.as_str(), p.price.as_ref().map(|m| m.amount_minor)),
+            ("Ridgeline Tent, 2P", Some(34_900))
+        );
+        assert_eq!(p.url.as_deref(), Some("/tent"));
+        assert!(rows[1].1.is_err());
+        assert!(csv_deliveries("name,email\nx,y\n").is_err());
+        assert!(csv_deliveries("").unwrap().is_empty());
+    }
 
     #[test]
     fn reads_each_kind() {
