@@ -114,6 +114,14 @@ impl Store {
         self.kv.delete(key).await.map_err(ApiError::from)
     }
 
+    /// Stores `p` unless the stored version of the product is newer (see [`Product::supersedes`]).
+    pub async fn put_product_if_newer(&self, shop: &ShopId, p: &Product) -> Result<(), ApiError> {
+        match self.product(shop, &p.sku).await? {
+            Some(stored) if !p.supersedes(&stored) => Ok(()),
+            _ => self.put_product(shop, p).await,
+        }
+    }
+
     pub async fn delete_product(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
         self.delete(&keys::product(shop, sku)).await
     }

@@ -189,9 +189,21 @@ pub struct Product {
     pub image_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Money>,
+    /// Unix seconds of the platform's last change, when it says: an older version of the
+    /// product arriving late does not replace a newer one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
 }
 
 impl Product {
+    /// Should `self` replace `stored`? Not when both are dated and `stored` is newer.
+    pub fn supersedes(&self, stored: &Product) -> bool {
+        match (self.updated_at, stored.updated_at) {
+            (Some(new), Some(old)) => new >= old,
+            _ => true,
+        }
+    }
+
     pub fn validate(mut self) -> Result<Self, FieldError> {
         self.title = bounded_text("title", &self.title, 1, 200)?;
         for (field, url) in [("url", &self.url), ("image_url", &self.image_url)] {
@@ -236,6 +248,23 @@ mod tests {
         assert!(Origin::try_from("*".to_owned()).is_err());
         assert!(Currency::try_from("EUR".to_owned()).is_ok());
         assert!(Currency::try_from("eur".to_owned()).is_err());
+    }
+
+    #[test]
+    fn a_dated_product_replaces_only_an_older_one() {
+        let at = |t: Option<i64>| Product {
+            sku: Sku::parse("TENT").unwrap(),
+            title: "Tent".into(),
+            url: None,
+            image_url: None,
+            price: None,
+            updated_at: t,
+        };
+        assert!(at(Some(2)).supersedes(&at(Some(1))));
+        assert!(at(Some(2)).supersedes(&at(Some(2))), "a repeat is harmless");
+        assert!(!at(Some(1)).supersedes(&at(Some(2))));
+        assert!(at(None).supersedes(&at(Some(2))), "an undated update is taken as it comes");
+        assert!(at(Some(1)).supersedes(&at(None)));
     }
 
     #[test]

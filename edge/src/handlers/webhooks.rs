@@ -43,12 +43,14 @@ async fn signed_body(
 ) -> Result<Vec<u8>, ApiError> {
     let body = read_limited(req, WEBHOOK_LIMIT).await?;
     // An unconfigured shop answers like a wrong signature: no probing for which shops exist.
-    let secret = env
-        .secret(&webhook_secret_binding(platform, shop))
-        .map_err(|_| {
-            refused("signature_mismatch", "the signature does not match this shop's webhook secret")
-        })?
-        .to_string();
+    let mismatch =
+        || refused("signature_mismatch", "the signature does not match this shop's webhook secret");
+    let secret =
+        env.secret(&webhook_secret_binding(platform, shop)).map_err(|_| mismatch())?.to_string();
+    // An empty key is one anybody can sign with: the shop has no usable secret.
+    if secret.is_empty() {
+        return Err(mismatch());
+    }
     verify(secret.as_bytes(), &body, header(req, signature_header).as_deref()).map_err(|e| {
         refused(
             e.code(),
@@ -98,7 +100,7 @@ pub(super) async fn take_generic(
         Delivery::Refund { order_id, refund_id, amount_minor } => {
             (order_id, Event::Refund { refund_id, amount_minor })
         }
-        Delivery::Product(product) => return store.put_product(shop, &product).await,
+        Delivery::Product(product) => return store.put_product_if_newer(shop, &product).await,
         Delivery::ProductDeleted(sku) => return store.delete_product(shop, &sku).await,
     };
     apply(env, settings, shop, order_key("generic", &order_id)?, event).await.map(|_| ())
@@ -162,14 +164,15 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
                 &Command::Read { order: key.clone() },
             )
             .await?;
-            let currency = known.order.map(|o| o.currency).unwrap_or_else(|| settings.currency.clone());
+            let currency =
+                known.order.map(|o| o.currency).unwrap_or_else(|| settings.currency.clone());
             let amount_minor = refund.amount_minor(currency.as_str()).map_err(invalid)?;
             let event = Event::Refund { refund_id: refund.refund_id, amount_minor };
             apply(env, &settings, shop, key, event).await?;
         }
         "products/create" | "products/update" => {
             let product = shopify::product(&body, &settings.currency).map_err(invalid)?;
-            store.put_product(shop, &product).await?;
+            store.put_product_if_newer(shop, &product).await?;
         }
         "products/delete" => {
             let deleted: Deleted = serde_json::from_slice(&body)

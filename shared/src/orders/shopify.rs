@@ -148,6 +148,8 @@ struct RawProduct {
     handle: Option<String>,
     #[serde(default)]
     variants: Vec<RawVariant>,
+    #[serde(default)]
+    updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +175,7 @@ pub fn product(body: &[u8], currency: &Currency) -> Result<Product, OrderError> 
         url: raw.handle.map(|h| format!("/products/{h}")),
         image_url: None,
         price,
+        updated_at: raw.updated_at.as_deref().and_then(crate::time::parse_timestamp),
     }
     .validate()
     .map_err(|e| OrderError::new(e.to_string()))

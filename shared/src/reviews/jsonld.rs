@@ -125,6 +125,7 @@ mod tests {
             url: Some("/products/mug".into()),
             image_url: None,
             price: None,
+            updated_at: None,
         };
         let review = Review {
             id: ReviewId::parse("r1").unwrap(),
