@@ -58,6 +58,20 @@ pub async fn read_json<T: DeserializeOwned>(
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid: {e}")))
 }
 
+/// A client-chosen key (an import's name, a redemption's or an adjustment's idempotency key):
+/// 1 to 64 ASCII letters, digits, `-` or `_`; otherwise the 400 that says so about `field`.
+pub fn client_key(field: &str, key: &str) -> Result<(), ApiError> {
+    let ok = !key.is_empty()
+        && key.len() <= 64
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        let message = format!("`{field}` must be 1 to 64 letters, digits, - or _");
+        Err(ApiError::bad_request("invalid_field", message))
+    }
+}
+
 /// The credential of an `Authorization: Bearer <credential>` header.
 pub fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get("authorization").ok()??;

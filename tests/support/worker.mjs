@@ -91,7 +91,8 @@ export async function fetchAgainIfClosed(url, init = {}) {
     return await fetch(url, init);
   } catch (error) {
     const idempotent = !init.method || init.method === "GET";
-    if (!idempotent || error?.cause?.code !== "UND_ERR_SOCKET") throw error;
+    const closed = ["UND_ERR_SOCKET", "EPIPE", "ECONNRESET"].includes(error?.cause?.code);
+    if (!idempotent || !closed) throw error;
     return fetch(url, init);
   }
 }

@@ -15,7 +15,7 @@ use worker::{Env, Request, Response};
 
 use super::webhooks::take_generic;
 use crate::error::ApiError;
-use crate::http::{json, query, read_text};
+use crate::http::{client_key, json, query, read_text};
 use crate::store::Store;
 
 /// Lines per request: each order is one call to its object.
@@ -39,15 +39,7 @@ fn progress_key(shop: &ShopId, name: &str) -> String {
 fn import_name(req: &Request) -> Result<(String, Option<u64>), ApiError> {
     let params = query(req)?;
     let name = params.get("import").cloned().unwrap_or_default();
-    if name.is_empty()
-        || name.len() > 64
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "`import` names the import: 1 to 64 letters, digits, - or _",
-        ));
-    }
+    client_key("import", &name)?;
     let from = match params.get("from") {
         None => None,
         Some(f) => Some(

@@ -19,7 +19,7 @@ use worker::{console_error, Env, Request, Response};
 use super::shopper::authenticate;
 use crate::cors;
 use crate::error::ApiError;
-use crate::http::{bearer, json, now, read_json, read_limited};
+use crate::http::{bearer, client_key, json, now, read_json, read_limited};
 use crate::objects::ledger::{self, Act, Command, Context};
 use crate::objects::{call, codes};
 use crate::store::Store;
@@ -83,8 +83,7 @@ async fn shopper_request(
     Ok(ShopperRequest { settings, rules, origin, shopper })
 }
 
-fn private(resp: Response, origin: Option<String>) -> Result<Response, ApiError> {
-    let mut resp = resp;
+fn private(mut resp: Response, origin: Option<String>) -> Result<Response, ApiError> {
     resp.headers_mut().set("cache-control", "private, no-store")?;
     Ok(cors::allow(resp, origin)?)
 }
@@ -127,15 +126,7 @@ pub async fn redeem(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respon
     let r = shopper_request(&req, env, shop).await?;
     let body: RedemptionRequest = read_json(&mut req, BODY_LIMIT).await?;
     if let Some(key) = &body.request {
-        let ok = !key.is_empty()
-            && key.len() <= 64
-            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !ok {
-            return Err(ApiError::bad_request(
-                "invalid_field",
-                "`request` must be 1 to 64 letters, digits, - or _",
-            ));
-        }
+        client_key("request", key)?;
     }
     if r.rules.reward(&body.reward).is_none() {
         return Err(ApiError::not_found("reward_not_found", "the programme has no such reward"));
@@ -263,15 +254,7 @@ pub async fn adjust(
 ) -> Result<Response, ApiError> {
     let (settings, rules) = programme(env, shop).await?;
     let body: Adjustment = read_json(&mut req, BODY_LIMIT).await?;
-    let key_ok = !body.key.is_empty()
-        && body.key.len() <= 64
-        && body.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !key_ok {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "`key` must be 1 to 64 letters, digits, - or _",
-        ));
-    }
+    client_key("key", &body.key)?;
     if body.points == 0 || body.points.abs() > 10_000_000 {
         return Err(ApiError::bad_request(
             "invalid_field",
