@@ -115,18 +115,34 @@ fn widgets(tools: &Tools) -> Result<()> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
 
-    // Each module is compiled to the same path, so each is kept aside before the next.
+    // Each module is compiled to the same path (cargo names a cdylib without its feature hash,
+    // so switching features relinks), so each is kept aside, and compiled again only when a
+    // source is newer than the copy kept.
     let compiled = root.join("target/wasm32-unknown-unknown/release/rapport_widgets.wasm");
+    let sources = [
+        "widgets/src",
+        "widgets/Cargo.toml",
+        "shared/src",
+        "shared/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ]
+    .map(|p| root.join(p));
+    let newest_source = newest(&sources);
     let mut inputs = Vec::new();
     for (name, features) in MODULES {
-        run(Command::new("cargo")
-            .args(["build", "--quiet", "--release", "--package", "rapport-widgets"])
-            .args(["--target", "wasm32-unknown-unknown", "--no-default-features", "--features"])
-            .arg(features)
-            .current_dir(&root))?;
-        let wasm = read(&compiled)?;
-        inputs.extend(&wasm);
-        write(&out.join(format!("{name}.in.wasm")), wasm)?;
+        let kept = out.join(format!("{name}.in.wasm"));
+        let kept_at = std::fs::metadata(&kept).and_then(|m| m.modified()).ok();
+        if kept_at.is_none() || kept_at < newest_source {
+            run(Command::new("cargo")
+                .args(["build", "--quiet", "--release", "--package", "rapport-widgets"])
+                .args(["--target", "wasm32-unknown-unknown", "--no-default-features"])
+                .args(["--features", features])
+                .current_dir(&root))?;
+            write(&kept, read(&compiled)?)?;
+        }
+        inputs.extend(read(&kept)?);
     }
 
     // Skip the rest when the compiled modules, the loader and the styles are all unchanged.

@@ -17,7 +17,9 @@ pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
     let sending = RwSignal::new(false);
     let saved = RwSignal::new(false);
     let bonus = points_text(&ctx.locale, ctx.programme.rules.birthday_bonus.into());
-    let intro = format!("Tell us your birthday and get {bonus} on the day.");
+    let intro = format!(
+        "Tell us your birthday and get {bonus} on it each year (from next year if it is less than 30 days away)."
+    );
 
     let submit = {
         let ctx = ctx.clone();
