@@ -20,6 +20,9 @@ pub struct Store {
     kv: KvStore,
 }
 
+/// How long a product's deletion is remembered.
+const DELETION_MEMORY_SECONDS: u64 = 7 * 24 * 3600;
+
 impl Store {
     pub fn open(env: &Env) -> Result<Self, ApiError> {
         Ok(Self { kv: env.kv(KV_BINDING)? })
@@ -114,15 +117,29 @@ impl Store {
         self.kv.delete(key).await.map_err(ApiError::from)
     }
 
-    /// Stores `p` unless the stored version of the product is newer (see [`Product::supersedes`]).
+    /// Stores `p` from a platform's delivery, unless the stored version of the product is newer
+    /// (see [`Product::supersedes`]) or the product was deleted after `p` was last changed.
     pub async fn put_product_if_newer(&self, shop: &ShopId, p: &Product) -> Result<(), ApiError> {
+        if let Some(changed) = p.updated_at {
+            let deleted: Option<i64> = self.get(&keys::product_deleted(shop, &p.sku)).await?;
+            if deleted.is_some_and(|d| changed <= d) {
+                return Ok(());
+            }
+        }
         match self.product(shop, &p.sku).await? {
             Some(stored) if !p.supersedes(&stored) => Ok(()),
             _ => self.put_product(shop, p).await,
         }
     }
 
-    pub async fn delete_product(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
+    /// Removes a product the platform deleted at `now`, remembering when for a few days, the
+    /// time a platform goes on retrying older deliveries.
+    pub async fn delete_product(&self, shop: &ShopId, sku: &Sku, now: i64) -> Result<(), ApiError> {
+        self.kv
+            .put(&keys::product_deleted(shop, sku), now)?
+            .expiration_ttl(DELETION_MEMORY_SECONDS)
+            .execute()
+            .await?;
         self.delete(&keys::product(shop, sku)).await
     }
 

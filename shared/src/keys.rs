@@ -11,6 +11,12 @@ pub fn shop_settings(shop: &ShopId) -> String {
     format!("{shop}/settings")
 }
 
+/// `{shop}/product-deleted/{sku}`: when the platform deleted the product (Unix seconds), kept a
+/// while so a late update from before the deletion does not bring it back.
+pub fn product_deleted(shop: &ShopId, sku: &Sku) -> String {
+    format!("{shop}/product-deleted/{sku}")
+}
+
 /// `{shop}/loyalty-member/{customer}`: the shopper has a loyalty ledger (so a shop's ledgers
 /// can be found, to erase them with the shop).
 pub fn loyalty_member(shop: &ShopId, customer: &CustomerId) -> String {

@@ -208,6 +208,19 @@ describe("Shopify orders count exactly once", () => {
     assert.equal(await name(), "Newer still");
   });
 
+  test("an update from before a deletion, arriving after it, does not bring the product back", async () => {
+    const product = { ...fixture("shopify/product.json").product, id: 777001, title: "Short-lived" };
+    const page = () => getJson(`${worker.url}/v1/shops/acme/products/777001/reviews.jsonld`);
+    assert.equal((await shopify("products/create", { ...product, updated_at: "2026-01-01T00:00:00Z" })).status, 200);
+    assert.equal((await page()).status, 200);
+    assert.equal((await shopify("products/delete", { id: 777001 })).status, 200);
+    assert.equal((await shopify("products/update", { ...product, updated_at: "2026-01-02T00:00:00Z" })).status, 200);
+    assert.equal((await page()).status, 404);
+    // Created again later, it is a product again.
+    assert.equal((await shopify("products/create", { ...product, title: "Back", updated_at: "2099-01-01T00:00:00Z" })).status, 200);
+    assert.equal((await page()).body.name, "Back");
+  });
+
 });
 
 describe("WooCommerce", () => {

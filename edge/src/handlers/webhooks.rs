@@ -17,7 +17,7 @@ use worker::{Env, Request, Response};
 
 use super::customers;
 use crate::error::ApiError;
-use crate::http::{json, read_limited};
+use crate::http::{json, now, read_limited};
 use crate::objects::call;
 use crate::objects::orders::{self, Command, Event};
 use crate::store::Store;
@@ -101,7 +101,7 @@ pub(super) async fn take_generic(
             (order_id, Event::Refund { refund_id, amount_minor })
         }
         Delivery::Product(product) => return store.put_product_if_newer(shop, &product).await,
-        Delivery::ProductDeleted(sku) => return store.delete_product(shop, &sku).await,
+        Delivery::ProductDeleted(sku) => return store.delete_product(shop, &sku, now()).await,
     };
     apply(env, settings, shop, order_key("generic", &order_id)?, event).await.map(|_| ())
 }
@@ -179,7 +179,7 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
             let sku = Sku::parse(&deleted.id.to_string())
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
-            store.delete_product(shop, &sku).await?;
+            store.delete_product(shop, &sku, now()).await?;
         }
         "customers/redact" | "customers/data_request" => {
             let request: PrivacyRequest = serde_json::from_slice(&body)
