@@ -19,7 +19,12 @@ pub const SHARDS: u64 = 16;
 
 /// The name of the object that holds `code`.
 pub fn name(shop: &ShopId, code: &str) -> String {
-    format!("{shop}/codes/{}", super::shard(code, SHARDS))
+    shard_name(shop, super::shard(code, SHARDS))
+}
+
+/// The name of the shop's `index`-th code object.
+pub fn shard_name(shop: &ShopId, index: u64) -> String {
+    format!("{shop}/codes/{index}")
 }
 
 #[derive(Serialize, Deserialize)]

@@ -94,28 +94,25 @@ impl ShopEraserObject {
         let prefix = format!("{shop}/");
         let (names, cursor) =
             store.keys_page(&prefix, job.cursor.clone(), PAGE).await.map_err(failed)?;
+        // Several keys name the same product; its object is purged once per page.
         let mut purged: Vec<String> = Vec::new();
         for key in &names {
-            let (binding, object, command) = match holder(&shop, key) {
+            match holder(&shop, key) {
                 Some(Holder::Product(sku)) => {
-                    let target = pr::Target { shop: shop.clone(), sku: sku.clone() };
-                    (
-                        pr::BINDING,
-                        pr::name(&shop, &sku),
-                        serde_json::to_value(pr::Command::Purge { target })?,
-                    )
+                    let name = pr::name(&shop, &sku);
+                    if !purged.contains(&name) {
+                        let target = pr::Target { shop: shop.clone(), sku };
+                        self.purge(pr::BINDING, &name, &pr::Command::Purge { target }).await?;
+                        job.objects_purged += 1;
+                        purged.push(name);
+                    }
                 }
-                Some(Holder::Ledger(customer)) => (
-                    ledger::BINDING,
-                    ledger::name(&shop, &customer),
-                    serde_json::to_value(ledger::Command::Forget)?,
-                ),
-                None => ("", String::new(), serde_json::Value::Null),
-            };
-            if !binding.is_empty() && !purged.contains(&object) {
-                self.purge(binding, &object, &command).await?;
-                job.objects_purged += 1;
-                purged.push(object);
+                Some(Holder::Ledger(customer)) => {
+                    let name = ledger::name(&shop, &customer);
+                    self.purge(ledger::BINDING, &name, &ledger::Command::Forget).await?;
+                    job.objects_purged += 1;
+                }
+                None => {}
             }
             store.delete(key).await.map_err(failed)?;
             job.keys_deleted += 1;
@@ -123,11 +120,11 @@ impl ShopEraserObject {
         job.cursor = cursor;
         if job.cursor.is_none() {
             for i in 0..orders::SHARDS {
-                let name = format!("{shop}/orders/{i}");
+                let name = orders::shard_name(&shop, i);
                 self.purge(orders::BINDING, &name, &orders::Command::Purge).await?;
             }
             for i in 0..codes::SHARDS {
-                let name = format!("{shop}/codes/{i}");
+                let name = codes::shard_name(&shop, i);
                 self.purge(codes::BINDING, &name, &codes::Command::Purge).await?;
             }
             job.objects_purged += orders::SHARDS + codes::SHARDS;

@@ -95,8 +95,13 @@ pub struct LedgerObject {
 const KEY: &str = "ledger";
 
 impl LedgerObject {
+    /// The stored ledger; `None` for a shopper who has none yet.
+    async fn stored(&self) -> Result<Option<Ledger>> {
+        self.state.storage().get(KEY).await
+    }
+
     async fn load(&self) -> Result<Ledger> {
-        Ok(self.state.storage().get(KEY).await?.unwrap_or_default())
+        Ok(self.stored().await?.unwrap_or_default())
     }
 
     async fn save(&self, ledger: &Ledger) -> Result<()> {
@@ -160,7 +165,7 @@ impl DurableObject for LedgerObject {
             Command::Act { ctx, act } => (ctx, act),
         };
         // From here to `save`, only this object's storage is touched.
-        let stored: Option<Ledger> = self.state.storage().get(KEY).await?;
+        let stored = self.stored().await?;
         let new_member = stored.is_none();
         let before = stored.unwrap_or_default();
         let mut ledger = before.clone();

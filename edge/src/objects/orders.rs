@@ -30,7 +30,12 @@ pub const SHARDS: u64 = 32;
 
 /// The name of the object that holds `order`.
 pub fn name(shop: &ShopId, order: &OrderKey) -> String {
-    format!("{shop}/orders/{}", super::shard(order.as_str(), SHARDS))
+    shard_name(shop, super::shard(order.as_str(), SHARDS))
+}
+
+/// The name of the shop's `index`-th order object.
+pub fn shard_name(shop: &ShopId, index: u64) -> String {
+    format!("{shop}/orders/{index}")
 }
 
 #[derive(Serialize, Deserialize)]
