@@ -38,6 +38,8 @@ pub fn shard_name(shop: &ShopId, index: u64) -> String {
     format!("{shop}/orders/{index}")
 }
 
+// Built once per delivery and serialised at once: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 pub enum Command {
     /// Fold in a delivery.
