@@ -9,6 +9,7 @@
 //! reviews does not download the loyalty widget, and a page with both downloads one module.
 
 mod api;
+mod fold;
 #[cfg_attr(not(all(feature = "reviews", feature = "loyalty")), allow(dead_code))]
 mod format;
 #[cfg(feature = "loyalty")]

@@ -13,14 +13,15 @@ use rapport_shared::reviews::{
 };
 
 use crate::api::{self, ApiError, Client};
+use crate::fold::{Fold, FoldState};
 use crate::format;
 use crate::review_form::ReviewForm;
 use crate::review_item::ReviewItem;
 use crate::summary::Summary;
 use crate::Config;
 
-/// Reviews shown before the shopper asks for more. The widget's reserved height (the
-/// `--rapport-reviews-min-height` in the loader's CSS) fits the summary plus this many.
+/// Reviews in the first view. They sit in the fold (see `fold`), which shows as many of them as
+/// the widget's fixed height holds; "Show more reviews" opens it.
 const FIRST_VISIBLE: usize = 3;
 
 /// What every part of the widget needs to talk to the Worker about this product.
@@ -88,7 +89,7 @@ pub fn Reviews(
         }
     };
     view! {
-        <section class="reviews" part="reviews" aria-labelledby="rapport-reviews-title">
+        <section class="reviews frame" part="reviews" aria-labelledby="rapport-reviews-title">
             <h2 id="rapport-reviews-title" part="title">"Customer reviews"</h2>
             {body}
         </section>
@@ -128,9 +129,15 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     let filter = RwSignal::new(None::<u8>);
     let busy = RwSignal::new(false);
     let writing = RwSignal::new(false);
+    let fold = FoldState::default();
     let sent = RwSignal::new(None::<ReviewStatus>);
 
-    // Fetches page `page` of the current order; page 1 replaces the list, later pages extend it.
+    // Asked for more while the next page was still on its way: shown when it arrives.
+    let reveal = RwSignal::new(false);
+
+    // Fetches page `page` of the current order; page 1 replaces the list, later pages extend it
+    // without showing more: the shopper's "Show more" reveals them, so the widget grows only
+    // when the shopper acts, never when a response happens to arrive.
     let fetch_ctx = ctx.clone();
     let fetch = move |page: u32| {
         let ctx = fetch_ctx.clone();
@@ -147,11 +154,17 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
                 .await
             {
                 Ok(list) if page == 1 => listing.set(list.into()),
-                Ok(list) => listing.update(|l| {
-                    l.reviews.extend(list.reviews);
-                    l.page = list.page;
-                    l.pages = list.pages;
-                }),
+                Ok(list) => {
+                    listing.update(|l| {
+                        l.reviews.extend(list.reviews);
+                        l.page = list.page;
+                        l.pages = list.pages;
+                    });
+                    if reveal.get_untracked() {
+                        reveal.set(false);
+                        visible.update(|v| *v += LIST_PAGE_SIZE);
+                    }
+                }
                 Err(e) => leptos::logging::error!("[rapport] more reviews could not load: {e}"),
             }
             busy.set(false);
@@ -162,21 +175,31 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
         visible.set(FIRST_VISIBLE.max(LIST_PAGE_SIZE));
         refetch(1);
     });
+    // Shows the next reviews already loaded and loads the page after them ahead of time.
     let more = {
         let fetch = fetch.clone();
         move |_| {
-            let loaded = listing.with_untracked(|l| l.reviews.len());
+            fold.open.set(true);
+            let (loaded, page, pages) =
+                listing.with_untracked(|l| (l.reviews.len(), l.page, l.pages));
             let shown = visible.get_untracked();
-            visible.set(shown + LIST_PAGE_SIZE);
-            let (page, pages) = listing.with_untracked(|l| (l.page, l.pages));
-            if shown + LIST_PAGE_SIZE > loaded && page < pages {
+            if shown >= loaded && page < pages {
+                reveal.set(true);
+                if !busy.get_untracked() {
+                    fetch(page + 1);
+                }
+                return;
+            }
+            let now = (shown + LIST_PAGE_SIZE).min(loaded);
+            visible.set(now);
+            if now + LIST_PAGE_SIZE > loaded && page < pages && !busy.get_untracked() {
                 fetch(page + 1);
             }
         }
     };
     let has_more = move || {
         let (loaded, page, pages) = listing.with(|l| (l.reviews.len(), l.page, l.pages));
-        visible.get() < loaded || page < pages
+        visible.get() < loaded || page < pages || fold.clipped.get()
     };
 
     let locale = ctx.locale.clone();
@@ -209,7 +232,10 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     let write_button = move || {
         (!writing.get() && sent.get().is_none()).then(|| {
             view! {
-                <button type="button" class="write" part="button" on:click=move |_| writing.set(true)>
+                <button type="button" class="write" part="button" on:click=move |_| {
+                    fold.open.set(true);
+                    writing.set(true);
+                }>
                     "Write a review"
                 </button>
             }
@@ -237,22 +263,26 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
             .into_any()
     };
     view! {
-        {top}
-        <div class="toolbar">
-            {write_button}
-            <Show when=move || reviewed>
-                <SortSelect sort on_sort=reorder/>
+        <Fold state=fold>
+            {top}
+            <div class="toolbar">
+                {write_button}
+                <Show when=move || reviewed>
+                    <SortSelect sort on_sort=reorder/>
+                </Show>
+            </div>
+            {thanks}
+            {form}
+            <Show when=move || filter.get().is_some()>
+                <FilterNote filter summary=summary.clone() on_clear=reorder/>
+            </Show>
+            <ol class="list" part="list" aria-busy=move || busy.get().to_string()>{list}</ol>
+        </Fold>
+        <div class="fold-foot">
+            <Show when=has_more>
+                <button type="button" class="more" part="button" on:click=more.clone()>"Show more reviews"</button>
             </Show>
         </div>
-        {thanks}
-        {form}
-        <Show when=move || filter.get().is_some()>
-            <FilterNote filter summary=summary.clone() on_clear=reorder/>
-        </Show>
-        <ol class="list" part="list" aria-busy=move || busy.get().to_string()>{list}</ol>
-        <Show when=has_more>
-            <button type="button" class="more" part="button" on:click=more.clone()>"Show more reviews"</button>
-        </Show>
     }
 }
 
