@@ -75,9 +75,10 @@ pub fn Fold(
         if open.get_untracked() {
             return;
         }
-        let (Some(target), Some(outer)) =
-            (ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()), outer.get_untracked())
-        else {
+        let (Some(target), Some(outer)) = (
+            ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()),
+            outer.get_untracked(),
+        ) else {
             return;
         };
         if target.get_bounding_client_rect().bottom()
