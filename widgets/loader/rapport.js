@@ -59,6 +59,40 @@ try {
     box.replaceChildren(p);
   };
 
+  // The fold (see widgets/src/fold.rs): a widget keeps the height the page reserved, and the part
+  // of its first view that does not fit is clipped. The host is marked `clipped` while the fold
+  // hides something, and `expanded` (it grows to fit) on the shopper's first click or key press in
+  // it, or when they tab to something the fold hides. Layout-shift scoring ignores what follows a
+  // shopper's input, so the page never jumps on its own.
+  const measureFold = (host) => {
+    const fold = host.shadowRoot.querySelector(".fold");
+    const content = fold && fold.firstElementChild;
+    if (!content) return;
+    host.toggleAttribute("clipped", !host.hasAttribute("expanded") && content.offsetHeight > fold.clientHeight);
+  };
+  const folds = "ResizeObserver" in window
+    ? new ResizeObserver((entries) => { for (const e of entries) measureFold(e.target.getRootNode().host); })
+    : null;
+  const watchFold = (host, root) => {
+    const expand = () => host.setAttribute("expanded", "");
+    root.addEventListener("click", expand);
+    root.addEventListener("focusin", (event) => {
+      const fold = root.querySelector(".fold");
+      if (fold && event.target.getBoundingClientRect().bottom > fold.getBoundingClientRect().bottom + 1) expand();
+    });
+    if (!folds) return;
+    let watched = null;
+    // The widget draws its fold when its data arrives; the content and the box change size as
+    // data, fonts and the page's width do.
+    new MutationObserver(() => {
+      const fold = root.querySelector(".fold");
+      if (!fold || fold === watched) return;
+      watched = fold;
+      folds.observe(fold);
+      folds.observe(fold.firstElementChild);
+    }).observe(root, { childList: true, subtree: true });
+  };
+
   const nearViewport =
     "IntersectionObserver" in window
       ? new IntersectionObserver(
@@ -88,6 +122,7 @@ try {
       this.rapportBox = document.createElement("div");
       this.rapportBox.setAttribute("part", "root");
       root.append(this.rapportBox);
+      if (this.rapportFolds) watchFold(this, root);
       if (nearViewport && !this.rapportEager()) nearViewport.observe(this);
       else this.rapportMount();
     }
@@ -116,6 +151,10 @@ try {
       return "reviews";
     }
 
+    get rapportFolds() {
+      return true;
+    }
+
     rapportRender(wasm) {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
@@ -128,6 +167,10 @@ try {
   class RapportLoyalty extends RapportElement {
     get rapportKind() {
       return "loyalty";
+    }
+
+    get rapportFolds() {
+      return this.getAttribute("mode") !== "launcher";
     }
 
     rapportEager() {

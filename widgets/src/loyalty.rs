@@ -21,7 +21,7 @@ use rapport_shared::loyalty::{Account, LoyaltyView, Programme};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError, Client};
-use crate::fold::{Fold, FoldState};
+use crate::fold::{show_more, Fold};
 use crate::format;
 use crate::Config;
 
@@ -226,8 +226,8 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
 }
 
 /// The programme and, when signed in, the shopper's standing. Inline, its first view fills the
-/// element's fixed height and the shopper's first click or tap in it opens the rest (see
-/// `fold`); in the launcher's dialog, which floats over the page, it is open from the start.
+/// element's fixed height and the shopper's first click or key press in it opens the rest (see
+/// `fold`); in the launcher's dialog, which floats over the page, nothing is folded.
 fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
     let programme = ctx.programme.clone();
     let title = format!("{} rewards", programme.shop_name);
@@ -269,26 +269,15 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
             </div>
         })
     };
-    let fold = FoldState::default();
-    let inline = mode == Mode::Inline;
-    if !inline {
-        fold.open.set(true);
-    }
-    let open = move |_| fold.open.set(true);
     view! {
         <section
-            class=if inline { "loyalty frame" } else { "loyalty" }
+            class=if mode == Mode::Inline { "loyalty frame" } else { "loyalty" }
             part="loyalty"
             aria-labelledby="rapport-loyalty-title"
-            on:click=open
         >
             <h2 id="rapport-loyalty-title" part="title">{title}</h2>
-            <Fold state=fold>{body}</Fold>
-            <div class="fold-foot">
-                <Show when=move || fold.clipped.get()>
-                    <button type="button" class="more" part="button" on:click=open>"Show more"</button>
-                </Show>
-            </div>
+            <Fold>{body}</Fold>
+            <div class="fold-foot">{show_more()}</div>
             <p class="visually-hidden" role="status">{move || announce.get()}</p>
         </section>
     }

@@ -13,7 +13,7 @@ use rapport_shared::reviews::{
 };
 
 use crate::api::{self, ApiError, Client};
-use crate::fold::{Fold, FoldState};
+use crate::fold::{show_more, Fold};
 use crate::format;
 use crate::review_form::ReviewForm;
 use crate::review_item::ReviewItem;
@@ -129,7 +129,6 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     let filter = RwSignal::new(None::<u8>);
     let busy = RwSignal::new(false);
     let writing = RwSignal::new(false);
-    let fold = FoldState::default();
     let sent = RwSignal::new(None::<ReviewStatus>);
 
     // Asked for more while the next page was still on its way: shown when it arrives.
@@ -179,7 +178,6 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     let more = {
         let fetch = fetch.clone();
         move |_| {
-            fold.open.set(true);
             let (loaded, page, pages) =
                 listing.with_untracked(|l| (l.reviews.len(), l.page, l.pages));
             let shown = visible.get_untracked();
@@ -199,7 +197,7 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     };
     let has_more = move || {
         let (loaded, page, pages) = listing.with(|l| (l.reviews.len(), l.page, l.pages));
-        visible.get() < loaded || page < pages || fold.clipped.get()
+        visible.get() < loaded || page < pages
     };
 
     let locale = ctx.locale.clone();
@@ -232,10 +230,7 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     let write_button = move || {
         (!writing.get() && sent.get().is_none()).then(|| {
             view! {
-                <button type="button" class="write" part="button" on:click=move |_| {
-                    fold.open.set(true);
-                    writing.set(true);
-                }>
+                <button type="button" class="write" part="button" on:click=move |_| writing.set(true)>
                     "Write a review"
                 </button>
             }
@@ -263,7 +258,7 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
             .into_any()
     };
     view! {
-        <Fold state=fold>
+        <Fold>
             {top}
             <div class="toolbar">
                 {write_button}
@@ -279,7 +274,7 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
             <ol class="list" part="list" aria-busy=move || busy.get().to_string()>{list}</ol>
         </Fold>
         <div class="fold-foot">
-            <Show when=has_more>
+            <Show when=has_more fallback=show_more>
                 <button type="button" class="more" part="button" on:click=more.clone()>"Show more reviews"</button>
             </Show>
         </div>
