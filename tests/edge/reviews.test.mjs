@@ -16,7 +16,7 @@ const reviewsOf = (shop, sku) => getJson(`${worker.url}/v1/shops/${shop}/product
 
 before(async () => {
   worker = await startWorker([acme, other]);
-  await createShop(worker.url, acme, { products: ["MUG", "TENT", "EMPTY"] });
+  await createShop(worker.url, acme, { products: ["MUG", "TENT", "EMPTY", "LD"] });
   await createShop(worker.url, other, { products: ["MUG"] });
 });
 after(async () => worker?.stop());
@@ -152,6 +152,25 @@ describe("review text is stored and served as text", () => {
     assert.match(headers.get("content-type"), /^application\/json/);
     const stored = body.reviews.find((r) => r.id === "xss");
     assert.deepEqual([stored.title, stored.body, stored.author], [evil, evil, evil]);
+  });
+
+  test("the JSON-LD to inline cannot close its <script> element, wherever it is read", async () => {
+    const evil = "</script><script>alert(1)</script><!-- \u2028 & x";
+    const res = await admin(worker.url, acme, "POST", "/reviews", {
+      reviews: [review("ld", 4, { product: "LD", title: evil, body: evil, author: evil, created_at: 2_000_000_001 })],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const page = await eventually(() => reviewsOf("acme", "LD"), ({ body }) => assert.equal(body.reviews.length, 1));
+    const jsonld = await fetch(`${worker.url}/v1/shops/acme/products/LD/reviews.jsonld`);
+    assert.equal(jsonld.status, 200);
+    assert.match(jsonld.headers.get("content-type"), /^application\/ld\+json/);
+    const text = await jsonld.text();
+    for (const served of [text, page.body.json_ld]) {
+      for (const c of ["<", ">", "&", "\u2028"]) assert.ok(!served.includes(c), `${JSON.stringify(c)} in ${served}`);
+      const ld = JSON.parse(served);
+      assert.equal(ld.review[0].reviewBody, evil, "the escapes still mean what the shopper wrote");
+      assert.equal(ld.review[0].author.name, evil);
+    }
   });
 });
 

@@ -6,11 +6,13 @@
 //! reviews, so the summary always agrees with the published reviews it lists.
 
 pub mod import;
+#[cfg(feature = "server")]
 mod jsonld;
 mod query;
 mod submission;
 
-pub use jsonld::{product_json_ld, JsonLd};
+#[cfg(feature = "server")]
+pub use jsonld::{product_json_ld, script_safe};
 pub use query::{list, ReviewList, ReviewQuery, Sort, LIST_PAGE_SIZE};
 pub use submission::{ReviewSubmission, SubmissionCheck};
 
