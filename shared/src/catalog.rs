@@ -101,6 +101,28 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// The largest amount, in minor units, that any request may carry (ten trillion units of a
+/// two-digit currency): far beyond any real order, and far enough from `i64::MAX` that sums of
+/// amounts and the points they are worth cannot overflow.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// The latest time any request may carry: the end of the year 9999, in Unix seconds.
+pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+
+impl Money {
+    /// Checks that the amount is 0 to [`MAX_AMOUNT_MINOR`]; `field` names it in the error.
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        if (0..=MAX_AMOUNT_MINOR).contains(&self.amount_minor) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                format!("{field}.amount_minor"),
+                format!("must be 0 to {MAX_AMOUNT_MINOR}"),
+            ))
+        }
+    }
+}
+
 /// A storefront origin allowed to call the shopper API: `https://shop.example` (scheme, host,
 /// optional port; no path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +239,12 @@ impl Product {
                     ));
                 }
             }
+        }
+        if let Some(price) = &self.price {
+            price.check("price")?;
+        }
+        if self.updated_at.is_some_and(|t| !(0..=MAX_UNIX_SECONDS).contains(&t)) {
+            return Err(FieldError::new("updated_at", "must be Unix seconds from 1970 to 9999"));
         }
         Ok(self)
     }

@@ -4,12 +4,12 @@
 //! Every balance change happens in the shopper's [`LedgerObject`](crate::objects::ledger); this
 //! module checks who asks and what they send, and passes the programme along.
 
-use rapport_shared::catalog::ShopSettings;
+use rapport_shared::catalog::{FieldError, ShopSettings};
 use rapport_shared::identity::Shopper;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::loyalty::{
-    normalise_code, Account, BirthdayRequest, CodeRecord, Ledger, LoyaltyRules, LoyaltyView,
-    Programme, Reason, Redeemed, RedemptionRequest,
+    normalise_code, Account, AdjustmentPoints, BirthdayRequest, CodeRecord, Ledger, LoyaltyRules,
+    LoyaltyView, Programme, Reason, Redeemed, RedemptionRequest,
 };
 use rapport_shared::reviews::{Review, ReviewStatus};
 use serde::Deserialize;
@@ -239,7 +239,8 @@ pub async fn customer_ledger(
 struct Adjustment {
     /// Makes a repeated request harmless.
     key: String,
-    points: i64,
+    /// Any JSON number, so that one beyond an i64 is refused naming the field, not as bad JSON.
+    points: serde_json::Number,
 }
 
 /// `POST /v1/admin/shops/{shop}/customers/{customer}/loyalty`: add or remove points by hand.
@@ -252,15 +253,14 @@ pub async fn adjust(
     let (settings, rules) = programme(env, shop).await?;
     let body: Adjustment = read_json(&mut req, BODY_LIMIT).await?;
     client_key("key", &body.key)?;
-    if body.points == 0 || body.points.abs() > 10_000_000 {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "`points` must be non-zero and at most 10000000 either way",
-        ));
-    }
+    let points = body
+        .points
+        .as_i64()
+        .ok_or_else(|| FieldError::new("points", "must be a whole number"))
+        .and_then(AdjustmentPoints::new)?;
     let command = Command::Act {
         ctx: context(&settings, &rules, shop, customer.clone()),
-        act: Act::Adjust { key: body.key, points: body.points },
+        act: Act::Adjust { key: body.key, points },
     };
     let account: Account = ledger_call(env, shop, customer, &command).await?;
     Ok(json(&account, 200)?)

@@ -15,7 +15,8 @@ use rapport_shared::catalog::Currency;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::keys;
 use rapport_shared::loyalty::{
-    Account, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Reason, RedeemError, Redeemed,
+    Account, AdjustmentPoints, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Reason,
+    RedeemError, Redeemed,
 };
 use rapport_shared::secrets::{discount_code, token_secret_binding, TokenSecret};
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,7 @@ pub enum Act {
     /// A merchant's adjustment, once per key.
     Adjust {
         key: String,
-        points: i64,
+        points: AdjustmentPoints,
     },
 }
 

@@ -152,7 +152,8 @@ impl LoyaltyRules {
             if reward.discount.currency != *currency {
                 return Err(FieldError::new(at("discount"), "must be in the shop's currency"));
             }
-            if reward.discount.amount_minor <= 0 {
+            reward.discount.check(&at("discount"))?;
+            if reward.discount.amount_minor == 0 {
                 return Err(FieldError::new(at("discount"), "must be more than zero"));
             }
         }

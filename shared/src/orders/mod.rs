@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::catalog::minor_digits;
-use crate::catalog::Currency;
+use crate::catalog::{Currency, MAX_AMOUNT_MINOR};
 use crate::ids::{CustomerId, Sku};
 
-/// A decimal amount as the platforms send it (`"409.94"`) in integer minor units.
+/// A decimal amount as the platforms send it (`"409.94"`) in integer minor units; `None` when
+/// it is not one, or is more than [`MAX_AMOUNT_MINOR`] either way.
 pub fn parse_money(amount: &str, currency: &str) -> Option<i64> {
     let digits = minor_digits(currency);
     let s = amount.trim();
@@ -41,8 +42,20 @@ pub fn parse_money(amount: &str, currency: &str) -> Option<i64> {
     }
     let mut minor: i64 = whole.parse::<i64>().ok()?.checked_mul(10i64.pow(digits))?;
     let kept_value: i64 = if kept.is_empty() { 0 } else { kept.parse().ok()? };
-    minor = minor.checked_add(kept_value * 10i64.pow(digits - kept.len() as u32))?;
+    minor = minor.checked_add(kept_value.checked_mul(10i64.pow(digits - kept.len() as u32))?)?;
+    if minor > MAX_AMOUNT_MINOR {
+        return None;
+    }
     Some(if negative { -minor } else { minor })
+}
+
+/// The sum of amounts in minor units, or `None` when it is more than [`MAX_AMOUNT_MINOR`]
+/// either way (an order's line totals, a refund's transactions).
+pub fn sum_money(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    amounts
+        .into_iter()
+        .try_fold(0i64, |sum, a| sum.checked_add(a))
+        .filter(|sum| (-MAX_AMOUNT_MINOR..=MAX_AMOUNT_MINOR).contains(sum))
 }
 
 /// One product line of an order.
@@ -140,7 +153,10 @@ impl OrderState {
     pub fn net_spent_minor(&self) -> i64 {
         match &self.order {
             Some(order) if self.paid && !self.cancelled => {
-                (order.subtotal_minor - self.refunds.values().sum::<i64>()).max(0)
+                // Each amount is at most MAX_AMOUNT_MINOR, but a delivery can add any number of
+                // refunds.
+                let refunded = self.refunds.values().fold(0i64, |sum, r| sum.saturating_add(*r));
+                order.subtotal_minor.saturating_sub(refunded).max(0)
             }
             _ => 0,
         }
@@ -190,10 +206,36 @@ mod tests {
             ("1e3", "EUR", None),
             ("1,00", "EUR", None),
             (".50", "EUR", None),
+            ("10000000000000.00", "EUR", Some(MAX_AMOUNT_MINOR)),
+            ("10000000000000.01", "EUR", None),
+            ("-10000000000000.01", "EUR", None),
+            ("92233720368547758.07", "EUR", None),
+            ("9223372036854775807", "JPY", None),
+            ("99999999999999999999", "EUR", None),
         ];
         for (amount, currency, want) in table {
             assert_eq!(parse_money(amount, currency), want, "{amount} {currency}");
         }
+    }
+
+    #[test]
+    fn sums_of_money_stay_in_range() {
+        assert_eq!(sum_money([1, 2, -3]), Some(0));
+        assert_eq!(sum_money([]), Some(0));
+        assert_eq!(sum_money([MAX_AMOUNT_MINOR, 0]), Some(MAX_AMOUNT_MINOR));
+        assert_eq!(sum_money([MAX_AMOUNT_MINOR, 1]), None);
+        assert_eq!(sum_money([i64::MAX, i64::MAX]), None);
+        assert_eq!(sum_money([i64::MIN, -1]), None);
+    }
+
+    #[test]
+    fn many_huge_refunds_take_back_the_order_without_wrapping_around() {
+        let mut state = OrderState::default();
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
+        for id in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"] {
+            state.apply(OrderEvent::Refund { refund_id: id.into(), amount_minor: i64::MAX });
+        }
+        assert_eq!(state.net_spent_minor(), 0);
     }
 
     fn order(status: OrderStatus, updated_at: i64) -> Order {

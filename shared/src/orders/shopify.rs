@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{parse_money, Order, OrderError, OrderLine, OrderStatus};
+use super::{parse_money, sum_money, Order, OrderError, OrderLine, OrderStatus};
 use crate::catalog::{Currency, Money, Product};
 use crate::ids::{CustomerId, Sku};
 use crate::time::parse_timestamp;
@@ -127,7 +127,8 @@ pub fn refund(body: &[u8]) -> Result<Refund, OrderError> {
 impl Refund {
     /// What was refunded, in minor units of `currency` (a transaction's own currency wins).
     pub fn amount_minor(&self, currency: &str) -> Result<i64, OrderError> {
-        self.transactions
+        let amounts = self
+            .transactions
             .iter()
             .filter(|t| {
                 t.kind.as_deref() == Some("refund") && t.status.as_deref() != Some("failure")
@@ -136,7 +137,10 @@ impl Refund {
                 parse_money(&t.amount, t.currency.as_deref().unwrap_or(currency))
                     .ok_or_else(|| OrderError::new(format!("refund amount {:?}", t.amount)))
             })
-            .sum()
+            .collect::<Result<Vec<i64>, OrderError>>()?;
+        sum_money(amounts).ok_or_else(|| {
+            OrderError::new("the refund's transactions add up to more than any order")
+        })
     }
 }
 
