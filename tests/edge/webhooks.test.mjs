@@ -288,6 +288,50 @@ describe("the generic signed format", () => {
     assert.equal(bad.body.error.code, "invalid_payload");
     assert.equal((await orderState("generic:G-2")).order, null);
   });
+
+  test("an empty, blank, slashed or over-long id is refused by name, for orders, refunds and products", async () => {
+    const withId = (id) => ({ type: "order", order: { ...order("paid", "2026-11-25T10:00:00Z").order, id } });
+    const cases = [
+      [withId(""), /order\.id must not be empty/],
+      [withId("   "), /order\.id must not contain ' '/],
+      [withId("G/3"), /order\.id must not contain '\/'/],
+      [withId("9".repeat(65)), /order\.id must be at most 64/],
+      [{ type: "refund", order_id: "", refund_id: "r-1", amount: "1.00", currency: "EUR" }, /order_id must not be empty/],
+      [{ type: "refund", order_id: "G-1", refund_id: "", amount: "1.00", currency: "EUR" }, /refund_id must not be empty/],
+      [{ type: "refund", order_id: "G-1", refund_id: " ", amount: "1.00", currency: "EUR" }, /refund_id must not contain ' '/],
+      [{ type: "product", product: { sku: "", title: "Nameless" } }, /product\.sku must not be empty/],
+      [{ type: "product_deleted", sku: "a/b" }, /sku must not contain '\/'/],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await post(payload);
+      assert.equal(res.status, 400, JSON.stringify(payload));
+      assert.equal(res.body.error.code, "invalid_payload");
+      assert.match(res.body.error.message, message);
+    }
+    const state = await orderState("generic:G-1");
+    assert.deepEqual(Object.keys(state.refunds), ["r-1"], "no refund was added to a real order");
+    assert.equal((await orderState("generic:")).order, null, "no order was stored under an empty id");
+
+    // The platforms' numeric ids: 0 is no id.
+    const shopifyZero = await shopify("orders/paid", shopifyOrder({ id: 0 }));
+    assert.equal(shopifyZero.status, 400, JSON.stringify(shopifyZero.body));
+    assert.match(shopifyZero.body.error.message, /id 0 is not an id/);
+    const wooBody = JSON.stringify({ ...fixture("woocommerce/order.json"), id: 0 });
+    const woo = await fetch(`${worker.url}/v1/webhooks/acme/woocommerce`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-wc-webhook-topic": "order.updated", "x-wc-webhook-signature": sign(WOO_SECRET, wooBody) },
+      body: wooBody,
+    });
+    assert.equal(woo.status, 400);
+
+    // An import reads lines with the same parser: the bad line is refused, the good one taken.
+    const lines = [JSON.stringify(withId("")), JSON.stringify(withId("G-IMPORT"))].join("\n");
+    const imported = await admin(worker.url, acme, "POST", "/imports?import=ids&from=0", lines, { "content-type": "application/x-ndjson" });
+    assert.equal(imported.status, 200, JSON.stringify(imported.body));
+    assert.equal(imported.body.taken, 1);
+    assert.deepEqual(imported.body.refused.map((r) => r.line), [1]);
+    assert.match(imported.body.refused[0].reason, /order\.id must not be empty/);
+  });
 });
 
 describe("privacy: a customer's data is exported and erased", () => {

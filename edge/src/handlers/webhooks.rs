@@ -5,7 +5,7 @@
 //! `OrderObject`, which makes repeated and out-of-order deliveries count once.
 
 use rapport_shared::catalog::ShopSettings;
-use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::orders::generic::{self, Delivery};
 use rapport_shared::orders::{shopify, woocommerce, OrderState};
@@ -81,8 +81,8 @@ async fn apply(
 }
 
 /// The key of a platform's order id, or the 400 for an id that cannot be one.
-fn order_key(platform: &str, order_id: &str) -> Result<OrderKey, ApiError> {
-    OrderKey::parse(&format!("{platform}:{order_id}"))
+fn order_key(platform: &str, order_id: &OrderId) -> Result<OrderKey, ApiError> {
+    OrderKey::of(platform, order_id)
         .map_err(|e| ApiError::bad_request("invalid_payload", format!("order id {e}")))
 }
 

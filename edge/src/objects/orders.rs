@@ -12,7 +12,7 @@
 //! delivery repeated, concurrent or retried after a failure changes what depends on the order
 //! exactly once.
 
-use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, RefundId, ShopId, Sku};
 use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -69,7 +69,7 @@ pub struct Loyalty {
 #[derive(Serialize, Deserialize)]
 pub enum Event {
     Order(rapport_shared::orders::Order),
-    Refund { refund_id: String, amount_minor: i64 },
+    Refund { refund_id: RefundId, amount_minor: i64 },
 }
 
 impl From<Event> for OrderEvent {
