@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { admin, createShop, eventually, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
+import { admin, createShop, eventually, getJson, kvKeys, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 // Shops whose webhook secrets are the ones in the platforms' published test vectors.
@@ -129,15 +129,39 @@ describe("Shopify: signatures are checked over the raw body before anything is p
 });
 
 describe("failed deliveries", () => {
-  test("the merchant sees refused deliveries, newest first, with the reason", async () => {
-    await shopify("orders/paid", shopifyOrder({ id: 9100 }), { signature: sign("nope", "x") });
+  test("the merchant sees refused signed deliveries, newest first, with the reason", async () => {
+    await shopify("orders/paid", "{\"not\":\"an order\"}");
     await shopify("orders/teleported", shopifyOrder({ id: 9101 }));
     const res = await admin(worker.url, acme, "GET", "/webhook-failures");
     assert.equal(res.status, 200);
     const [latest, before] = res.body.failures;
     assert.deepEqual([latest.topic, latest.status, latest.error.code], ["orders/teleported", 400, "unsupported_topic"]);
-    assert.deepEqual([before.topic, before.status, before.error.code], ["orders/paid", 401, "signature_mismatch"]);
+    assert.deepEqual([before.topic, before.status, before.error.code], ["orders/paid", 400, "invalid_payload"]);
     assert.equal((await getJson(`${worker.url}/v1/admin/shops/acme/webhook-failures`)).status, 401, "only for the merchant");
+  });
+
+  test("an unsigned or forged delivery is refused and writes nothing, on every platform", async () => {
+    const failures = () => kvKeys(worker, "acme/webhook-failure/");
+    const before = failures();
+    const order = JSON.stringify(shopifyOrder({ id: 9102 }));
+    const post = (platform, headers, body = order) =>
+      fetch(`${worker.url}/v1/webhooks/acme/${platform}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const forged = [
+      post("shopify", { "x-shopify-topic": "orders/paid" }),
+      post("shopify", { "x-shopify-topic": "orders/paid", "x-shopify-hmac-sha256": sign("guessed", order) }),
+      post("shopify", { "x-shopify-topic": "orders/paid", "x-shopify-hmac-sha256": "abc" }),
+      post("woocommerce", { "x-wc-webhook-topic": "order.updated" }),
+      post("woocommerce", { "x-wc-webhook-topic": "order.updated", "x-wc-webhook-signature": sign("guessed", order) }),
+      post("generic", {}),
+      post("generic", { "x-rapport-signature": sign("guessed", order) }),
+      post("generic", {}, "x".repeat(1_100_000)),
+    ];
+    for (const res of await Promise.all(forged)) {
+      assert.ok([401, 413].includes(res.status), String(res.status));
+      assert.ok((await res.json()).error.code);
+    }
+    assert.deepEqual(failures(), before, "no failure was recorded");
+    assert.equal((await orderState("shopify:9102")).order, null);
   });
 });
 
