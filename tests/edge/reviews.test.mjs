@@ -187,6 +187,28 @@ describe("settings and catalog", () => {
     }
   });
 
+  test("a sign-in or join link that is not a web address or a path on the shop is refused by name", async () => {
+    const base = { name: "Acme", currency: "EUR" };
+    const loyalty = (join_url) => ({ points_per_unit: 1, join_url });
+    for (const [settings, field] of [
+      [{ ...base, sign_in_url: "//evil.example/login" }, "sign_in_url"],
+      [{ ...base, sign_in_url: "javascript:alert(1)" }, "sign_in_url"],
+      [{ ...base, sign_in_url: "/\\evil.example" }, "sign_in_url"],
+      [{ ...base, sign_in_url: "/\t/evil.example" }, "sign_in_url"],
+      [{ ...base, loyalty: loyalty("//evil.example") }, "loyalty.join_url"],
+      [{ ...base, loyalty: loyalty("javascript:alert(1)") }, "loyalty.join_url"],
+    ]) {
+      const res = await admin(worker.url, other, "PUT", "", settings);
+      assert.equal(res.status, 400, JSON.stringify(settings));
+      assert.equal(res.body.error.code, "invalid_field");
+      assert.match(res.body.error.message, new RegExp(`^\`${field.replace(".", "\\.")}\``), JSON.stringify(res.body));
+    }
+    const ok = await admin(worker.url, other, "PUT", "", { ...base, sign_in_url: "/account/login", loyalty: loyalty("https://other.example/join") });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const programme = (await getJson(`${worker.url}/v1/shops/other-shop/loyalty`)).body.programme;
+    assert.deepEqual([programme.sign_in_url, programme.rules.join_url], ["/account/login", "https://other.example/join"]);
+  });
+
   test("a product with a bad SKU or URL is refused", async () => {
     for (const product of [{ sku: "A/B", title: "x" }, { sku: "OK", title: "" }, { sku: "OK", title: "x", url: "javascript:alert(1)" }]) {
       const res = await admin(worker.url, acme, "PUT", "/products", { products: [product] });
