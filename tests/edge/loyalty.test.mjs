@@ -123,6 +123,19 @@ describe("the programme and the shopper's account", () => {
     assert.deepEqual((await account("ann")).history.map((e) => e.reason), ["signup"]);
   });
 
+  test("the sign-up bonus waits for the shopper's own signed-in visit, not an adjustment or an order", async () => {
+    const signup = async (customer) => (await ledger(customer)).ledger.entries.filter((e) => e.source === "signup");
+    assert.equal((await adjust("una", 10)).status, 200);
+    assert.equal((await deliver(paidOrder("SU-1", "una", "20.00"))).status, 200);
+    assert.equal((await deliver(paidOrder("SU-2", "vic", "30.00"))).status, 200);
+    assert.deepEqual(await signup("una"), [], "the merchant's adjustment and the order pay no sign-up bonus");
+    assert.deepEqual(await signup("vic"), [], "an order alone pays no sign-up bonus");
+    assert.equal((await ledger("vic")).account.balance, 30);
+    assert.equal((await account("una")).balance, 10 + 20 + 100, "paid on the first signed-in visit");
+    await account("una");
+    assert.equal((await signup("una")).length, 1, "and once");
+  });
+
   test("an expired, forged or other shop's token: 401 and no data", async () => {
     const tokens = [
       token("ann", { exp: nowSeconds() - 3600 }),

@@ -15,7 +15,7 @@ use rapport_shared::catalog::Currency;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::keys;
 use rapport_shared::loyalty::{
-    Account, AdjustmentPoints, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Reason,
+    Account, AdjustmentPoints, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Presence, Reason,
     RedeemError, Redeemed,
 };
 use rapport_shared::secrets::{discount_code, token_secret_binding, TokenSecret};
@@ -40,6 +40,8 @@ pub struct Context {
     /// The shop's currency (tiers by amount spent count it).
     pub currency: Currency,
     pub now: i64,
+    /// Whether the command is the shopper's own signed-in request (which pays the sign-up bonus).
+    pub presence: Presence,
 }
 
 // Built once per request and serialised at once: the size of a variant does not matter.
@@ -171,7 +173,7 @@ impl DurableObject for LedgerObject {
         let before = stored.unwrap_or_default();
         let mut ledger = before.clone();
         let (rules, now) = (&ctx.rules, ctx.now);
-        ledger.settle(rules, now);
+        ledger.settle(rules, now, ctx.presence);
         let mut issued = None;
         match act {
             Act::Open => {}
@@ -220,7 +222,7 @@ impl DurableObject for LedgerObject {
                 ledger.adjust(&key, points, now);
             }
         }
-        ledger.settle(rules, now);
+        ledger.settle(rules, now, ctx.presence);
         // A read that settles nothing writes nothing.
         if ledger != before {
             self.save(&ledger).await?;

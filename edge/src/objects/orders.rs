@@ -21,7 +21,7 @@ use super::{call, ledger, reply};
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::Currency;
-use rapport_shared::loyalty::{Account, LoyaltyRules};
+use rapport_shared::loyalty::{Account, LoyaltyRules, Presence};
 
 pub const BINDING: &str = "ORDERS";
 
@@ -156,6 +156,8 @@ impl DurableObject for OrderObject {
                     rules: rules.clone(),
                     currency: shop_currency.clone(),
                     now: now(),
+                    // A delivery is not the shopper signing in.
+                    presence: Presence::Absent,
                 },
                 act: ledger::Act::Order {
                     source: format!("order:{order}"),

@@ -106,6 +106,18 @@ pub struct OrderAward {
     pub basis: Option<OrderBasis>,
 }
 
+/// Whether the shopper is there when their ledger is touched. The sign-up bonus is for signing
+/// in, so only the shopper's own signed-in request pays it; an order, a review's moderation or
+/// a merchant's adjustment touches the ledger with the shopper absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// The shopper's own request, with their token.
+    SignedIn,
+    /// Something done for or about the shopper without them.
+    Absent,
+}
+
 /// A shopper's ledger: the entries, and what is needed to keep applying sources exactly once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -241,15 +253,16 @@ impl Ledger {
     }
 
     /// Appends what is due at `now` without anyone asking: expiry after inactivity, the sign-up
-    /// bonus, the birthday bonus and tier entry bonuses. Idempotent.
-    pub fn settle(&mut self, rules: &LoyaltyRules, now: i64) {
+    /// bonus (only when the shopper is [`Presence::SignedIn`]), the birthday bonus and tier entry
+    /// bonuses. Idempotent.
+    pub fn settle(&mut self, rules: &LoyaltyRules, now: i64, presence: Presence) {
         if let (Some(expiring), Some(last)) = (self.expiring(rules), self.last_activity()) {
             if now >= expiring.at {
                 let source = format!("expiry:{last}");
                 self.push(expiring.at, -expiring.points, Reason::Expiry, &source, 0);
             }
         }
-        if rules.signup_bonus > 0 && !self.has_source("signup") {
+        if presence == Presence::SignedIn && rules.signup_bonus > 0 && !self.has_source("signup") {
             self.set_bonus("signup", Reason::Signup, true, rules.signup_bonus, now);
         }
         if let Some(year) = self.birthday_due(now) {
@@ -507,7 +520,7 @@ mod tests {
     fn the_multiplier_of_the_first_award_prices_the_whole_order() {
         let mut l = Ledger::default();
         l.adjust("start", AdjustmentPoints::new(600).unwrap(), T0); // silver: ×1.25
-        l.settle(&rules(), T0);
+        l.settle(&rules(), T0, Presence::SignedIn);
         assert_eq!(l.source_total("tier:silver"), 50, "entry bonus");
         order(&mut l, "1", 1, 10_000, T0);
         assert_eq!(l.source_total("order:1"), 125);
@@ -515,7 +528,7 @@ mod tests {
         l.adjust("more", AdjustmentPoints::new(5_000).unwrap(), T0);
         order(&mut l, "1", 2, 5_000, T0 + 1);
         assert_eq!(l.source_total("order:1"), 62, "half of 125, rounded down");
-        l.settle(&rules(), T0 + 2);
+        l.settle(&rules(), T0 + 2, Presence::SignedIn);
         assert_eq!(l.source_total("tier:silver"), 50, "paid once");
     }
 
@@ -588,14 +601,14 @@ mod tests {
     fn points_expire_after_inactivity_and_the_date_is_shown() {
         let r = rules();
         let mut l = Ledger::default();
-        l.settle(&r, T0); // sign-up bonus
+        l.settle(&r, T0, Presence::SignedIn); // sign-up bonus
         order(&mut l, "1", 1, 10_000, T0 + DAY);
         let expiring = l.account(&r, T0 + DAY).expiring.unwrap();
         assert_eq!(expiring, Expiring { points: 200, at: T0 + DAY + 365 * DAY });
-        l.settle(&r, T0 + 300 * DAY);
+        l.settle(&r, T0 + 300 * DAY, Presence::SignedIn);
         assert_eq!(l.balance(), 200, "not yet");
-        l.settle(&r, T0 + 400 * DAY);
-        l.settle(&r, T0 + 401 * DAY);
+        l.settle(&r, T0 + 400 * DAY, Presence::SignedIn);
+        l.settle(&r, T0 + 401 * DAY, Presence::SignedIn);
         assert_eq!(l.balance(), 0);
         assert_eq!(l.entries.iter().filter(|e| e.reason == Reason::Expiry).count(), 1);
         assert_eq!(l.account(&r, T0 + 401 * DAY).expiring, None);
@@ -608,10 +621,58 @@ mod tests {
     fn signup_bonus_once() {
         let mut l = Ledger::default();
         for t in 0..3 {
-            l.settle(&rules(), T0 + t);
+            l.settle(&rules(), T0 + t, Presence::SignedIn);
         }
         assert_eq!(l.balance(), 100);
         assert_eq!(l.entries.len(), 1);
+    }
+
+    /// What touches a ledger in the table below.
+    #[derive(Clone, Copy, Debug)]
+    enum Touch {
+        Visit,
+        Order,
+        Adjustment,
+        ReviewBonus,
+    }
+
+    #[test]
+    fn only_the_shoppers_own_visit_pays_the_signup_bonus() {
+        use Touch::*;
+        // Each touch as the ledger object runs it: settle, act, settle.
+        let run = |touches: &[Touch]| {
+            let mut l = Ledger::default();
+            for (i, touch) in touches.iter().enumerate() {
+                let (now, id) = (T0 + i as i64, i.to_string());
+                let presence =
+                    if matches!(touch, Visit) { Presence::SignedIn } else { Presence::Absent };
+                l.settle(&rules(), now, presence);
+                match touch {
+                    Visit => {}
+                    Order => order(&mut l, &id, 1, 1_000, now),
+                    Adjustment => {
+                        l.adjust(&id, AdjustmentPoints::new(5).unwrap(), now);
+                    }
+                    ReviewBonus => l.set_bonus(&id, Reason::Review, true, 50, now),
+                }
+                l.settle(&rules(), now, presence);
+            }
+            l.source_total("signup")
+        };
+        let table: &[(&[Touch], i64)] = &[
+            (&[], 0),
+            (&[Adjustment], 0),
+            (&[Order], 0),
+            (&[ReviewBonus], 0),
+            (&[Order, Adjustment, ReviewBonus, Order], 0),
+            (&[Visit], 100),
+            (&[Adjustment, Visit], 100),
+            (&[Order, Visit, Order], 100),
+            (&[Visit, Visit, Adjustment, Visit], 100),
+        ];
+        for (touches, want) in table {
+            assert_eq!(run(touches), *want, "{touches:?}");
+        }
     }
 
     #[test]
@@ -632,21 +693,21 @@ mod tests {
         let mut l = Ledger::default();
         l.set_birthday(6, 10, at(2026, 5, 28)).unwrap();
         assert_eq!(l.set_birthday(6, 11, at(2026, 5, 28)), Err(BirthdayError::AlreadySet));
-        l.settle(&r, at(2026, 6, 10));
+        l.settle(&r, at(2026, 6, 10), Presence::SignedIn);
         assert_eq!(l.balance(), 0);
-        l.settle(&r, at(2027, 6, 12));
-        l.settle(&r, at(2027, 6, 20));
+        l.settle(&r, at(2027, 6, 12), Presence::SignedIn);
+        l.settle(&r, at(2027, 6, 20), Presence::SignedIn);
         assert_eq!(l.balance(), 200);
         assert_eq!(l.source_total("birthday:2027"), 200);
         // Set well ahead: paid this year, on a visit within a month.
         let mut l = Ledger::default();
         l.set_birthday(12, 31, at(2026, 5, 28)).unwrap();
-        l.settle(&r, at(2027, 1, 5));
+        l.settle(&r, at(2027, 1, 5), Presence::SignedIn);
         assert_eq!(l.source_total("birthday:2026"), 200);
         // 29 February falls on the 28th in other years.
         let mut l = Ledger::default();
         l.set_birthday(2, 29, at(2026, 1, 1)).unwrap();
-        l.settle(&r, at(2027, 2, 28));
+        l.settle(&r, at(2027, 2, 28), Presence::SignedIn);
         assert_eq!(l.source_total("birthday:2027"), 200);
         assert_eq!(Ledger::default().set_birthday(2, 30, T0), Err(BirthdayError::NotADate));
         assert_eq!(Ledger::default().set_birthday(13, 1, T0), Err(BirthdayError::NotADate));
@@ -656,7 +717,7 @@ mod tests {
     fn account_shows_progress_history_and_registered_codes() {
         let r = rules();
         let mut l = Ledger::default();
-        l.settle(&r, T0);
+        l.settle(&r, T0, Presence::SignedIn);
         order(&mut l, "1", 1, 30_000, T0);
         let a = l.account(&r, T0);
         assert_eq!((a.balance, a.tier, a.tier_progress), (400, None, 400));
