@@ -101,6 +101,57 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// The largest amount, in minor units, that any request may carry (ten trillion units of a
+/// two-digit currency): far beyond any real order, and far enough from `i64::MAX` that sums of
+/// amounts and the points they are worth cannot overflow.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// The latest time any request may carry: the end of the year 9999, in Unix seconds.
+pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+
+impl Money {
+    /// Checks that the amount is 0 to [`MAX_AMOUNT_MINOR`]; `field` names it in the error.
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        if (0..=MAX_AMOUNT_MINOR).contains(&self.amount_minor) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                format!("{field}.amount_minor"),
+                format!("must be 0 to {MAX_AMOUNT_MINOR}"),
+            ))
+        }
+    }
+}
+
+/// Is `url` a link a widget may render: an absolute `https://` or `http://` URL with a host, or
+/// a path on the shop (`/account/login`)? Never a `javascript:` or other scheme, nor a
+/// protocol-relative `//host` (a path that leaves the shop). Whitespace, control characters
+/// and `\` are refused anywhere, since browsers drop or rewrite them (`/\tevil.example` and
+/// `/\evil.example` both become `//evil.example`). The settings parser and the widgets both use
+/// this one check.
+pub fn is_link_url(url: &str) -> bool {
+    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+        return false;
+    }
+    let after_scheme = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match after_scheme {
+        Some(rest) => !rest.is_empty() && !rest.starts_with('/'),
+        None => url.starts_with('/') && !url.starts_with("//"),
+    }
+}
+
+/// `url` for the settings field `field`, or the error naming it.
+pub fn link_url(field: &str, url: &str) -> Result<(), FieldError> {
+    if is_link_url(url) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be an http(s) URL such as https://shop.example/login, or a path such as /login",
+        ))
+    }
+}
+
 /// A storefront origin allowed to call the shopper API: `https://shop.example` (scheme, host,
 /// optional port; no path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +219,9 @@ impl ShopSettings {
         if self.allowed_origins.len() > 20 {
             return Err(FieldError::new("allowed_origins", "lists at most 20 origins"));
         }
+        if let Some(url) = &self.sign_in_url {
+            link_url("sign_in_url", url)?;
+        }
         self.loyalty = self.loyalty.map(|l| l.validate(&self.currency)).transpose()?;
         Ok(self)
     }
@@ -208,15 +262,14 @@ impl Product {
         self.title = bounded_text("title", &self.title, 1, 200)?;
         for (field, url) in [("url", &self.url), ("image_url", &self.image_url)] {
             if let Some(u) = url {
-                if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
-                    || u.len() > 2048
-                {
-                    return Err(FieldError::new(
-                        field,
-                        "must be an http(s) URL or an absolute path",
-                    ));
-                }
+                link_url(field, u)?;
             }
+        }
+        if let Some(price) = &self.price {
+            price.check("price")?;
+        }
+        if self.updated_at.is_some_and(|t| !(0..=MAX_UNIX_SECONDS).contains(&t)) {
+            return Err(FieldError::new("updated_at", "must be Unix seconds from 1970 to 9999"));
         }
         Ok(self)
     }
@@ -225,6 +278,57 @@ impl Product {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_web_addresses_or_paths_on_the_shop() {
+        let table = [
+            ("https://shop.example/account/login", true),
+            ("http://shop.example", true),
+            ("https://shop.example:8443/a?b=c#d", true),
+            ("/account/login", true),
+            ("/", true),
+            ("//evil.example/login", false),
+            ("///evil.example", false),
+            ("/\\evil.example", false),
+            ("/\tevil.example", false),
+            ("/\n/evil.example", false),
+            (" /login", false),
+            ("https://", false),
+            ("https:///evil.example", false),
+            ("javascript:alert(1)", false),
+            ("JavaScript:alert(1)", false),
+            ("data:text/html,<script>alert(1)</script>", false),
+            ("account/login", false),
+            ("", false),
+            ("ftp://shop.example", false),
+        ];
+        for (url, ok) in table {
+            assert_eq!(is_link_url(url), ok, "{url:?}");
+        }
+        assert!(!is_link_url(&format!("/{}", "a".repeat(2048))));
+        assert_eq!(link_url("sign_in_url", "//evil.example").unwrap_err().field, "sign_in_url");
+    }
+
+    #[test]
+    fn settings_refuse_a_link_that_is_not_one() {
+        let settings = |sign_in_url: &str, join_url: &str| {
+            serde_json::from_value::<ShopSettings>(serde_json::json!({
+                "name": "Acme", "currency": "EUR", "sign_in_url": sign_in_url,
+                "loyalty": { "points_per_unit": 1, "join_url": join_url },
+            }))
+            .unwrap()
+            .validate()
+        };
+        assert!(settings("https://acme.example/login", "/register").is_ok());
+        for (sign_in, join, field) in [
+            ("//evil.example", "/register", "sign_in_url"),
+            ("javascript:alert(1)", "/register", "sign_in_url"),
+            ("/login", "//evil.example", "loyalty.join_url"),
+            ("/login", "javascript:alert(1)", "loyalty.join_url"),
+        ] {
+            assert_eq!(settings(sign_in, join).unwrap_err().field, field, "{sign_in} {join}");
+        }
+    }
 
     #[test]
     fn bounded_text_rules() {

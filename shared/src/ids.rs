@@ -105,12 +105,43 @@ id_type!(
     |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')
 );
 
+/// What a platform's order and refund ids may hold: ids of every platform seen (digits,
+/// `gid:…`, `#1001-A`-style numbers without the `#`), never a `/`, a space or nothing.
+fn platform_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')
+}
+
 id_type!(
-    /// An order as Rapport keys it: the platform and its order id (`shopify:450789469`).
+    /// An order's id on its platform (`1001`, `450789469`). Every delivery of an order names it,
+    /// so an empty or malformed one would merge unrelated orders into one.
+    OrderId,
+    64,
+    platform_id_char
+);
+
+id_type!(
+    /// A refund's id on its platform, unique within its order: a repeated delivery of the
+    /// refund counts once, so two refunds must never share an (empty) id.
+    RefundId,
+    64,
+    platform_id_char
+);
+
+id_type!(
+    /// An order as Rapport keys it: the platform and its order id (`shopify:450789469`). The
+    /// webhooks build it with [`OrderKey::of`] from a parsed [`OrderId`]; a merchant's purchase
+    /// record may name an order of their own in any form.
     OrderKey,
     80,
-    |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')
+    platform_id_char
 );
+
+impl OrderKey {
+    /// The key of `id` on `platform` (`shopify`, `woocommerce`, `generic`).
+    pub fn of(platform: &str, id: &OrderId) -> Result<Self, IdError> {
+        Self::parse(&format!("{platform}:{id}"))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -134,6 +165,25 @@ mod tests {
         assert_eq!(Sku::parse("tent/2").unwrap_err(), IdError::BadCharacter('/'));
         assert!(CustomerId::parse("gid:shopify-42").is_ok());
         assert!(CustomerId::parse("a/b").is_err());
+    }
+
+    #[test]
+    fn order_and_refund_ids_are_never_empty_blank_long_or_slashed() {
+        for parse in
+            [|s: &str| OrderId::parse(s).map(|_| ()), |s: &str| RefundId::parse(s).map(|_| ())]
+        {
+            assert_eq!(parse("1001"), Ok(()));
+            assert_eq!(parse("gid:shopify-1001.2"), Ok(()));
+            assert_eq!(parse(""), Err(IdError::Empty));
+            assert_eq!(parse(" "), Err(IdError::BadCharacter(' ')));
+            assert_eq!(parse(" 1001"), Err(IdError::BadCharacter(' ')));
+            assert_eq!(parse("\t"), Err(IdError::BadCharacter('\t')));
+            assert_eq!(parse("10/01"), Err(IdError::BadCharacter('/')));
+            assert_eq!(parse(&"1".repeat(64)), Ok(()));
+            assert_eq!(parse(&"1".repeat(65)), Err(IdError::TooLong { max: 64 }));
+        }
+        let key = OrderKey::of("generic", &OrderId::parse("1001").unwrap()).unwrap();
+        assert_eq!(key.as_str(), "generic:1001");
     }
 
     #[test]

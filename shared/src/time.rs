@@ -60,8 +60,18 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
                 "Z" => 0,
                 z => {
                     let sign = if z.starts_with('-') { -1 } else { 1 };
-                    let (h, m) = z[1..].split_once(':').unwrap_or((&z[1..], "0"));
-                    sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+                    let z = &z[1..];
+                    let (h, m) = match z.split_once(':') {
+                        Some(hm) => hm,
+                        None if z.len() == 4 && z.is_char_boundary(2) => z.split_at(2),
+                        None => (z, "0"),
+                    };
+                    let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+                    // Real offsets are within ±14:00; anything else is not a timestamp.
+                    if !(0..=14).contains(&h) || !(0..=59).contains(&m) {
+                        return None;
+                    }
+                    sign * (h * 3600 + m * 60)
                 }
             };
             (clock, offset)
@@ -112,6 +122,12 @@ mod tests {
             ("2026-13-01", None),
             ("2026-05", None),
             ("2026-05-28T25:00:00Z", None),
+            ("2026-05-28T21:26:40+0100", Some(1_780_000_000)),
+            ("2026-05-28T20:26:40+15:00", None),
+            ("2026-05-28T20:26:40+99999999999999999:00", None),
+            ("2026-05-28T20:26:40-9223372036854775807", None),
+            ("2026-05-28T20:26:40+01:9223372036854775807", None),
+            ("2026-05-28T99999999999999999999:00:00Z", None),
         ];
         for (s, want) in table {
             assert_eq!(parse_timestamp(s), want, "{s}");

@@ -123,6 +123,19 @@ describe("the programme and the shopper's account", () => {
     assert.deepEqual((await account("ann")).history.map((e) => e.reason), ["signup"]);
   });
 
+  test("the sign-up bonus waits for the shopper's own signed-in visit, not an adjustment or an order", async () => {
+    const signup = async (customer) => (await ledger(customer)).ledger.entries.filter((e) => e.source === "signup");
+    assert.equal((await adjust("una", 10)).status, 200);
+    assert.equal((await deliver(paidOrder("SU-1", "una", "20.00"))).status, 200);
+    assert.equal((await deliver(paidOrder("SU-2", "vic", "30.00"))).status, 200);
+    assert.deepEqual(await signup("una"), [], "the merchant's adjustment and the order pay no sign-up bonus");
+    assert.deepEqual(await signup("vic"), [], "an order alone pays no sign-up bonus");
+    assert.equal((await ledger("vic")).account.balance, 30);
+    assert.equal((await account("una")).balance, 10 + 20 + 100, "paid on the first signed-in visit");
+    await account("una");
+    assert.equal((await signup("una")).length, 1, "and once");
+  });
+
   test("an expired, forged or other shop's token: 401 and no data", async () => {
     const tokens = [
       token("ann", { exp: nowSeconds() - 3600 }),
@@ -251,6 +264,35 @@ describe("redemptions", () => {
       assert.equal(res.body.error.code, code);
     }
     assert.deepEqual(await ledger("gus"), before);
+  });
+});
+
+describe("numbers that do not fit", () => {
+  test("an adjustment beyond the limit, however large, is a 400 naming points, and changes nothing", async () => {
+    await adjust("ivy", 100);
+    const before = await ledger("ivy");
+    for (const points of ["-9223372036854775808", "9223372036854775807", "-10000001", "10000001", "0", "9223372036854775808", "-1e300", "2.5"]) {
+      const res = await admin(worker.url, acme, "POST", "/customers/ivy/loyalty", `{"key":"huge","points":${points}}`);
+      assert.equal(res.status, 400, `${points}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, "invalid_field", points);
+      assert.match(res.body.error.message, /`points`/, points);
+    }
+    assert.deepEqual(await ledger("ivy"), before);
+    assert.equal((await adjust("ivy", -10_000_000)).status, 200, "the limit itself is allowed");
+  });
+
+  test("an order or refund amount beyond any real one is a 400 and awards nothing", async () => {
+    for (const payload of [
+      paidOrder("BIG-1", "ivy", "92233720368547758.08"),
+      paidOrder("BIG-2", "ivy", "10000000000000.01"),
+      paidOrder("BIG-3", "ivy", "1.00", "2026-11-20T10:00:00+99999999999999999:00"),
+      refund("BIG-4", "r-1", "99999999999999999999"),
+    ]) {
+      const res = await deliver(payload);
+      assert.equal(res.status, 400, `${JSON.stringify(payload)}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, "invalid_payload");
+    }
+    assert.ok(!(await ledger("ivy")).ledger.entries.some((e) => e.source.startsWith("order:")));
   });
 });
 

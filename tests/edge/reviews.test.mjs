@@ -16,7 +16,7 @@ const reviewsOf = (shop, sku) => getJson(`${worker.url}/v1/shops/${shop}/product
 
 before(async () => {
   worker = await startWorker([acme, other]);
-  await createShop(worker.url, acme, { products: ["MUG", "TENT", "EMPTY"] });
+  await createShop(worker.url, acme, { products: ["MUG", "TENT", "EMPTY", "LD"] });
   await createShop(worker.url, other, { products: ["MUG"] });
 });
 after(async () => worker?.stop());
@@ -153,6 +153,25 @@ describe("review text is stored and served as text", () => {
     const stored = body.reviews.find((r) => r.id === "xss");
     assert.deepEqual([stored.title, stored.body, stored.author], [evil, evil, evil]);
   });
+
+  test("the JSON-LD to inline cannot close its <script> element, wherever it is read", async () => {
+    const evil = "</script><script>alert(1)</script><!-- \u2028 & x";
+    const res = await admin(worker.url, acme, "POST", "/reviews", {
+      reviews: [review("ld", 4, { product: "LD", title: evil, body: evil, author: evil, created_at: 2_000_000_001 })],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const page = await eventually(() => reviewsOf("acme", "LD"), ({ body }) => assert.equal(body.reviews.length, 1));
+    const jsonld = await fetch(`${worker.url}/v1/shops/acme/products/LD/reviews.jsonld`);
+    assert.equal(jsonld.status, 200);
+    assert.match(jsonld.headers.get("content-type"), /^application\/ld\+json/);
+    const text = await jsonld.text();
+    for (const served of [text, page.body.json_ld]) {
+      for (const c of ["<", ">", "&", "\u2028"]) assert.ok(!served.includes(c), `${JSON.stringify(c)} in ${served}`);
+      const ld = JSON.parse(served);
+      assert.equal(ld.review[0].reviewBody, evil, "the escapes still mean what the shopper wrote");
+      assert.equal(ld.review[0].author.name, evil);
+    }
+  });
 });
 
 describe("settings and catalog", () => {
@@ -166,6 +185,28 @@ describe("settings and catalog", () => {
       assert.equal(res.status, 400, JSON.stringify(settings));
       assert.equal(res.body.error.code, code);
     }
+  });
+
+  test("a sign-in or join link that is not a web address or a path on the shop is refused by name", async () => {
+    const base = { name: "Acme", currency: "EUR" };
+    const loyalty = (join_url) => ({ points_per_unit: 1, join_url });
+    for (const [settings, field] of [
+      [{ ...base, sign_in_url: "//evil.example/login" }, "sign_in_url"],
+      [{ ...base, sign_in_url: "javascript:alert(1)" }, "sign_in_url"],
+      [{ ...base, sign_in_url: "/\\evil.example" }, "sign_in_url"],
+      [{ ...base, sign_in_url: "/\t/evil.example" }, "sign_in_url"],
+      [{ ...base, loyalty: loyalty("//evil.example") }, "loyalty.join_url"],
+      [{ ...base, loyalty: loyalty("javascript:alert(1)") }, "loyalty.join_url"],
+    ]) {
+      const res = await admin(worker.url, other, "PUT", "", settings);
+      assert.equal(res.status, 400, JSON.stringify(settings));
+      assert.equal(res.body.error.code, "invalid_field");
+      assert.match(res.body.error.message, new RegExp(`^\`${field.replace(".", "\\.")}\``), JSON.stringify(res.body));
+    }
+    const ok = await admin(worker.url, other, "PUT", "", { ...base, sign_in_url: "/account/login", loyalty: loyalty("https://other.example/join") });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const programme = (await getJson(`${worker.url}/v1/shops/other-shop/loyalty`)).body.programme;
+    assert.deepEqual([programme.sign_in_url, programme.rules.join_url], ["/account/login", "https://other.example/join"]);
   });
 
   test("a product with a bad SKU or URL is refused", async () => {

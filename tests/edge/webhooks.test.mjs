@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { admin, createShop, eventually, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
+import { admin, createShop, eventually, getJson, kvKeys, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 // Shops whose webhook secrets are the ones in the platforms' published test vectors.
@@ -129,15 +129,39 @@ describe("Shopify: signatures are checked over the raw body before anything is p
 });
 
 describe("failed deliveries", () => {
-  test("the merchant sees refused deliveries, newest first, with the reason", async () => {
-    await shopify("orders/paid", shopifyOrder({ id: 9100 }), { signature: sign("nope", "x") });
+  test("the merchant sees refused signed deliveries, newest first, with the reason", async () => {
+    await shopify("orders/paid", "{\"not\":\"an order\"}");
     await shopify("orders/teleported", shopifyOrder({ id: 9101 }));
     const res = await admin(worker.url, acme, "GET", "/webhook-failures");
     assert.equal(res.status, 200);
     const [latest, before] = res.body.failures;
     assert.deepEqual([latest.topic, latest.status, latest.error.code], ["orders/teleported", 400, "unsupported_topic"]);
-    assert.deepEqual([before.topic, before.status, before.error.code], ["orders/paid", 401, "signature_mismatch"]);
+    assert.deepEqual([before.topic, before.status, before.error.code], ["orders/paid", 400, "invalid_payload"]);
     assert.equal((await getJson(`${worker.url}/v1/admin/shops/acme/webhook-failures`)).status, 401, "only for the merchant");
+  });
+
+  test("an unsigned or forged delivery is refused and writes nothing, on every platform", async () => {
+    const failures = () => kvKeys(worker, "acme/webhook-failure/");
+    const before = failures();
+    const order = JSON.stringify(shopifyOrder({ id: 9102 }));
+    const post = (platform, headers, body = order) =>
+      fetch(`${worker.url}/v1/webhooks/acme/${platform}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const forged = [
+      post("shopify", { "x-shopify-topic": "orders/paid" }),
+      post("shopify", { "x-shopify-topic": "orders/paid", "x-shopify-hmac-sha256": sign("guessed", order) }),
+      post("shopify", { "x-shopify-topic": "orders/paid", "x-shopify-hmac-sha256": "abc" }),
+      post("woocommerce", { "x-wc-webhook-topic": "order.updated" }),
+      post("woocommerce", { "x-wc-webhook-topic": "order.updated", "x-wc-webhook-signature": sign("guessed", order) }),
+      post("generic", {}),
+      post("generic", { "x-rapport-signature": sign("guessed", order) }),
+      post("generic", {}, "x".repeat(1_100_000)),
+    ];
+    for (const res of await Promise.all(forged)) {
+      assert.ok([401, 413].includes(res.status), String(res.status));
+      assert.ok((await res.json()).error.code);
+    }
+    assert.deepEqual(failures(), before, "no failure was recorded");
+    assert.equal((await orderState("shopify:9102")).order, null);
   });
 });
 
@@ -287,6 +311,50 @@ describe("the generic signed format", () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, "invalid_payload");
     assert.equal((await orderState("generic:G-2")).order, null);
+  });
+
+  test("an empty, blank, slashed or over-long id is refused by name, for orders, refunds and products", async () => {
+    const withId = (id) => ({ type: "order", order: { ...order("paid", "2026-11-25T10:00:00Z").order, id } });
+    const cases = [
+      [withId(""), /order\.id must not be empty/],
+      [withId("   "), /order\.id must not contain ' '/],
+      [withId("G/3"), /order\.id must not contain '\/'/],
+      [withId("9".repeat(65)), /order\.id must be at most 64/],
+      [{ type: "refund", order_id: "", refund_id: "r-1", amount: "1.00", currency: "EUR" }, /order_id must not be empty/],
+      [{ type: "refund", order_id: "G-1", refund_id: "", amount: "1.00", currency: "EUR" }, /refund_id must not be empty/],
+      [{ type: "refund", order_id: "G-1", refund_id: " ", amount: "1.00", currency: "EUR" }, /refund_id must not contain ' '/],
+      [{ type: "product", product: { sku: "", title: "Nameless" } }, /product\.sku must not be empty/],
+      [{ type: "product_deleted", sku: "a/b" }, /sku must not contain '\/'/],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await post(payload);
+      assert.equal(res.status, 400, JSON.stringify(payload));
+      assert.equal(res.body.error.code, "invalid_payload");
+      assert.match(res.body.error.message, message);
+    }
+    const state = await orderState("generic:G-1");
+    assert.deepEqual(Object.keys(state.refunds), ["r-1"], "no refund was added to a real order");
+    assert.equal((await orderState("generic:")).order, null, "no order was stored under an empty id");
+
+    // The platforms' numeric ids: 0 is no id.
+    const shopifyZero = await shopify("orders/paid", shopifyOrder({ id: 0 }));
+    assert.equal(shopifyZero.status, 400, JSON.stringify(shopifyZero.body));
+    assert.match(shopifyZero.body.error.message, /id 0 is not an id/);
+    const wooBody = JSON.stringify({ ...fixture("woocommerce/order.json"), id: 0 });
+    const woo = await fetch(`${worker.url}/v1/webhooks/acme/woocommerce`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-wc-webhook-topic": "order.updated", "x-wc-webhook-signature": sign(WOO_SECRET, wooBody) },
+      body: wooBody,
+    });
+    assert.equal(woo.status, 400);
+
+    // An import reads lines with the same parser: the bad line is refused, the good one taken.
+    const lines = [JSON.stringify(withId("")), JSON.stringify(withId("G-IMPORT"))].join("\n");
+    const imported = await admin(worker.url, acme, "POST", "/imports?import=ids&from=0", lines, { "content-type": "application/x-ndjson" });
+    assert.equal(imported.status, 200, JSON.stringify(imported.body));
+    assert.equal(imported.body.taken, 1);
+    assert.deepEqual(imported.body.refused.map((r) => r.line), [1]);
+    assert.match(imported.body.refused[0].reason, /order\.id must not be empty/);
   });
 });
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
+use rapport_shared::catalog::is_link_url;
 use rapport_shared::loyalty::{Account, LoyaltyView, Programme};
 use wasm_bindgen::JsCast;
 
@@ -283,10 +284,10 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
     }
 }
 
-/// A link from the shop's settings, only if it is a web address or a path on the shop.
+/// A link from the shop's settings, only if it is a web address or a path on the shop (the same
+/// check the settings passed when the merchant stored them).
 fn link(url: Option<&str>) -> Option<String> {
-    url.filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
-        .map(str::to_owned)
+    url.filter(|u| is_link_url(u)).map(str::to_owned)
 }
 
 /// `1 point`, `1,240 points`.

@@ -104,7 +104,7 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
     let mut refused = Vec::new();
     let mut work = Vec::new();
     for (n, delivery) in read {
-        let number = from as usize + n;
+        let number = usize::try_from(from).unwrap_or(usize::MAX).saturating_add(n);
         match delivery {
             None => {}
             Some(Ok(d)) => work.push((number, d)),
@@ -130,7 +130,7 @@ pub async fn part(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
         }
     }
     refused.sort_by_key(|r| r.line);
-    progress.next_line = from + count as u64;
+    progress.next_line = from.saturating_add(count as u64);
     progress.taken += taken;
     progress.refused += refused.len() as u64;
     store.put_json(&key, &progress).await?;

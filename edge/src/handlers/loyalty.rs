@@ -4,12 +4,12 @@
 //! Every balance change happens in the shopper's [`LedgerObject`](crate::objects::ledger); this
 //! module checks who asks and what they send, and passes the programme along.
 
-use rapport_shared::catalog::ShopSettings;
+use rapport_shared::catalog::{FieldError, ShopSettings};
 use rapport_shared::identity::Shopper;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::loyalty::{
-    normalise_code, Account, BirthdayRequest, CodeRecord, Ledger, LoyaltyRules, LoyaltyView,
-    Programme, Reason, Redeemed, RedemptionRequest,
+    normalise_code, Account, AdjustmentPoints, BirthdayRequest, CodeRecord, Ledger, LoyaltyRules,
+    LoyaltyView, Presence, Programme, Reason, Redeemed, RedemptionRequest,
 };
 use rapport_shared::reviews::{Review, ReviewStatus};
 use serde::Deserialize;
@@ -45,6 +45,7 @@ fn context(
     rules: &LoyaltyRules,
     shop: &ShopId,
     customer: CustomerId,
+    presence: Presence,
 ) -> Context {
     Context {
         shop: shop.clone(),
@@ -52,6 +53,7 @@ fn context(
         rules: rules.clone(),
         currency: settings.currency.clone(),
         now: now(),
+        presence,
     }
 }
 
@@ -104,7 +106,7 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
     }
     let r = shopper_request(req, env, shop).await?;
     let customer = r.shopper.customer.clone();
-    let ctx = context(&r.settings, &r.rules, shop, customer.clone());
+    let ctx = context(&r.settings, &r.rules, shop, customer.clone(), Presence::SignedIn);
     let command = Command::Act { ctx, act: Act::Open };
     let account: Account = ledger_call(env, shop, &customer, &command).await?;
     let view =
@@ -130,7 +132,7 @@ pub async fn redeem(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respon
     }
     let customer = r.shopper.customer.clone();
     let command = Command::Act {
-        ctx: context(&r.settings, &r.rules, shop, customer.clone()),
+        ctx: context(&r.settings, &r.rules, shop, customer.clone(), Presence::SignedIn),
         act: Act::Redeem { reward: body.reward, request: body.request },
     };
     let redeemed: Redeemed = ledger_call(env, shop, &customer, &command).await?;
@@ -143,7 +145,7 @@ pub async fn birthday(mut req: Request, env: &Env, shop: &ShopId) -> Result<Resp
     let body: BirthdayRequest = read_json(&mut req, BODY_LIMIT).await?;
     let customer = r.shopper.customer.clone();
     let command = Command::Act {
-        ctx: context(&r.settings, &r.rules, shop, customer.clone()),
+        ctx: context(&r.settings, &r.rules, shop, customer.clone(), Presence::SignedIn),
         act: Act::Birthday { month: body.month, day: body.day },
     };
     let account: Account = ledger_call(env, shop, &customer, &command).await?;
@@ -161,7 +163,7 @@ pub async fn review_bonus(env: &Env, shop: &ShopId, settings: &ShopSettings, rev
         return;
     }
     let command = Command::Act {
-        ctx: context(settings, rules, shop, customer.clone()),
+        ctx: context(settings, rules, shop, customer.clone(), Presence::Absent),
         act: Act::Bonus {
             source: format!("review:{}/{}", review.product, review.id),
             reason: Reason::Review,
@@ -239,7 +241,8 @@ pub async fn customer_ledger(
 struct Adjustment {
     /// Makes a repeated request harmless.
     key: String,
-    points: i64,
+    /// Any JSON number, so that one beyond an i64 is refused naming the field, not as bad JSON.
+    points: serde_json::Number,
 }
 
 /// `POST /v1/admin/shops/{shop}/customers/{customer}/loyalty`: add or remove points by hand.
@@ -252,15 +255,14 @@ pub async fn adjust(
     let (settings, rules) = programme(env, shop).await?;
     let body: Adjustment = read_json(&mut req, BODY_LIMIT).await?;
     client_key("key", &body.key)?;
-    if body.points == 0 || body.points.abs() > 10_000_000 {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "`points` must be non-zero and at most 10000000 either way",
-        ));
-    }
+    let points = body
+        .points
+        .as_i64()
+        .ok_or_else(|| FieldError::new("points", "must be a whole number"))
+        .and_then(AdjustmentPoints::new)?;
     let command = Command::Act {
-        ctx: context(&settings, &rules, shop, customer.clone()),
-        act: Act::Adjust { key: body.key, points: body.points },
+        ctx: context(&settings, &rules, shop, customer.clone(), Presence::Absent),
+        act: Act::Adjust { key: body.key, points },
     };
     let account: Account = ledger_call(env, shop, customer, &command).await?;
     Ok(json(&account, 200)?)

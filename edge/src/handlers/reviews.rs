@@ -87,9 +87,7 @@ pub async fn json_ld(env: &Env, shop: &ShopId, sku: &Sku) -> Result<Response, Ap
     let product = existing_product(&store, shop, sku).await?;
     let page =
         store.product_reviews(shop, sku).await?.unwrap_or_else(|| ProductReviews::empty(sku));
-    let body = serde_json::to_string(&product_json_ld(&product, &page))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut resp = Response::ok(body)?;
+    let mut resp = Response::ok(product_json_ld(&product, &page))?;
     resp.headers_mut().set("content-type", "application/ld+json; charset=utf-8")?;
     cacheable(resp)
 }

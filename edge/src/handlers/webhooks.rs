@@ -5,7 +5,7 @@
 //! `OrderObject`, which makes repeated and out-of-order deliveries count once.
 
 use rapport_shared::catalog::ShopSettings;
-use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::orders::generic::{self, Delivery};
 use rapport_shared::orders::{shopify, woocommerce, OrderState};
@@ -81,8 +81,8 @@ async fn apply(
 }
 
 /// The key of a platform's order id, or the 400 for an id that cannot be one.
-fn order_key(platform: &str, order_id: &str) -> Result<OrderKey, ApiError> {
-    OrderKey::parse(&format!("{platform}:{order_id}"))
+fn order_key(platform: &str, order_id: &OrderId) -> Result<OrderKey, ApiError> {
+    OrderKey::of(platform, order_id)
         .map_err(|e| ApiError::bad_request("invalid_payload", format!("order id {e}")))
 }
 
@@ -126,10 +126,39 @@ struct PrivacyCustomer {
     id: u64,
 }
 
+/// A webhook handler's answer, and whether the delivery was signed with the shop's secret.
+/// Anyone can send an unsigned or forged delivery, so only a signed one's refusal is recorded
+/// for the merchant: a flood of forgeries writes nothing.
+pub struct Outcome {
+    result: Result<Response, ApiError>,
+    signed: bool,
+}
+
+impl Outcome {
+    fn signed(result: Result<Response, ApiError>) -> Self {
+        Self { result, signed: true }
+    }
+
+    fn unsigned(result: Result<Response, ApiError>) -> Self {
+        Self { result, signed: false }
+    }
+}
+
 /// `POST /v1/webhooks/{shop}/shopify`
-pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let body = signed_body(&mut req, env, "shopify", shop, "x-shopify-hmac-sha256").await?;
-    let topic = header(&req, "x-shopify-topic").ok_or_else(|| {
+pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Outcome {
+    match signed_body(&mut req, env, "shopify", shop, "x-shopify-hmac-sha256").await {
+        Ok(body) => Outcome::signed(shopify_signed(&req, env, shop, &body).await),
+        Err(e) => Outcome::unsigned(Err(e)),
+    }
+}
+
+async fn shopify_signed(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let topic = header(req, "x-shopify-topic").ok_or_else(|| {
         ApiError::bad_request("topic_missing", "the X-Shopify-Topic header is missing")
     })?;
     if topic == "shop/redact" {
@@ -149,12 +178,12 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
         | "orders/fulfilled"
         | "orders/partially_fulfilled"
         | "orders/edited" => {
-            let order = shopify::order(&body).map_err(invalid)?;
+            let order = shopify::order(body).map_err(invalid)?;
             let key = order_key("shopify", &order.id)?;
             apply(env, &settings, shop, key, Event::Order(order)).await?;
         }
         "refunds/create" => {
-            let refund = shopify::refund(&body).map_err(invalid)?;
+            let refund = shopify::refund(body).map_err(invalid)?;
             let key = order_key("shopify", &refund.order_id)?;
             // Priced in the order's currency; before the order has arrived, in the shop's.
             let known: OrderState = call(
@@ -171,18 +200,18 @@ pub async fn shopify(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respo
             apply(env, &settings, shop, key, event).await?;
         }
         "products/create" | "products/update" => {
-            let product = shopify::product(&body, &settings.currency).map_err(invalid)?;
+            let product = shopify::product(body, &settings.currency).map_err(invalid)?;
             store.put_product_if_newer(shop, &product).await?;
         }
         "products/delete" => {
-            let deleted: Deleted = serde_json::from_slice(&body)
+            let deleted: Deleted = serde_json::from_slice(body)
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
             let sku = Sku::parse(&deleted.id.to_string())
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
             store.delete_product(shop, &sku, now()).await?;
         }
         "customers/redact" | "customers/data_request" => {
-            let request: PrivacyRequest = serde_json::from_slice(&body)
+            let request: PrivacyRequest = serde_json::from_slice(body)
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
             let customer = CustomerId::parse(&request.customer.id.to_string())
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
@@ -213,23 +242,42 @@ fn is_ping(body: &[u8]) -> bool {
 }
 
 /// `POST /v1/webhooks/{shop}/woocommerce`
-pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Outcome {
     if header(&req, "x-wc-webhook-signature").is_none() {
-        let body = read_limited(&mut req, WEBHOOK_LIMIT).await?;
-        if is_ping(&body) {
-            Store::open(env)?.existing_shop(shop).await?;
-            return Ok(json(&json!({ "ping": true }), 200)?);
-        }
-        return Err(refused("signature_missing", "the X-WC-Webhook-Signature header is missing"));
+        return Outcome::unsigned(woocommerce_ping(&mut req, env, shop).await);
     }
-    let body = signed_body(&mut req, env, "woocommerce", shop, "x-wc-webhook-signature").await?;
-    let topic = header(&req, "x-wc-webhook-topic").ok_or_else(|| {
+    match signed_body(&mut req, env, "woocommerce", shop, "x-wc-webhook-signature").await {
+        Ok(body) => Outcome::signed(woocommerce_signed(&req, env, shop, &body).await),
+        Err(e) => Outcome::unsigned(Err(e)),
+    }
+}
+
+async fn woocommerce_ping(
+    req: &mut Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<Response, ApiError> {
+    let body = read_limited(req, WEBHOOK_LIMIT).await?;
+    if is_ping(&body) {
+        Store::open(env)?.existing_shop(shop).await?;
+        return Ok(json(&json!({ "ping": true }), 200)?);
+    }
+    Err(refused("signature_missing", "the X-WC-Webhook-Signature header is missing"))
+}
+
+async fn woocommerce_signed(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let topic = header(req, "x-wc-webhook-topic").ok_or_else(|| {
         ApiError::bad_request("topic_missing", "the X-WC-Webhook-Topic header is missing")
     })?;
     let settings = Store::open(env)?.existing_shop(shop).await?;
     match topic.as_str() {
         "order.created" | "order.updated" | "order.restored" => {
-            let order = woocommerce::order(&body).map_err(invalid)?;
+            let order = woocommerce::order(body).map_err(invalid)?;
             let key = order_key("woocommerce", &order.id)?;
             apply(env, &settings, shop, key, Event::Order(order)).await?;
         }
@@ -245,11 +293,17 @@ pub async fn woocommerce(mut req: Request, env: &Env, shop: &ShopId) -> Result<R
 
 /// `POST /v1/webhooks/{shop}/generic`: Rapport's own format, for custom stores (see
 /// `rapport_shared::orders::generic`).
-pub async fn generic(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let body = signed_body(&mut req, env, "generic", shop, "x-rapport-signature").await?;
+pub async fn generic(mut req: Request, env: &Env, shop: &ShopId) -> Outcome {
+    match signed_body(&mut req, env, "generic", shop, "x-rapport-signature").await {
+        Ok(body) => Outcome::signed(generic_signed(env, shop, &body).await),
+        Err(e) => Outcome::unsigned(Err(e)),
+    }
+}
+
+async fn generic_signed(env: &Env, shop: &ShopId, body: &[u8]) -> Result<Response, ApiError> {
     let store = Store::open(env)?;
     let settings = store.existing_shop(shop).await?;
-    let delivery = generic::delivery(&body).map_err(invalid)?;
+    let delivery = generic::delivery(body).map_err(invalid)?;
     let kind = match &delivery {
         Delivery::Order(_) => "order",
         Delivery::Refund { .. } => "refund",
@@ -265,15 +319,17 @@ const FAILURE_TTL_SECONDS: u64 = 7 * 24 * 3600;
 /// Failures the admin API shows.
 const FAILURES_SHOWN: u64 = 50;
 
-/// Runs a webhook handler; a refusal (4xx) is also recorded for the merchant.
+/// A webhook handler's answer; the refusal (4xx) of a signed delivery is also recorded for the
+/// merchant.
 pub async fn recorded(
     env: &Env,
     shop: &ShopId,
     platform: &str,
     topic: Option<String>,
-    result: Result<Response, ApiError>,
+    outcome: Outcome,
 ) -> Result<Response, ApiError> {
-    if let Err(e) = &result {
+    let Outcome { result, signed } = outcome;
+    if let (Err(e), true) = (&result, signed) {
         if (400..500).contains(&e.status()) {
             let failure = json!({
                 "at": crate::http::now(),

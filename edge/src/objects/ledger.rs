@@ -15,7 +15,8 @@ use rapport_shared::catalog::Currency;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::keys;
 use rapport_shared::loyalty::{
-    Account, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Reason, RedeemError, Redeemed,
+    Account, AdjustmentPoints, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Presence, Reason,
+    RedeemError, Redeemed,
 };
 use rapport_shared::secrets::{discount_code, token_secret_binding, TokenSecret};
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,8 @@ pub struct Context {
     /// The shop's currency (tiers by amount spent count it).
     pub currency: Currency,
     pub now: i64,
+    /// Whether the command is the shopper's own signed-in request (which pays the sign-up bonus).
+    pub presence: Presence,
 }
 
 // Built once per request and serialised at once: the size of a variant does not matter.
@@ -82,7 +85,7 @@ pub enum Act {
     /// A merchant's adjustment, once per key.
     Adjust {
         key: String,
-        points: i64,
+        points: AdjustmentPoints,
     },
 }
 
@@ -170,7 +173,7 @@ impl DurableObject for LedgerObject {
         let before = stored.unwrap_or_default();
         let mut ledger = before.clone();
         let (rules, now) = (&ctx.rules, ctx.now);
-        ledger.settle(rules, now);
+        ledger.settle(rules, now, ctx.presence);
         let mut issued = None;
         match act {
             Act::Open => {}
@@ -219,7 +222,7 @@ impl DurableObject for LedgerObject {
                 ledger.adjust(&key, points, now);
             }
         }
-        ledger.settle(rules, now);
+        ledger.settle(rules, now, ctx.presence);
         // A read that settles nothing writes nothing.
         if ledger != before {
             self.save(&ledger).await?;

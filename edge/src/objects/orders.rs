@@ -12,7 +12,7 @@
 //! delivery repeated, concurrent or retried after a failure changes what depends on the order
 //! exactly once.
 
-use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, RefundId, ShopId, Sku};
 use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -21,7 +21,7 @@ use super::{call, ledger, reply};
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::Currency;
-use rapport_shared::loyalty::{Account, LoyaltyRules};
+use rapport_shared::loyalty::{Account, LoyaltyRules, Presence};
 
 pub const BINDING: &str = "ORDERS";
 
@@ -69,7 +69,7 @@ pub struct Loyalty {
 #[derive(Serialize, Deserialize)]
 pub enum Event {
     Order(rapport_shared::orders::Order),
-    Refund { refund_id: String, amount_minor: i64 },
+    Refund { refund_id: RefundId, amount_minor: i64 },
 }
 
 impl From<Event> for OrderEvent {
@@ -156,6 +156,8 @@ impl DurableObject for OrderObject {
                     rules: rules.clone(),
                     currency: shop_currency.clone(),
                     now: now(),
+                    // A delivery is not the shopper signing in.
+                    presence: Presence::Absent,
                 },
                 act: ledger::Act::Order {
                     source: format!("order:{order}"),

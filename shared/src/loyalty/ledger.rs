@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Account, Expiring, LoyaltyRules, NextTier, TierBasis, HISTORY_LEN};
+use super::{Account, AdjustmentPoints, Expiring, LoyaltyRules, NextTier, TierBasis, HISTORY_LEN};
 use crate::catalog::{minor_digits, Currency, Money};
 use crate::time::{civil_from_unix, days_from_civil, is_leap_year};
 
@@ -106,6 +106,18 @@ pub struct OrderAward {
     pub basis: Option<OrderBasis>,
 }
 
+/// Whether the shopper is there when their ledger is touched. The sign-up bonus is for signing
+/// in, so only the shopper's own signed-in request pays it; an order, a review's moderation or
+/// a merchant's adjustment touches the ledger with the shopper absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// The shopper's own request, with their token.
+    SignedIn,
+    /// Something done for or about the shopper without them.
+    Absent,
+}
+
 /// A shopper's ledger: the entries, and what is needed to keep applying sources exactly once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -133,14 +145,25 @@ pub enum BirthdayError {
     AlreadySet,
 }
 
-/// Whole points for `net_minor` of `currency`, priced by `basis`; rounded down.
+/// The most points one order can be worth: far above any real order, and small enough that
+/// no sum of entries can overflow.
+pub const MAX_ORDER_POINTS: i64 = 1_000_000_000_000;
+
+/// Whole points for `net_minor` of `currency`, priced by `basis`; rounded down, at most
+/// [`MAX_ORDER_POINTS`] either way.
 pub fn order_points(net_minor: i64, currency: &Currency, basis: OrderBasis) -> i64 {
     let scale = 100 * 10i128.pow(minor_digits(currency.as_str()));
     let points = i128::from(net_minor)
         * i128::from(basis.points_per_unit)
         * i128::from(basis.multiplier_percent)
         / scale;
-    i64::try_from(points).unwrap_or(i64::MAX)
+    let bound = i128::from(MAX_ORDER_POINTS);
+    points.clamp(-bound, bound) as i64
+}
+
+/// Sums points without wrapping around: entries are bounded, but a ledger can hold many.
+fn total(points: impl Iterator<Item = i64>) -> i64 {
+    points.fold(0, i64::saturating_add)
 }
 
 /// Unix seconds of `month`/`day` in `year`; 29 February falls on the 28th in other years.
@@ -155,12 +178,12 @@ fn occurrence(birthday: Birthday, year: i64) -> i64 {
 
 impl Ledger {
     pub fn balance(&self) -> i64 {
-        self.entries.iter().map(|e| e.points).sum()
+        total(self.entries.iter().map(|e| e.points))
     }
 
     /// What `source` is worth now: the sum of its entries.
     pub fn source_total(&self, source: &str) -> i64 {
-        self.entries.iter().filter(|e| e.source == source).map(|e| e.points).sum()
+        total(self.entries.iter().filter(|e| e.source == source).map(|e| e.points))
     }
 
     fn has_source(&self, source: &str) -> bool {
@@ -180,9 +203,9 @@ impl Ledger {
         let recent = self.entries.iter().filter(|e| e.at > since);
         match rules.tier_basis {
             TierBasis::PointsEarned => {
-                recent.filter(|e| e.reason.earns()).map(|e| e.points).sum::<i64>().max(0)
+                total(recent.filter(|e| e.reason.earns()).map(|e| e.points)).max(0)
             }
-            TierBasis::AmountSpent => recent.map(|e| e.spent_minor).sum::<i64>().max(0),
+            TierBasis::AmountSpent => total(recent.map(|e| e.spent_minor)).max(0),
         }
     }
 
@@ -230,15 +253,16 @@ impl Ledger {
     }
 
     /// Appends what is due at `now` without anyone asking: expiry after inactivity, the sign-up
-    /// bonus, the birthday bonus and tier entry bonuses. Idempotent.
-    pub fn settle(&mut self, rules: &LoyaltyRules, now: i64) {
+    /// bonus (only when the shopper is [`Presence::SignedIn`]), the birthday bonus and tier entry
+    /// bonuses. Idempotent.
+    pub fn settle(&mut self, rules: &LoyaltyRules, now: i64, presence: Presence) {
         if let (Some(expiring), Some(last)) = (self.expiring(rules), self.last_activity()) {
             if now >= expiring.at {
                 let source = format!("expiry:{last}");
                 self.push(expiring.at, -expiring.points, Reason::Expiry, &source, 0);
             }
         }
-        if rules.signup_bonus > 0 && !self.has_source("signup") {
+        if presence == Presence::SignedIn && rules.signup_bonus > 0 && !self.has_source("signup") {
             self.set_bonus("signup", Reason::Signup, true, rules.signup_bonus, now);
         }
         if let Some(year) = self.birthday_due(now) {
@@ -284,18 +308,17 @@ impl Ledger {
         }
         let target = award.basis.map_or(0, |b| order_points(net_minor, currency, b));
         let spent_target = if currency == shop_currency { net_minor } else { 0 };
-        let (points, spent) = self
-            .entries
-            .iter()
-            .filter(|e| e.source == source)
-            .fold((0, 0), |(p, s), e| (p + e.points, s + e.spent_minor));
-        let delta = target - points;
+        let (points, spent) =
+            self.entries.iter().filter(|e| e.source == source).fold((0i64, 0i64), |(p, s), e| {
+                (p.saturating_add(e.points), s.saturating_add(e.spent_minor))
+            });
+        let delta = target.saturating_sub(points);
         let reason = if delta < 0 || (delta == 0 && spent_target < spent) {
             Reason::Refund
         } else {
             Reason::Order
         };
-        self.push(now, delta, reason, source, spent_target - spent);
+        self.push(now, delta, reason, source, spent_target.saturating_sub(spent));
     }
 
     /// Spends points on a reward. `code` makes the discount code from the entry's sequence
@@ -364,12 +387,12 @@ impl Ledger {
 
     /// A merchant's adjustment; `key` makes a repeated request harmless. `false` if the key
     /// was used before.
-    pub fn adjust(&mut self, key: &str, points: i64, now: i64) -> bool {
+    pub fn adjust(&mut self, key: &str, points: AdjustmentPoints, now: i64) -> bool {
         let source = format!("adjust:{key}");
         if self.has_source(&source) {
             return false;
         }
-        self.push(now, points, Reason::Adjustment, &source, 0);
+        self.push(now, points.get(), Reason::Adjustment, &source, 0);
         true
     }
 
@@ -434,6 +457,30 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_amounts_neither_wrap_nor_overflow() {
+        let basis = OrderBasis { points_per_unit: 1_000_000, multiplier_percent: 1000 };
+        for (net, want) in
+            [(i64::MAX, MAX_ORDER_POINTS), (i64::MIN, -MAX_ORDER_POINTS), (100, 10_000_000), (0, 0)]
+        {
+            assert_eq!(order_points(net, &eur(), basis), want, "{net}");
+        }
+        let mut l = Ledger::default();
+        for key in ["a", "b"] {
+            l.entries.push(Entry {
+                at: T0,
+                points: i64::MAX,
+                reason: Reason::Adjustment,
+                source: format!("adjust:{key}"),
+                spent_minor: i64::MAX,
+            });
+        }
+        assert_eq!(l.balance(), i64::MAX);
+        let mut rules = rules();
+        rules.tier_basis = TierBasis::AmountSpent;
+        assert_eq!(l.tier_progress(&rules, T0), i64::MAX);
+    }
+
+    #[test]
     fn an_order_earns_once_and_a_refund_takes_back_exactly_its_share() {
         let mut l = Ledger::default();
         order(&mut l, "1", 1, 12_345, T0);
@@ -472,16 +519,16 @@ mod tests {
     #[test]
     fn the_multiplier_of_the_first_award_prices_the_whole_order() {
         let mut l = Ledger::default();
-        l.adjust("start", 600, T0); // silver: ×1.25
-        l.settle(&rules(), T0);
+        l.adjust("start", AdjustmentPoints::new(600).unwrap(), T0); // silver: ×1.25
+        l.settle(&rules(), T0, Presence::SignedIn);
         assert_eq!(l.source_total("tier:silver"), 50, "entry bonus");
         order(&mut l, "1", 1, 10_000, T0);
         assert_eq!(l.source_total("order:1"), 125);
         // Reaching gold later does not re-price the order's refund.
-        l.adjust("more", 5_000, T0);
+        l.adjust("more", AdjustmentPoints::new(5_000).unwrap(), T0);
         order(&mut l, "1", 2, 5_000, T0 + 1);
         assert_eq!(l.source_total("order:1"), 62, "half of 125, rounded down");
-        l.settle(&rules(), T0 + 2);
+        l.settle(&rules(), T0 + 2, Presence::SignedIn);
         assert_eq!(l.source_total("tier:silver"), 50, "paid once");
     }
 
@@ -515,7 +562,7 @@ mod tests {
     fn redemption_spends_only_what_is_there() {
         let r = rules();
         let mut l = Ledger::default();
-        l.adjust("a", 600, T0);
+        l.adjust("a", AdjustmentPoints::new(600).unwrap(), T0);
         let code = |n: usize| format!("CODE{n}");
         let issued = l.redeem(&r, "5-off", Some("req-1"), code, T0).unwrap();
         assert_eq!((issued.code.as_str(), l.balance()), ("CODE1", 100));
@@ -541,7 +588,7 @@ mod tests {
             ..rules()
         };
         let mut l = Ledger::default();
-        l.adjust("a", 100, T0);
+        l.adjust("a", AdjustmentPoints::new(100).unwrap(), T0);
         for i in 0..REDEMPTIONS_PER_HOUR as i64 {
             l.redeem(&r, "one", None, |n| n.to_string(), T0 + i).unwrap();
         }
@@ -554,14 +601,14 @@ mod tests {
     fn points_expire_after_inactivity_and_the_date_is_shown() {
         let r = rules();
         let mut l = Ledger::default();
-        l.settle(&r, T0); // sign-up bonus
+        l.settle(&r, T0, Presence::SignedIn); // sign-up bonus
         order(&mut l, "1", 1, 10_000, T0 + DAY);
         let expiring = l.account(&r, T0 + DAY).expiring.unwrap();
         assert_eq!(expiring, Expiring { points: 200, at: T0 + DAY + 365 * DAY });
-        l.settle(&r, T0 + 300 * DAY);
+        l.settle(&r, T0 + 300 * DAY, Presence::SignedIn);
         assert_eq!(l.balance(), 200, "not yet");
-        l.settle(&r, T0 + 400 * DAY);
-        l.settle(&r, T0 + 401 * DAY);
+        l.settle(&r, T0 + 400 * DAY, Presence::SignedIn);
+        l.settle(&r, T0 + 401 * DAY, Presence::SignedIn);
         assert_eq!(l.balance(), 0);
         assert_eq!(l.entries.iter().filter(|e| e.reason == Reason::Expiry).count(), 1);
         assert_eq!(l.account(&r, T0 + 401 * DAY).expiring, None);
@@ -574,10 +621,58 @@ mod tests {
     fn signup_bonus_once() {
         let mut l = Ledger::default();
         for t in 0..3 {
-            l.settle(&rules(), T0 + t);
+            l.settle(&rules(), T0 + t, Presence::SignedIn);
         }
         assert_eq!(l.balance(), 100);
         assert_eq!(l.entries.len(), 1);
+    }
+
+    /// What touches a ledger in the table below.
+    #[derive(Clone, Copy, Debug)]
+    enum Touch {
+        Visit,
+        Order,
+        Adjustment,
+        ReviewBonus,
+    }
+
+    #[test]
+    fn only_the_shoppers_own_visit_pays_the_signup_bonus() {
+        use Touch::*;
+        // Each touch as the ledger object runs it: settle, act, settle.
+        let run = |touches: &[Touch]| {
+            let mut l = Ledger::default();
+            for (i, touch) in touches.iter().enumerate() {
+                let (now, id) = (T0 + i as i64, i.to_string());
+                let presence =
+                    if matches!(touch, Visit) { Presence::SignedIn } else { Presence::Absent };
+                l.settle(&rules(), now, presence);
+                match touch {
+                    Visit => {}
+                    Order => order(&mut l, &id, 1, 1_000, now),
+                    Adjustment => {
+                        l.adjust(&id, AdjustmentPoints::new(5).unwrap(), now);
+                    }
+                    ReviewBonus => l.set_bonus(&id, Reason::Review, true, 50, now),
+                }
+                l.settle(&rules(), now, presence);
+            }
+            l.source_total("signup")
+        };
+        let table: &[(&[Touch], i64)] = &[
+            (&[], 0),
+            (&[Adjustment], 0),
+            (&[Order], 0),
+            (&[ReviewBonus], 0),
+            (&[Order, Adjustment, ReviewBonus, Order], 0),
+            (&[Visit], 100),
+            (&[Adjustment, Visit], 100),
+            (&[Order, Visit, Order], 100),
+            (&[Visit, Visit, Adjustment, Visit], 100),
+        ];
+        for (touches, want) in table {
+            assert_eq!(run(touches), *want, "{touches:?}");
+        }
     }
 
     #[test]
@@ -598,21 +693,21 @@ mod tests {
         let mut l = Ledger::default();
         l.set_birthday(6, 10, at(2026, 5, 28)).unwrap();
         assert_eq!(l.set_birthday(6, 11, at(2026, 5, 28)), Err(BirthdayError::AlreadySet));
-        l.settle(&r, at(2026, 6, 10));
+        l.settle(&r, at(2026, 6, 10), Presence::SignedIn);
         assert_eq!(l.balance(), 0);
-        l.settle(&r, at(2027, 6, 12));
-        l.settle(&r, at(2027, 6, 20));
+        l.settle(&r, at(2027, 6, 12), Presence::SignedIn);
+        l.settle(&r, at(2027, 6, 20), Presence::SignedIn);
         assert_eq!(l.balance(), 200);
         assert_eq!(l.source_total("birthday:2027"), 200);
         // Set well ahead: paid this year, on a visit within a month.
         let mut l = Ledger::default();
         l.set_birthday(12, 31, at(2026, 5, 28)).unwrap();
-        l.settle(&r, at(2027, 1, 5));
+        l.settle(&r, at(2027, 1, 5), Presence::SignedIn);
         assert_eq!(l.source_total("birthday:2026"), 200);
         // 29 February falls on the 28th in other years.
         let mut l = Ledger::default();
         l.set_birthday(2, 29, at(2026, 1, 1)).unwrap();
-        l.settle(&r, at(2027, 2, 28));
+        l.settle(&r, at(2027, 2, 28), Presence::SignedIn);
         assert_eq!(l.source_total("birthday:2027"), 200);
         assert_eq!(Ledger::default().set_birthday(2, 30, T0), Err(BirthdayError::NotADate));
         assert_eq!(Ledger::default().set_birthday(13, 1, T0), Err(BirthdayError::NotADate));
@@ -622,7 +717,7 @@ mod tests {
     fn account_shows_progress_history_and_registered_codes() {
         let r = rules();
         let mut l = Ledger::default();
-        l.settle(&r, T0);
+        l.settle(&r, T0, Presence::SignedIn);
         order(&mut l, "1", 1, 30_000, T0);
         let a = l.account(&r, T0);
         assert_eq!((a.balance, a.tier, a.tier_progress), (400, None, 400));
@@ -632,7 +727,7 @@ mod tests {
         );
         assert_eq!(a.history[0].source, "order:1", "newest first");
         l.redeem(&r, "5-off", None, |_| "RP-1".into(), T0).unwrap_err();
-        l.adjust("gift", 200, T0);
+        l.adjust("gift", AdjustmentPoints::new(200).unwrap(), T0);
         l.redeem(&r, "5-off", None, |_| "RP-1".into(), T0).unwrap();
         assert!(l.account(&r, T0).codes.is_empty(), "not shown until registered");
         l.codes[0].registered = true;

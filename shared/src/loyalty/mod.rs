@@ -16,7 +16,46 @@ pub use rules::*;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Currency, Money};
+use crate::catalog::{Currency, FieldError, Money};
+
+/// The most points one merchant adjustment may add or remove.
+pub const MAX_ADJUSTMENT: i64 = 10_000_000;
+
+/// The points of a merchant's adjustment: not zero, at most [`MAX_ADJUSTMENT`] either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct AdjustmentPoints(i64);
+
+impl TryFrom<i64> for AdjustmentPoints {
+    type Error = FieldError;
+    fn try_from(points: i64) -> Result<Self, FieldError> {
+        Self::new(points)
+    }
+}
+
+impl From<AdjustmentPoints> for i64 {
+    fn from(p: AdjustmentPoints) -> i64 {
+        p.0
+    }
+}
+
+impl AdjustmentPoints {
+    pub fn new(points: i64) -> Result<Self, FieldError> {
+        // A range, not `abs()`: `i64::MIN` has no absolute value in an i64.
+        if points != 0 && (-MAX_ADJUSTMENT..=MAX_ADJUSTMENT).contains(&points) {
+            Ok(Self(points))
+        } else {
+            Err(FieldError::new(
+                "points",
+                format!("must be non-zero and at most {MAX_ADJUSTMENT} either way"),
+            ))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
 
 /// The programme as shoppers see it: public, the same for everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +198,29 @@ pub fn normalise_code(input: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adjustments_are_bounded_either_way() {
+        for (points, ok) in [
+            (1, true),
+            (-1, true),
+            (MAX_ADJUSTMENT, true),
+            (-MAX_ADJUSTMENT, true),
+            (0, false),
+            (MAX_ADJUSTMENT + 1, false),
+            (-MAX_ADJUSTMENT - 1, false),
+            (i64::MAX, false),
+            (i64::MIN, false),
+            (i64::MIN + 1, false),
+        ] {
+            let parsed = AdjustmentPoints::new(points);
+            assert_eq!(parsed.is_ok(), ok, "{points}");
+            if let Err(e) = parsed {
+                assert_eq!(e.field, "points");
+            }
+        }
+        assert_eq!(AdjustmentPoints::new(-250).unwrap().get(), -250);
+    }
 
     #[test]
     fn codes_are_readable_and_normalise() {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{bounded_text, Currency, FieldError, Money};
+use crate::catalog::{bounded_text, link_url, Currency, FieldError, Money};
 
 /// A shop's loyalty programme. All point amounts are whole points.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,7 +152,8 @@ impl LoyaltyRules {
             if reward.discount.currency != *currency {
                 return Err(FieldError::new(at("discount"), "must be in the shop's currency"));
             }
-            if reward.discount.amount_minor <= 0 {
+            reward.discount.check(&at("discount"))?;
+            if reward.discount.amount_minor == 0 {
                 return Err(FieldError::new(at("discount"), "must be more than zero"));
             }
         }
@@ -169,14 +170,7 @@ impl LoyaltyRules {
             return Err(FieldError::new("loyalty.rewards", "ids must be unique"));
         }
         if let Some(url) = &self.join_url {
-            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-                || url.len() > 2048
-            {
-                return Err(FieldError::new(
-                    "loyalty.join_url",
-                    "must be an http(s) URL or a path",
-                ));
-            }
+            link_url("loyalty.join_url", url)?;
         }
         Ok(self)
     }

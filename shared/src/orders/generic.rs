@@ -17,9 +17,9 @@
 
 use serde::Deserialize;
 
-use super::{parse_money, Order, OrderError, OrderLine, OrderStatus};
+use super::{order_id, parse_money, refund_id, Order, OrderError, OrderLine, OrderStatus};
 use crate::catalog::{Currency, Product};
-use crate::ids::{CustomerId, Sku};
+use crate::ids::{CustomerId, OrderId, RefundId, Sku};
 use crate::time::parse_timestamp;
 
 #[derive(Debug, Deserialize)]
@@ -27,8 +27,8 @@ use crate::time::parse_timestamp;
 enum Raw {
     Order { order: RawOrder },
     Refund { order_id: String, refund_id: String, amount: String, currency: Currency },
-    Product { product: Product },
-    ProductDeleted { sku: Sku },
+    Product { product: serde_json::Value },
+    ProductDeleted { sku: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,7 +48,7 @@ struct RawOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Order(Order),
-    Refund { order_id: String, refund_id: String, amount_minor: i64 },
+    Refund { order_id: OrderId, refund_id: RefundId, amount_minor: i64 },
     Product(Product),
     ProductDeleted(Sku),
 }
@@ -58,6 +58,7 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
         .map_err(|e| OrderError::new(format!("not a Rapport delivery: {e}")))?;
     Ok(match raw {
         Raw::Order { order } => Delivery::Order(Order {
+            id: order_id("order.id", &order.id)?,
             subtotal_minor: parse_money(&order.subtotal, order.currency.as_str())
                 .filter(|m| *m >= 0)
                 .ok_or_else(|| {
@@ -70,13 +71,12 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
             updated_at: parse_timestamp(&order.updated_at).ok_or_else(|| {
                 OrderError::new(format!("updated_at {:?} is not a timestamp", order.updated_at))
             })?,
-            id: order.id,
             customer: order.customer,
             currency: order.currency,
             lines: order.lines,
             status: order.status,
         }),
-        Raw::Refund { order_id, refund_id, amount, currency } => Delivery::Refund {
+        Raw::Refund { order_id: order, refund_id: refund, amount, currency } => Delivery::Refund {
             amount_minor: parse_money(&amount, currency.as_str()).filter(|m| *m >= 0).ok_or_else(
                 || {
                     OrderError::new(format!(
@@ -85,13 +85,21 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
                     ))
                 },
             )?,
-            order_id,
-            refund_id,
+            order_id: order_id("order_id", &order)?,
+            refund_id: refund_id("refund_id", &refund)?,
         },
         Raw::Product { product } => {
+            // The SKU first, so that a bad one is reported by name rather than as bad JSON.
+            if let Some(sku) = product.get("sku").and_then(serde_json::Value::as_str) {
+                Sku::parse(sku).map_err(|e| OrderError::id("product.sku", e))?;
+            }
+            let product: Product = serde_json::from_value(product)
+                .map_err(|e| OrderError::new(format!("not a product: {e}")))?;
             Delivery::Product(product.validate().map_err(|e| OrderError::new(e.to_string()))?)
         }
-        Raw::ProductDeleted { sku } => Delivery::ProductDeleted(sku),
+        Raw::ProductDeleted { sku } => {
+            Delivery::ProductDeleted(Sku::parse(&sku).map_err(|e| OrderError::id("sku", e))?)
+        }
     })
 }
 
@@ -221,8 +229,8 @@ mod tests {
         assert_eq!(
             csv_deliveries(refunds).unwrap()[0].1,
             Ok(Delivery::Refund {
-                order_id: "1001".into(),
-                refund_id: "r-1".into(),
+                order_id: OrderId::parse("1001").unwrap(),
+                refund_id: RefundId::parse("r-1").unwrap(),
                 amount_minor: 2_000
             })
         );
@@ -248,8 +256,8 @@ mod tests {
         assert_eq!(
             delivery(refund).unwrap(),
             Delivery::Refund {
-                order_id: "1001".into(),
-                refund_id: "r-1".into(),
+                order_id: OrderId::parse("1001").unwrap(),
+                refund_id: RefundId::parse("r-1").unwrap(),
                 amount_minor: 2_000
             }
         );
@@ -278,5 +286,46 @@ mod tests {
         for body in bad {
             assert!(delivery(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn every_id_is_checked_and_named() {
+        let order = |id: &str| {
+            format!(
+                r#"{{"type":"order","order":{{"id":{id},"currency":"EUR","subtotal":"5.00","status":"paid","updated_at":"2026-11-25","lines":[]}}}}"#
+            )
+        };
+        let refund = |order_id: &str, refund_id: &str| {
+            format!(
+                r#"{{"type":"refund","order_id":{order_id},"refund_id":{refund_id},"amount":"1.00","currency":"EUR"}}"#
+            )
+        };
+        let long = format!("{:?}", "9".repeat(65));
+        let cases = [
+            (order(r#""""#), "order.id must not be empty"),
+            (order(r#""   ""#), "order.id must not contain ' '"),
+            (order(r#""10/01""#), "order.id must not contain '/'"),
+            (order(&long), "order.id must be at most 64 characters"),
+            (refund(r#""""#, r#""r-1""#), "order_id must not be empty"),
+            (refund(r#""1001""#, r#""""#), "refund_id must not be empty"),
+            (refund(r#""1001""#, r#"" ""#), "refund_id must not contain ' '"),
+            (refund(r#""1001""#, r#""r/1""#), "refund_id must not contain '/'"),
+            (
+                r#"{"type":"product","product":{"sku":"","title":"T"}}"#.to_owned(),
+                "product.sku must not be empty",
+            ),
+            (
+                r#"{"type":"product","product":{"sku":"A/B","title":"T"}}"#.to_owned(),
+                "product.sku must not contain '/'",
+            ),
+            (r#"{"type":"product_deleted","sku":" "}"#.to_owned(), "sku must not contain ' '"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(delivery(body.as_bytes()), Err(OrderError(want.to_owned())), "{body}");
+        }
+        // A CSV history is read through the same parser.
+        let rows =
+            csv_deliveries("order_id,refund_id,amount,currency\n1001,r 1,2.00,EUR\n").unwrap();
+        assert_eq!(rows[0].1, Err(OrderError("refund_id must not contain ' '".to_owned())));
     }
 }

@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::catalog::minor_digits;
-use crate::catalog::Currency;
-use crate::ids::{CustomerId, Sku};
+use crate::catalog::{Currency, MAX_AMOUNT_MINOR};
+use crate::ids::{CustomerId, IdError, OrderId, RefundId, Sku};
 
-/// A decimal amount as the platforms send it (`"409.94"`) in integer minor units.
+/// A decimal amount as the platforms send it (`"409.94"`) in integer minor units; `None` when
+/// it is not one, or is more than [`MAX_AMOUNT_MINOR`] either way.
 pub fn parse_money(amount: &str, currency: &str) -> Option<i64> {
     let digits = minor_digits(currency);
     let s = amount.trim();
@@ -41,8 +42,20 @@ pub fn parse_money(amount: &str, currency: &str) -> Option<i64> {
     }
     let mut minor: i64 = whole.parse::<i64>().ok()?.checked_mul(10i64.pow(digits))?;
     let kept_value: i64 = if kept.is_empty() { 0 } else { kept.parse().ok()? };
-    minor = minor.checked_add(kept_value * 10i64.pow(digits - kept.len() as u32))?;
+    minor = minor.checked_add(kept_value.checked_mul(10i64.pow(digits - kept.len() as u32))?)?;
+    if minor > MAX_AMOUNT_MINOR {
+        return None;
+    }
     Some(if negative { -minor } else { minor })
+}
+
+/// The sum of amounts in minor units, or `None` when it is more than [`MAX_AMOUNT_MINOR`]
+/// either way (an order's line totals, a refund's transactions).
+pub fn sum_money(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    amounts
+        .into_iter()
+        .try_fold(0i64, |sum, a| sum.checked_add(a))
+        .filter(|sum| (-MAX_AMOUNT_MINOR..=MAX_AMOUNT_MINOR).contains(sum))
 }
 
 /// One product line of an order.
@@ -67,7 +80,7 @@ pub enum OrderStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     /// The platform's order id.
-    pub id: String,
+    pub id: OrderId,
     /// The buyer's customer id on the platform; `None` for a guest checkout.
     pub customer: Option<CustomerId>,
     pub currency: Currency,
@@ -87,6 +100,33 @@ impl OrderError {
     pub(crate) fn new(what: impl Into<String>) -> Self {
         Self(what.into())
     }
+
+    /// A payload's id `field` that is not one: `"id" must not be empty`.
+    pub(crate) fn id(field: &str, e: IdError) -> Self {
+        Self(format!("{field} {e}"))
+    }
+}
+
+/// The order id in a payload's `field`, or the error naming the field.
+pub(crate) fn order_id(field: &str, id: &str) -> Result<OrderId, OrderError> {
+    OrderId::parse(id).map_err(|e| OrderError::id(field, e))
+}
+
+/// The refund id in a payload's `field`, or the error naming the field.
+pub(crate) fn refund_id(field: &str, id: &str) -> Result<RefundId, OrderError> {
+    RefundId::parse(id).map_err(|e| OrderError::id(field, e))
+}
+
+/// A platform's numeric id as Rapport's id; 0 is no id at all.
+pub(crate) fn numeric_id<T>(
+    field: &str,
+    id: u64,
+    parse: impl Fn(&str, &str) -> Result<T, OrderError>,
+) -> Result<T, OrderError> {
+    if id == 0 {
+        return Err(OrderError::new(format!("{field} 0 is not an id")));
+    }
+    parse(field, &id.to_string())
 }
 
 /// Everything known about one order, from any number of deliveries in any order.
@@ -110,7 +150,7 @@ pub enum OrderEvent {
     /// A created, updated or paid order.
     Order(Order),
     /// A refund of `amount_minor` (its id makes a repeated delivery harmless).
-    Refund { refund_id: String, amount_minor: i64 },
+    Refund { refund_id: RefundId, amount_minor: i64 },
 }
 
 impl OrderState {
@@ -130,7 +170,7 @@ impl OrderState {
                 }
             }
             OrderEvent::Refund { refund_id, amount_minor } => {
-                self.refunds.insert(refund_id, amount_minor.max(0));
+                self.refunds.insert(refund_id.as_str().to_owned(), amount_minor.max(0));
             }
         }
     }
@@ -140,7 +180,10 @@ impl OrderState {
     pub fn net_spent_minor(&self) -> i64 {
         match &self.order {
             Some(order) if self.paid && !self.cancelled => {
-                (order.subtotal_minor - self.refunds.values().sum::<i64>()).max(0)
+                // Each amount is at most MAX_AMOUNT_MINOR, but a delivery can add any number of
+                // refunds.
+                let refunded = self.refunds.values().fold(0i64, |sum, r| sum.saturating_add(*r));
+                order.subtotal_minor.saturating_sub(refunded).max(0)
             }
             _ => 0,
         }
@@ -190,15 +233,44 @@ mod tests {
             ("1e3", "EUR", None),
             ("1,00", "EUR", None),
             (".50", "EUR", None),
+            ("10000000000000.00", "EUR", Some(MAX_AMOUNT_MINOR)),
+            ("10000000000000.01", "EUR", None),
+            ("-10000000000000.01", "EUR", None),
+            ("92233720368547758.07", "EUR", None),
+            ("9223372036854775807", "JPY", None),
+            ("99999999999999999999", "EUR", None),
         ];
         for (amount, currency, want) in table {
             assert_eq!(parse_money(amount, currency), want, "{amount} {currency}");
         }
     }
 
+    #[test]
+    fn sums_of_money_stay_in_range() {
+        assert_eq!(sum_money([1, 2, -3]), Some(0));
+        assert_eq!(sum_money([]), Some(0));
+        assert_eq!(sum_money([MAX_AMOUNT_MINOR, 0]), Some(MAX_AMOUNT_MINOR));
+        assert_eq!(sum_money([MAX_AMOUNT_MINOR, 1]), None);
+        assert_eq!(sum_money([i64::MAX, i64::MAX]), None);
+        assert_eq!(sum_money([i64::MIN, -1]), None);
+    }
+
+    #[test]
+    fn many_huge_refunds_take_back_the_order_without_wrapping_around() {
+        let mut state = OrderState::default();
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
+        for id in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"] {
+            state.apply(OrderEvent::Refund {
+                refund_id: RefundId::parse(id).unwrap(),
+                amount_minor: i64::MAX,
+            });
+        }
+        assert_eq!(state.net_spent_minor(), 0);
+    }
+
     fn order(status: OrderStatus, updated_at: i64) -> Order {
         Order {
-            id: "1001".into(),
+            id: OrderId::parse("1001").unwrap(),
             customer: Some(CustomerId::parse("c1").unwrap()),
             currency: Currency::try_from("EUR".to_owned()).unwrap(),
             subtotal_minor: 10_000,
@@ -216,7 +288,7 @@ mod tests {
         let events = [
             OrderEvent::Order(order(OrderStatus::Open, 1)),
             OrderEvent::Order(order(OrderStatus::Paid, 2)),
-            OrderEvent::Refund { refund_id: "r1".into(), amount_minor: 2_500 },
+            OrderEvent::Refund { refund_id: RefundId::parse("r1").unwrap(), amount_minor: 2_500 },
         ];
         let mut reference = OrderState::default();
         for e in events.clone() {
@@ -237,7 +309,10 @@ mod tests {
     #[test]
     fn a_refund_before_its_order_still_counts_and_cancellation_reverses() {
         let mut state = OrderState::default();
-        state.apply(OrderEvent::Refund { refund_id: "r1".into(), amount_minor: 4_000 });
+        state.apply(OrderEvent::Refund {
+            refund_id: RefundId::parse("r1").unwrap(),
+            amount_minor: 4_000,
+        });
         assert_eq!(state.net_spent_minor(), 0, "nothing was paid yet");
         state.apply(OrderEvent::Order(order(OrderStatus::Paid, 5)));
         assert_eq!(state.net_spent_minor(), 6_000);
@@ -269,8 +344,14 @@ mod tests {
     fn refunds_never_make_spending_negative() {
         let mut state = OrderState::default();
         state.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
-        state.apply(OrderEvent::Refund { refund_id: "a".into(), amount_minor: 8_000 });
-        state.apply(OrderEvent::Refund { refund_id: "b".into(), amount_minor: 8_000 });
+        state.apply(OrderEvent::Refund {
+            refund_id: RefundId::parse("a").unwrap(),
+            amount_minor: 8_000,
+        });
+        state.apply(OrderEvent::Refund {
+            refund_id: RefundId::parse("b").unwrap(),
+            amount_minor: 8_000,
+        });
         assert_eq!(state.net_spent_minor(), 0);
     }
 }

@@ -5,9 +5,12 @@
 
 use serde::Deserialize;
 
-use super::{parse_money, Order, OrderError, OrderLine, OrderStatus};
+use super::{
+    numeric_id, order_id, parse_money, refund_id, sum_money, Order, OrderError, OrderLine,
+    OrderStatus,
+};
 use crate::catalog::{Currency, Money, Product};
-use crate::ids::{CustomerId, Sku};
+use crate::ids::{CustomerId, OrderId, RefundId, Sku};
 use crate::time::parse_timestamp;
 
 #[derive(Deserialize)]
@@ -72,7 +75,7 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         })
         .collect::<Result<Vec<_>, OrderError>>()?;
     Ok(Order {
-        id: raw.id.to_string(),
+        id: numeric_id("id", raw.id, order_id)?,
         customer: raw
             .customer
             .map(|c| CustomerId::parse(&c.id.to_string()))
@@ -108,8 +111,8 @@ struct RawTransaction {
 /// A `refunds/create` body, read before its amount can be priced: the order it belongs to
 /// decides the currency, and the order may not have arrived yet.
 pub struct Refund {
-    pub order_id: String,
-    pub refund_id: String,
+    pub order_id: OrderId,
+    pub refund_id: RefundId,
     transactions: Vec<RawTransaction>,
 }
 
@@ -118,8 +121,8 @@ pub fn refund(body: &[u8]) -> Result<Refund, OrderError> {
     let raw: RawRefund = serde_json::from_slice(body)
         .map_err(|e| OrderError::new(format!("not a Shopify refund: {e}")))?;
     Ok(Refund {
-        order_id: raw.order_id.to_string(),
-        refund_id: raw.id.to_string(),
+        order_id: numeric_id("order_id", raw.order_id, order_id)?,
+        refund_id: numeric_id("id", raw.id, refund_id)?,
         transactions: raw.transactions,
     })
 }
@@ -127,7 +130,8 @@ pub fn refund(body: &[u8]) -> Result<Refund, OrderError> {
 impl Refund {
     /// What was refunded, in minor units of `currency` (a transaction's own currency wins).
     pub fn amount_minor(&self, currency: &str) -> Result<i64, OrderError> {
-        self.transactions
+        let amounts = self
+            .transactions
             .iter()
             .filter(|t| {
                 t.kind.as_deref() == Some("refund") && t.status.as_deref() != Some("failure")
@@ -136,7 +140,10 @@ impl Refund {
                 parse_money(&t.amount, t.currency.as_deref().unwrap_or(currency))
                     .ok_or_else(|| OrderError::new(format!("refund amount {:?}", t.amount)))
             })
-            .sum()
+            .collect::<Result<Vec<i64>, OrderError>>()?;
+        sum_money(amounts).ok_or_else(|| {
+            OrderError::new("the refund's transactions add up to more than any order")
+        })
     }
 }
 
@@ -198,7 +205,7 @@ mod tests {
     #[test]
     fn reads_the_real_order() {
         let o = order(&fixture("order.json", "order")).unwrap();
-        assert_eq!(o.id, "450789469");
+        assert_eq!(o.id.as_str(), "450789469");
         assert_eq!(o.customer.as_ref().map(|c| c.as_str()), Some("207119551"));
         assert_eq!(o.currency.as_str(), "USD");
         assert_eq!(o.subtotal_minor, 39_800, "subtotal_price \"398.00\"");
@@ -223,8 +230,8 @@ mod tests {
     #[test]
     fn reads_the_real_refund_and_product() {
         let r = refund(&fixture("refund.json", "refund")).unwrap();
-        assert_eq!(r.order_id, "450789469");
-        assert!(!r.refund_id.is_empty());
+        assert_eq!(r.order_id.as_str(), "450789469");
+        assert!(!r.refund_id.as_str().is_empty());
         assert!(r.amount_minor("USD").unwrap() >= 0);
         let currency = Currency::try_from("USD".to_owned()).unwrap();
         let p = product(&fixture("product.json", "product"), &currency).unwrap();

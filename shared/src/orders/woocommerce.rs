@@ -4,7 +4,9 @@
 
 use serde::Deserialize;
 
-use super::{parse_money, Order, OrderError, OrderLine, OrderStatus};
+use super::{
+    numeric_id, order_id, parse_money, sum_money, Order, OrderError, OrderLine, OrderStatus,
+};
 use crate::catalog::Currency;
 use crate::ids::{CustomerId, Sku};
 use crate::time::parse_timestamp;
@@ -41,11 +43,13 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         "cancelled" | "refunded" | "failed" => OrderStatus::Cancelled,
         _ => OrderStatus::Open,
     };
-    let mut subtotal_minor = 0;
+    let mut totals = Vec::new();
     let mut lines = Vec::new();
     for l in &raw.line_items {
-        subtotal_minor += parse_money(&l.total, currency.as_str())
-            .ok_or_else(|| OrderError::new(format!("line total {:?}", l.total)))?;
+        totals.push(
+            parse_money(&l.total, currency.as_str())
+                .ok_or_else(|| OrderError::new(format!("line total {:?}", l.total)))?,
+        );
         if l.product_id != 0 {
             lines.push(OrderLine {
                 product: Sku::parse(&l.product_id.to_string())
@@ -54,8 +58,10 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
             });
         }
     }
+    let subtotal_minor = sum_money(totals)
+        .ok_or_else(|| OrderError::new("the line totals add up to more than any order"))?;
     Ok(Order {
-        id: raw.id.to_string(),
+        id: numeric_id("id", raw.id, order_id)?,
         // Customer 0 is a guest checkout.
         customer: (raw.customer_id != 0)
             .then(|| CustomerId::parse(&raw.customer_id.to_string()))
@@ -86,7 +92,7 @@ mod tests {
     #[test]
     fn reads_the_real_order() {
         let o = order(&serde_json::to_vec(&fixture()).unwrap()).unwrap();
-        assert_eq!(o.id, "727");
+        assert_eq!(o.id.as_str(), "727");
         assert_eq!(o.status, OrderStatus::Paid, "processing counts as paid");
         assert_eq!(o.currency.as_str(), "USD");
         assert_eq!(o.subtotal_minor, 1_800);

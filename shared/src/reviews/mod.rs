@@ -6,18 +6,20 @@
 //! reviews, so the summary always agrees with the published reviews it lists.
 
 pub mod import;
+#[cfg(feature = "server")]
 mod jsonld;
 mod query;
 mod submission;
 
-pub use jsonld::{product_json_ld, JsonLd};
+#[cfg(feature = "server")]
+pub use jsonld::{product_json_ld, script_safe};
 pub use query::{list, ReviewList, ReviewQuery, Sort, LIST_PAGE_SIZE};
 pub use submission::{ReviewSubmission, SubmissionCheck};
 
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{bounded_text, FieldError};
+use crate::catalog::{bounded_text, FieldError, MAX_UNIX_SECONDS};
 use crate::ids::{CustomerId, ReviewId, Sku};
 
 /// Reviews on the precomputed first page.
@@ -177,8 +179,8 @@ impl ReviewInput {
             .ok()
             .and_then(|r| Rating::new(r).ok())
             .ok_or_else(|| FieldError::new("rating", "must be a whole number from 1 to 5"))?;
-        if self.created_at < 0 {
-            return Err(FieldError::new("created_at", "must be Unix seconds after 1970"));
+        if !(0..=MAX_UNIX_SECONDS).contains(&self.created_at) {
+            return Err(FieldError::new("created_at", "must be Unix seconds from 1970 to 9999"));
         }
         Ok(Review {
             id,
@@ -497,6 +499,8 @@ mod tests {
             ("product", serde_json::json!("MUG/../x"), "product"),
             ("id", serde_json::json!(""), "id"),
             ("created_at", serde_json::json!(-5), "created_at"),
+            ("created_at", serde_json::json!(i64::MAX), "created_at"),
+            ("rating", serde_json::json!(i64::MIN), "rating"),
         ];
         for (field, value, want) in bad {
             assert_eq!(with(field, value.clone()).unwrap_err().field, want, "{field}={value}");
