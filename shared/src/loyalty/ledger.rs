@@ -106,9 +106,9 @@ pub struct OrderAward {
     pub basis: Option<OrderBasis>,
 }
 
-/// Whether the shopper is there when their ledger is touched. The sign-up bonus is for signing
-/// in, so only the shopper's own signed-in request pays it; an order, a review's moderation or
-/// a merchant's adjustment touches the ledger with the shopper absent.
+/// Whether the shopper is there when their ledger is touched. The sign-up and birthday bonuses
+/// are paid on a visit, so only the shopper's own signed-in request pays them; an order, a
+/// review's moderation or a merchant's adjustment touches the ledger with the shopper absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
@@ -253,8 +253,8 @@ impl Ledger {
     }
 
     /// Appends what is due at `now` without anyone asking: expiry after inactivity, the sign-up
-    /// bonus (only when the shopper is [`Presence::SignedIn`]), the birthday bonus and tier entry
-    /// bonuses. Idempotent.
+    /// and birthday bonuses (both paid on the shopper's own visit, [`Presence::SignedIn`], never
+    /// by an order or an adjustment alone) and tier entry bonuses. Idempotent.
     pub fn settle(&mut self, rules: &LoyaltyRules, now: i64, presence: Presence) {
         if let (Some(expiring), Some(last)) = (self.expiring(rules), self.last_activity()) {
             if now >= expiring.at {
@@ -265,7 +265,7 @@ impl Ledger {
         if presence == Presence::SignedIn && rules.signup_bonus > 0 && !self.has_source("signup") {
             self.set_bonus("signup", Reason::Signup, true, rules.signup_bonus, now);
         }
-        if let Some(year) = self.birthday_due(now) {
+        if let Some(year) = self.birthday_due(now).filter(|_| presence == Presence::SignedIn) {
             let source = format!("birthday:{year}");
             if rules.birthday_bonus > 0 && !self.has_source(&source) {
                 self.set_bonus(&source, Reason::Birthday, true, rules.birthday_bonus, now);
@@ -699,9 +699,11 @@ mod tests {
         l.settle(&r, at(2027, 6, 20), Presence::SignedIn);
         assert_eq!(l.balance(), 200);
         assert_eq!(l.source_total("birthday:2027"), 200);
-        // Set well ahead: paid this year, on a visit within a month.
+        // Set well ahead: paid this year, on a visit within a month, not by an order meanwhile.
         let mut l = Ledger::default();
         l.set_birthday(12, 31, at(2026, 5, 28)).unwrap();
+        l.settle(&r, at(2027, 1, 2), Presence::Absent);
+        assert_eq!(l.source_total("birthday:2026"), 0);
         l.settle(&r, at(2027, 1, 5), Presence::SignedIn);
         assert_eq!(l.source_total("birthday:2026"), 200);
         // 29 February falls on the 28th in other years.
