@@ -3,7 +3,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +31,9 @@ export function shopSecrets(shop) {
 
 /**
  * Starts `wrangler dev` with `shops` (from shopSecrets) configured. Returns { url, stop, log,
- * state } (`state`: the directory its KV and objects persist to).
+ * state } (`state`: the directory its KV and objects persist to), and for crash tests
+ * `killRuntime()` (SIGKILL to the workerd process, as a machine failure would) and `restart()`
+ * (a new `wrangler dev` on the same state, answering at the new `url`).
  * Secrets that should exist on the edge without being usable (e.g. a too-short one) can be
  * passed in `extraVars`.
  */
@@ -44,42 +46,94 @@ export async function startWorker(shops, extraVars = {}) {
   }
   const envFile = join(dir, "test.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n");
-  const port = await freePort();
-  const inspector = await freePort();
-  const log = join(dir, "wrangler.log");
-  const out = openSync(log, "w");
-  const child = spawn(
-    join(root, "node_modules/.bin/wrangler"),
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", join(dir, "state"), "--env-file", envFile,
-      "--show-interactive-dev-session=false", "--log-level", "warn"],
-    { cwd: root, stdio: ["ignore", out, out], detached: true,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const worker = { url: null, log: join(dir, "wrangler.log"), state: join(dir, "state") };
+  let child = null;
   let exited = null;
-  child.on("exit", (code) => { exited = code; });
-  const stop = async () => {
-    if (exited === null) {
-      try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ }
-      await new Promise((r) => { child.once("exit", r); setTimeout(r, 5000); });
+  // Stops the whole process group: wrangler, its build command and workerd.
+  const halt = async () => {
+    if (child && exited === null) {
+      const running = child;
+      try { process.kill(-running.pid, "SIGTERM"); } catch { /* already gone */ }
+      await new Promise((r) => { running.once("exit", r); setTimeout(r, 5000); });
+    }
+    if (child) {
       try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
     }
+    child = null;
+  };
+  const launch = async () => {
+    const port = await freePort();
+    const inspector = await freePort();
+    const out = openSync(worker.log, "a");
+    child = spawn(
+      join(root, "node_modules/.bin/wrangler"),
+      ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+        "--persist-to", worker.state, "--env-file", envFile,
+        "--show-interactive-dev-session=false", "--log-level", "warn"],
+      { cwd: root, stdio: ["ignore", out, out], detached: true,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+    );
+    exited = null;
+    const mine = child;
+    child.on("exit", (code) => { if (child === mine) exited = code ?? -1; });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
+      if (exited !== null) break;
+      try {
+        const r = await fetch(`${url}/v1/health`);
+        if (r.ok) {
+          worker.url = url;
+          return;
+        }
+      } catch { /* not listening yet */ }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const output = readFileSync(worker.log, "utf8");
+    await halt();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`wrangler dev did not become healthy:\n${output}`);
+  };
+  worker.stop = async () => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    if (exited !== null) break;
+  worker.restart = async () => {
+    await halt();
+    await launch();
+  };
+  /** SIGKILLs the workerd runtime(s) of this worker; returns their pids. */
+  worker.killRuntime = () => {
+    const pids = child ? runtimePids(child.pid) : [];
+    for (const pid of pids) {
+      try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+    }
+    return pids;
+  };
+  await launch();
+  return worker;
+}
+
+/** The workerd processes among the descendants of `ancestor` (wrangler runs it as a child). */
+export function runtimePids(ancestor) {
+  const parents = new Map();
+  const names = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
     try {
-      const r = await fetch(`${url}/v1/health`);
-      if (r.ok) return { url, stop, log, state: join(dir, "state") };
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 250));
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ")".
+      const close = stat.lastIndexOf(")");
+      const fields = stat.slice(close + 2).split(" ");
+      parents.set(Number(entry), Number(fields[1]));
+      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+    } catch { /* exited meanwhile */ }
   }
-  const { readFileSync } = await import("node:fs");
-  const output = readFileSync(log, "utf8");
-  await stop();
-  throw new Error(`wrangler dev did not become healthy:\n${output}`);
+  const descends = (pid) => {
+    for (let p = pid; p > 1; p = parents.get(p) ?? 0) if (p === ancestor) return true;
+    return false;
+  };
+  return [...names].filter(([pid, name]) => name === "workerd" && descends(pid)).map(([pid]) => pid);
 }
 
 /**

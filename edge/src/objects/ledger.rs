@@ -10,6 +10,11 @@
 //! code is registered with the shop's code objects, then marked registered. A failure between
 //! the two leaves a spent, unregistered code that the next command for this shopper registers;
 //! the shopper's retry with the same request key returns the same code.
+//!
+//! The shop's `loyalty-member/{customer}` KV key (how erasure finds this ledger) is written after
+//! the ledger is first stored. `member` marks it as still to be written, stored in the same write
+//! as the new ledger with an alarm a few seconds on: the command writes the key and clears the
+//! mark, and if the process dies in between, the alarm does.
 
 use rapport_shared::catalog::Currency;
 use rapport_shared::ids::{CustomerId, ShopId};
@@ -22,7 +27,7 @@ use rapport_shared::secrets::{discount_code, token_secret_binding, TokenSecret};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, codes, refuse, reply};
+use super::{call, codes, mark_token, put_with_alarm, refuse, reply};
 
 pub const BINDING: &str = "LEDGERS";
 
@@ -89,13 +94,27 @@ pub enum Act {
     },
 }
 
-#[durable_object(fetch)]
+// `alarm` exports both the fetch and the alarm handler.
+#[durable_object(alarm)]
 pub struct LedgerObject {
     state: State,
     env: Env,
 }
 
 const KEY: &str = "ledger";
+/// The shopper whose `loyalty-member` key is still to be written.
+const MEMBER: &str = "member";
+/// How long the command has to write the member key before the alarm writes it instead.
+const MEMBER_ALARM_MS: f64 = 5000.0;
+
+/// Who the ledger belongs to, kept with [`MEMBER`] until their member key is written.
+#[derive(Serialize, Deserialize)]
+struct Member {
+    shop: ShopId,
+    customer: CustomerId,
+    /// Tells this mark from a later one.
+    token: f64,
+}
 
 impl LedgerObject {
     /// The stored ledger; `None` for a shopper who has none yet.
@@ -109,6 +128,38 @@ impl LedgerObject {
 
     async fn save(&self, ledger: &Ledger) -> Result<()> {
         self.state.storage().put(KEY, ledger).await
+    }
+
+    /// The first write of a ledger: the ledger, the mark that its member key is still to be
+    /// written and the alarm that writes it, in one write.
+    async fn save_new(&self, ledger: &Ledger, ctx: &Context) -> Result<Member> {
+        let token = mark_token().as_f64().unwrap_or_default();
+        let member = Member { shop: ctx.shop.clone(), customer: ctx.customer.clone(), token };
+        let entries = worker::js_sys::Object::new();
+        worker::js_sys::Reflect::set(
+            &entries,
+            &KEY.into(),
+            &serde_wasm_bindgen::to_value(ledger)?,
+        )?;
+        worker::js_sys::Reflect::set(
+            &entries,
+            &MEMBER.into(),
+            &serde_wasm_bindgen::to_value(&member)?,
+        )?;
+        let at = worker::js_sys::Date::now() + MEMBER_ALARM_MS;
+        put_with_alarm(&self.state.storage(), entries, at).await?;
+        Ok(member)
+    }
+
+    /// Writes the member key, then clears its mark (unless a newer one replaced it).
+    async fn index_member(&self, member: &Member) -> Result<()> {
+        let kv = self.env.kv(crate::store::KV_BINDING)?;
+        kv.put(&keys::loyalty_member(&member.shop, &member.customer), true)?.execute().await?;
+        let storage = self.state.storage();
+        if storage.get::<Member>(MEMBER).await?.is_some_and(|m| m.token == member.token) {
+            storage.delete(MEMBER).await?;
+        }
+        Ok(())
     }
 
     /// Registers the codes of `ledger` not yet known to the code objects, then marks them in
@@ -155,6 +206,14 @@ impl LedgerObject {
 impl DurableObject for LedgerObject {
     fn new(state: State, env: Env) -> Self {
         Self { state, env }
+    }
+
+    /// Writes a member key that the command creating the ledger did not get to.
+    async fn alarm(&self) -> Result<Response> {
+        if let Some(member) = self.state.storage().get::<Member>(MEMBER).await? {
+            self.index_member(&member).await?;
+        }
+        Response::ok("indexed")
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -225,11 +284,12 @@ impl DurableObject for LedgerObject {
         ledger.settle(rules, now, ctx.presence);
         // A read that settles nothing writes nothing.
         if ledger != before {
-            self.save(&ledger).await?;
             if new_member {
                 // Found again when the shop is erased; written once per shopper.
-                let kv = self.env.kv(crate::store::KV_BINDING)?;
-                kv.put(&keys::loyalty_member(&ctx.shop, &ctx.customer), true)?.execute().await?;
+                let member = self.save_new(&ledger, &ctx).await?;
+                self.index_member(&member).await?;
+            } else {
+                self.save(&ledger).await?;
             }
         }
 

@@ -15,6 +15,11 @@
 //! - [`eraser::ShopEraserObject`], one per shop: erases the shop in resumable steps.
 //!
 //! The Worker talks to them with one JSON command per request ([`call`]).
+//!
+//! Objects that keep a view outside themselves (KV keys) follow one rule, so that a crash at any
+//! moment leaves either the written view or the mark that it is still to be written: the change,
+//! its mark and the alarm that writes the view are stored in one batch ([`put_with_alarm`]), and a
+//! mark is cleared only after the view's writes have succeeded.
 
 pub mod codes;
 pub mod eraser;
@@ -26,7 +31,9 @@ pub mod product_reviews;
 use rapport_shared::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Env, Method, Request, RequestInit, Response};
+use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{js_sys, Env, Method, Request, RequestInit, Response, Storage};
 
 use crate::error::ApiError;
 
@@ -88,4 +95,39 @@ pub fn reply<T: Serialize>(value: &T) -> worker::Result<Response> {
 /// An object's refusal of a command.
 pub fn refuse(status: u16, code: &str, message: impl Into<String>) -> worker::Result<Response> {
     Ok(Response::from_json(&ErrorBody::new(code, message))?.with_status(status))
+}
+
+/// Stores `entries` and sets the object's alarm to `at_ms` (Unix milliseconds) as one atomic
+/// write. Both are issued before either is awaited, and the runtime commits writes issued without
+/// an intervening await together: a crash cannot keep the change and lose the alarm that
+/// carries it to KV, nor the other way round.
+pub async fn put_with_alarm(
+    storage: &Storage,
+    entries: js_sys::Object,
+    at_ms: f64,
+) -> worker::Result<()> {
+    let raw = storage.as_raw();
+    let put = JsFuture::from(raw.put_multiple(entries.into())?);
+    let when = js_sys::Date::new(&JsValue::from_f64(at_ms));
+    let alarm = JsFuture::from(raw.set_alarm(when, js_sys::Object::new())?);
+    put.await?;
+    alarm.await?;
+    Ok(())
+}
+
+/// A new value for a "still to be written" mark: a flush clears a mark only if it still holds
+/// the value the flush read, so a change made while the flush ran keeps its own mark.
+pub fn mark_token() -> JsValue {
+    JsValue::from_f64(js_sys::Math::random())
+}
+
+/// `(key, value)` of each entry of a storage listing.
+pub fn entries(map: &js_sys::Map) -> Vec<(String, JsValue)> {
+    let mut out = Vec::new();
+    map.for_each(&mut |value, key| {
+        if let Some(key) = key.as_string() {
+            out.push((key, value));
+        }
+    });
+    out
 }

@@ -11,13 +11,18 @@
 //! difference, and ignores a version older than one it has seen. Every step is idempotent, so a
 //! delivery repeated, concurrent or retried after a failure changes what depends on the order
 //! exactly once.
+//!
+//! `pending:{order}` marks an order whose records and ledger are still to be reconciled with its
+//! state. It is stored in the same write as the state, with an alarm a few seconds on, and
+//! cleared once the reconciliation has succeeded: if the process dies in between, or a KV write
+//! fails, the alarm reconciles the order again (and the runtime retries the alarm).
 
 use rapport_shared::ids::{CustomerId, OrderKey, RefundId, ShopId, Sku};
 use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, ledger, reply};
+use super::{call, entries, ledger, mark_token, put_with_alarm, reply};
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::Currency;
@@ -83,64 +88,58 @@ impl From<Event> for OrderEvent {
     }
 }
 
-#[durable_object(fetch)]
+// `alarm` exports both the fetch and the alarm handler.
+#[durable_object(alarm)]
 pub struct OrderObject {
     state: State,
     env: Env,
 }
 
-impl DurableObject for OrderObject {
-    fn new(state: State, env: Env) -> Self {
-        Self { state, env }
-    }
+const PENDING: &str = "pending:";
+/// The shop and programme a pending order is reconciled under (kept beside the mark, so the
+/// mark's listing stays small).
+const PENDING_WITH: &str = "reconcile:";
+/// How long a delivery has to reconcile before the alarm does it instead.
+const RECONCILE_ALARM_MS: f64 = 5000.0;
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
+/// What reconciling an order needs besides its stored state.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    shop: ShopId,
+    loyalty: Option<Loyalty>,
+}
+
+fn failed(e: crate::error::ApiError) -> worker::Error {
+    worker::Error::RustError(format!("{e:?}"))
+}
+
+impl OrderObject {
+    /// Brings the purchase records, the customer index and the buyer's ledger in line with the
+    /// order's stored state and version; then clears the order's mark if it is still `token`.
+    async fn reconcile(
+        &self,
+        shop: &ShopId,
+        order: &OrderKey,
+        loyalty: Option<Loyalty>,
+        token: f64,
+    ) -> Result<OrderState> {
         let storage = self.state.storage();
-        let command = req.json::<Command>().await?;
-        let order = match &command {
-            Command::Purge => {
-                storage.delete_all().await?;
-                return reply(&true);
-            }
-            Command::Read { order }
-            | Command::Apply { order, .. }
-            | Command::Forget { order, .. } => order.clone(),
-        };
         let (state_key, applied_key) = (format!("state:{order}"), format!("applied:{order}"));
         let (version_key, awarded_key) = (format!("version:{order}"), format!("awarded:{order}"));
-        let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
-        let mut loyalty = None;
-        let shop = match command {
-            Command::Read { .. } | Command::Purge => return reply(&state),
-            Command::Apply { shop, event, loyalty: programme, .. } => {
-                state.apply(event.into());
-                loyalty = programme;
-                shop
-            }
-            Command::Forget { shop, .. } => {
-                state.forget_customer();
-                // The customer's ledger is being erased: it is not told, now or later.
-                storage.delete(&awarded_key).await?;
-                shop
-            }
-        };
-        let version: u64 = storage.get::<u64>(&version_key).await?.unwrap_or(0) + 1;
-        storage.put(&state_key, &state).await?;
-        storage.put(&version_key, version).await?;
+        let state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
+        let version: u64 = storage.get::<u64>(&version_key).await?.unwrap_or(0);
 
         let wanted = state.purchases();
         let applied: Vec<(CustomerId, Sku)> = storage.get(&applied_key).await?.unwrap_or_default();
-        let store =
-            Store::open(&self.env).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
-        let failed = |e| worker::Error::RustError(format!("{e:?}"));
+        let store = Store::open(&self.env).map_err(failed)?;
         for (customer, sku) in wanted.iter().filter(|p| !applied.contains(p)) {
-            store.put_purchase(&shop, customer, sku, &order).await.map_err(failed)?;
+            store.put_purchase(shop, customer, sku, order).await.map_err(failed)?;
         }
         for (customer, sku) in applied.iter().filter(|p| !wanted.contains(p)) {
-            store.delete_purchase(&shop, customer, sku, &order).await.map_err(failed)?;
+            store.delete_purchase(shop, customer, sku, order).await.map_err(failed)?;
         }
         if let Some(customer) = state.order.as_ref().and_then(|o| o.customer.as_ref()) {
-            store.index_customer_order(&shop, customer, &order).await.map_err(failed)?;
+            store.index_customer_order(shop, customer, order).await.map_err(failed)?;
         }
         storage.put(&applied_key, &wanted).await?;
 
@@ -168,19 +167,100 @@ impl DurableObject for OrderObject {
             };
             // The order changed hands (a guest order claimed, a correction): take it back first.
             if let Some(previous) = awarded.filter(|a| Some(a) != buyer.as_ref()) {
-                let name = ledger::name(&shop, &previous);
+                let name = ledger::name(shop, &previous);
                 let _: Account = call(&self.env, ledger::BINDING, &name, &tell(previous, 0))
                     .await
                     .map_err(failed)?;
             }
             if let Some(customer) = &buyer {
-                let name = ledger::name(&shop, customer);
+                let name = ledger::name(shop, customer);
                 let command = tell(customer.clone(), state.net_spent_minor());
                 let _: Account =
                     call(&self.env, ledger::BINDING, &name, &command).await.map_err(failed)?;
                 storage.put(&awarded_key, customer).await?;
             }
         }
+        // A later delivery replaced the mark if it is not `token` any more: that one stays.
+        let mark = format!("{PENDING}{order}");
+        if storage.get::<f64>(&mark).await? == Some(token) {
+            storage.delete_multiple(vec![mark, format!("{PENDING_WITH}{order}")]).await?;
+        }
+        Ok(state)
+    }
+}
+
+impl DurableObject for OrderObject {
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env }
+    }
+
+    /// Reconciles every order a delivery marked and did not get to finish.
+    async fn alarm(&self) -> Result<Response> {
+        let storage = self.state.storage();
+        let marks =
+            entries(&storage.list_with_options(worker::ListOptions::new().prefix(PENDING)).await?);
+        for (key, token) in marks {
+            let token = token.as_f64().unwrap_or_default();
+            let Ok(order) = OrderKey::parse(&key[PENDING.len()..]) else {
+                storage.delete(&key).await?;
+                continue;
+            };
+            let Some(pending) = storage.get::<Pending>(&format!("{PENDING_WITH}{order}")).await?
+            else {
+                storage.delete(&key).await?;
+                continue;
+            };
+            self.reconcile(&pending.shop, &order, pending.loyalty, token).await?;
+        }
+        Response::ok("reconciled")
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let storage = self.state.storage();
+        let command = req.json::<Command>().await?;
+        let order = match &command {
+            Command::Purge => {
+                storage.delete_all().await?;
+                return reply(&true);
+            }
+            Command::Read { order }
+            | Command::Apply { order, .. }
+            | Command::Forget { order, .. } => order.clone(),
+        };
+        let (state_key, awarded_key) = (format!("state:{order}"), format!("awarded:{order}"));
+        let version_key = format!("version:{order}");
+        let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
+        let mut loyalty = None;
+        let shop = match command {
+            Command::Read { .. } | Command::Purge => return reply(&state),
+            Command::Apply { shop, event, loyalty: programme, .. } => {
+                state.apply(event.into());
+                loyalty = programme;
+                shop
+            }
+            Command::Forget { shop, .. } => {
+                state.forget_customer();
+                // The customer's ledger is being erased: it is not told, now or later.
+                storage.delete(&awarded_key).await?;
+                shop
+            }
+        };
+        let version: u64 = storage.get::<u64>(&version_key).await?.unwrap_or(0) + 1;
+        // The state, its version and the mark that it is still to be reconciled, with the
+        // alarm that reconciles it if this delivery does not get to.
+        let token = mark_token().as_f64().unwrap_or_default();
+        let pending = Pending { shop: shop.clone(), loyalty: loyalty.clone() };
+        let batch = worker::js_sys::Object::new();
+        let set = |k: &str, v: worker::wasm_bindgen::JsValue| {
+            worker::js_sys::Reflect::set(&batch, &k.into(), &v)
+        };
+        set(&state_key, serde_wasm_bindgen::to_value(&state)?)?;
+        set(&version_key, serde_wasm_bindgen::to_value(&version)?)?;
+        set(&format!("{PENDING}{order}"), token.into())?;
+        set(&format!("{PENDING_WITH}{order}"), serde_wasm_bindgen::to_value(&pending)?)?;
+        let at = worker::js_sys::Date::now() + RECONCILE_ALARM_MS;
+        put_with_alarm(&storage, batch, at).await?;
+        let state = self.reconcile(&shop, &order, loyalty, token).await?;
         reply(&state)
     }
 }

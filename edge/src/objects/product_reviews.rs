@@ -1,13 +1,16 @@
 //! One product's reviews and helpful votes, with a single owner.
 //!
 //! Storage: `target` (shop and SKU), `review:{id}` per review, `vote:{id}:{voter}` per helpful
-//! vote, `dirty:{id}` for reviews whose KV copy is out of date. A vote is recorded and counted in
-//! one storage write, so concurrent votes can neither be lost nor counted twice.
+//! vote, `dirty:{id}` for reviews whose KV views are not yet written. A vote is recorded and
+//! counted in one storage write, so concurrent votes can neither be lost nor counted twice.
 //!
-//! KV is written only from the alarm: the product's page (summary, newest reviews, JSON-LD), the
-//! KV copy of each changed review, and the moderation-queue entries. Changes in a burst set the
-//! alarm again and are flushed together, at most once a second, which stays inside KV's limit of
-//! one write per second per key. A failed flush throws, and the runtime retries the alarm.
+//! KV holds views of this storage: the product's page (summary, newest reviews, JSON-LD), the KV
+//! copy of each review, the moderation-queue entries and the customer index. A change, its
+//! `dirty:` mark and the alarm that flushes it are stored in one atomic write; a flush clears a
+//! mark only after every KV write for it has succeeded, and only if no newer change replaced it
+//! meanwhile. So a crash at any moment leaves either the views written or the marks and the alarm
+//! that write them; a failed flush throws, and the runtime retries the alarm. Flushes run one at a
+//! time, at most once a second, which stays inside KV's limit of one write per second per key.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -22,7 +25,7 @@ use rapport_shared::reviews::{
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, js_sys, DurableObject, Env, Request, Response, Result, State};
 
-use super::{refuse, reply};
+use super::{entries, mark_token, put_with_alarm, refuse, reply};
 use crate::store::KV_BINDING;
 
 pub const BINDING: &str = "PRODUCT_REVIEWS";
@@ -87,8 +90,18 @@ pub struct ProductReviewsObject {
     reviews: RefCell<Option<BTreeMap<ReviewId, Review>>>,
     /// When KV was last written (ms), to space flushes a second apart.
     last_flush: Cell<f64>,
-    /// Bumped by every change, so a flush can tell whether it wrote the latest state.
-    version: Cell<u64>,
+    /// A flush is writing KV. A second one meanwhile could finish first and then be overwritten
+    /// by the older state of the first, so it leaves its work to the alarm instead.
+    flushing: Cell<bool>,
+}
+
+/// Clears [`ProductReviewsObject::flushing`] however the flush ends.
+struct Flushing<'a>(&'a Cell<bool>);
+
+impl Drop for Flushing<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
 }
 
 const REVIEW: &str = "review:";
@@ -115,7 +128,22 @@ impl ProductReviewsObject {
         }
         // Another event may have loaded meanwhile; the stored data is the same either way.
         *self.reviews.borrow_mut() = Some(map);
+        // Marks left without an alarm (stored before marks and alarm were written together).
+        let storage = self.state.storage();
+        if !self.marks().await?.is_empty() && storage.get_alarm().await?.is_none() {
+            storage.set_alarm(0).await?;
+        }
         Ok(())
+    }
+
+    /// The `dirty:` marks, with their values.
+    async fn marks(&self) -> Result<Vec<(String, worker::wasm_bindgen::JsValue)>> {
+        let listed = self
+            .state
+            .storage()
+            .list_with_options(worker::ListOptions::new().prefix(DIRTY))
+            .await?;
+        Ok(entries(&listed))
     }
 
     fn get(&self, id: &ReviewId) -> Option<Review> {
@@ -126,7 +154,8 @@ impl ProductReviewsObject {
         self.reviews.borrow().as_ref().map(|m| m.values().cloned().collect()).unwrap_or_default()
     }
 
-    /// Stores reviews (and any extra entries) in one write, then schedules a flush to KV.
+    /// Stores reviews (and any extra entries), their marks and the alarm that flushes them in one
+    /// write; then writes KV at once if the last flush is a second old.
     async fn save(
         &self,
         target: &Target,
@@ -140,25 +169,31 @@ impl ProductReviewsObject {
         set("target", serde_wasm_bindgen::to_value(target)?)?;
         for r in changed {
             set(&format!("{REVIEW}{}", r.id), serde_wasm_bindgen::to_value(r)?)?;
-            set(&format!("{DIRTY}{}", r.id), true.into())?;
+            set(&format!("{DIRTY}{}", r.id), mark_token())?;
         }
         for (k, v) in extra {
             set(k, (*v).into())?;
         }
-        self.state.storage().put_multiple_raw(entries).await?;
-        self.version.set(self.version.get() + 1);
+        let now = now_ms();
+        let next = self.last_flush.get() + 1000.0;
+        let inline = next <= now && !self.flushing.get();
+        // Written now: the alarm stays a second away, in case this process dies before it is
+        // done. Within a second of the last write: the alarm writes, coalescing the burst.
+        let alarm = if inline { now + 1000.0 } else { next.max(now) };
+        put_with_alarm(&self.state.storage(), entries, alarm).await?;
         if let Some(map) = self.reviews.borrow_mut().as_mut() {
             for r in changed {
                 map.insert(r.id.clone(), r.clone());
             }
         }
-        let wait = self.last_flush.get() + 1000.0 - now_ms();
-        if wait <= 0.0 && self.flush().await.is_ok() {
-            // Written at once: the shopper who just acted sees it on the next read.
-            return Ok(());
+        if inline {
+            // The shopper who just acted sees it on the next read. A failure here is the
+            // alarm's to retry: the change is stored and marked.
+            if let Err(e) = self.flush().await {
+                worker::console_error!("[rapport] flushing {}/{}: {e:?}", target.shop, target.sku);
+            }
         }
-        // Within a second of the last write (or it failed): the alarm writes, and retries.
-        self.state.storage().set_alarm(wait.max(0.0) as i64).await
+        Ok(())
     }
 
     async fn command(&self, command: Command) -> Result<Response> {
@@ -253,34 +288,42 @@ impl ProductReviewsObject {
         }
     }
 
-    /// Writes what changed to KV: the product page, review copies, moderation queue entries.
+    /// Writes what changed to KV: the product page, review copies, moderation queue entries and
+    /// the customer index; then clears the marks it wrote.
     async fn flush(&self) -> Result<()> {
+        if self.flushing.get() {
+            // The running flush leaves the marks of changes it did not cover; this alarm comes
+            // back for them.
+            return self.state.storage().set_alarm(1000).await;
+        }
+        self.flushing.set(true);
+        let _flushing = Flushing(&self.flushing);
         self.load().await?;
         let storage = self.state.storage();
         let Some(target) = storage.get::<Target>("target").await? else {
             return Ok(());
         };
-        let dirty = storage.list_with_options(worker::ListOptions::new().prefix(DIRTY)).await?;
-        let dirty_keys: Vec<String> =
-            dirty.keys().into_iter().filter_map(|k| k.ok()?.as_string()).collect();
-        // Cleared before the writes: a change made while they run marks itself dirty again.
-        storage.delete_multiple(dirty_keys.clone()).await?;
+        let marks = self.marks().await?;
+        if marks.is_empty() {
+            return Ok(());
+        }
         self.last_flush.set(now_ms());
-        let version = self.version.get();
-        let result = self.write_kv(&target, &dirty_keys).await;
-        if result.is_ok() && self.version.get() != version {
-            // Something changed while KV was being written, and another flush may have
-            // finished first with the newer state: write once more, a second from now.
+        let keys: Vec<String> = marks.iter().map(|(k, _)| k.clone()).collect();
+        // On failure the marks stay, and the error makes the runtime retry the alarm.
+        self.write_kv(&target, &keys).await?;
+        // Every view is written. A mark whose value changed belongs to a change made while
+        // the views were being written: it stays, for the next flush.
+        let now = self.marks().await?;
+        let (done, newer): (Vec<_>, Vec<_>) = now
+            .into_iter()
+            .partition(|(k, v)| marks.iter().any(|(mk, mv)| mk == k && js_sys::Object::is(mv, v)));
+        if !done.is_empty() {
+            storage.delete_multiple(done.into_iter().map(|(k, _)| k).collect::<Vec<_>>()).await?;
+        }
+        if !newer.is_empty() {
             storage.set_alarm(1000).await?;
         }
-        if result.is_err() {
-            let entries = js_sys::Object::new();
-            for k in &dirty_keys {
-                js_sys::Reflect::set(&entries, &k.into(), &true.into())?;
-            }
-            storage.put_multiple_raw(entries).await?;
-        }
-        result
+        Ok(())
     }
 
     async fn write_kv(&self, target: &Target, dirty_keys: &[String]) -> Result<()> {
@@ -322,7 +365,7 @@ impl DurableObject for ProductReviewsObject {
             env,
             reviews: RefCell::new(None),
             last_flush: Cell::new(0.0),
-            version: Cell::new(0),
+            flushing: Cell::new(false),
         }
     }
 
