@@ -4,8 +4,7 @@
 // unknown ones, malformed ones). Each must be answered below 500, and every 4xx with the JSON
 // error body `{"error": {"code", "message"}}`.
 //
-// FUZZ_SEED repeats a run (the seed is printed); FUZZ_CASES sets the requests per route;
-// FUZZ_KNOWN=fail also fails on the KNOWN cases below.
+// FUZZ_SEED repeats a run (the seed is printed); FUZZ_CASES sets the requests per route.
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -24,17 +23,6 @@ const SECRETS = { shopify: "shpss_" + "f1".repeat(16), woo: "wc-" + "f2".repeat(
 let worker;
 const seeded = { review: null, code: null };
 
-/**
- * Failures already known and being fixed elsewhere, each matched exactly; `skip` answers
- * whether a failing case is one of them. Empty this list as the fixes land.
- */
-const KNOWN = [
-  {
-    // Checked arithmetic for client numbers: an adjustment of points that do not fit is a 500.
-    name: "admin adjustment of -9223372036854775808 points (i64::MIN)",
-    match: (c) => c.route === "admin adjust" && integer(c.json?.points) === -(2n ** 63n),
-  },
-];
 
 // mulberry32
 function prng(seed) {
@@ -57,12 +45,6 @@ const RAW_NUMBERS = ["-9223372036854775808", "9223372036854775807", "-9223372036
 const raw = (digits) => `__raw__${digits}`;
 /** The JSON text of `value`, with the raw-number placeholders turned into the numbers themselves. */
 const toJson = (value) => JSON.stringify(value).replace(/"__raw__([^"]*)"/g, "$1");
-/** The integer a (possibly raw) number stands for, or null. */
-const integer = (v) => {
-  if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : null;
-  if (typeof v === "string" && v.startsWith("__raw__") && /^-?\d+$/.test(v.slice(7))) return BigInt(v.slice(7));
-  return null;
-};
 const EXTREME_NUMBERS = [0, -1, 1, 5, 6, 13, 32, 255, 256, 65536, 2 ** 31, -(2 ** 31), 2 ** 32, 2 ** 53 + 2, -(2 ** 53) - 2,
   9223372036854775807, -9223372036854775808, 18446744073709551615, 1e308, -1e308, 0.5, -0.0, 1e-300, 3.7, ...RAW_NUMBERS.map(raw)];
 const STRINGS = () => [
@@ -274,7 +256,6 @@ for (const spec of ROUTES) {
     const cases = [...(spec.fixed?.() ?? []), ...Array.from({ length: CASES }, () => generate(spec))];
     const failures = [];
     const statuses = {};
-    let skipped = 0;
     // The fixed cases go one at a time, in order.
     for (const c of cases.slice(0, cases.length - CASES)) await check(c);
     for (let i = cases.length - CASES; i < cases.length; i += PARALLEL) {
@@ -288,11 +269,9 @@ for (const spec of ROUTES) {
           : res.status >= 400 && !(typeof res.json?.error?.code === "string" && typeof res.json?.error?.message === "string") ? `status ${res.status} without a JSON error body`
             : null;
         if (!problem) return;
-        // FUZZ_KNOWN=fail reports the known cases too, to see whether their fix has landed.
-        if (process.env.FUZZ_KNOWN !== "fail" && KNOWN.some((k) => k.match(c))) { skipped++; return; }
         failures.push(`${problem}: ${describeCase(c)} -> ${res.text.slice(0, 300)}`);
     }
-    console.log(`${spec.route}: answers ${JSON.stringify(statuses)}${skipped ? `; ${skipped} failing cases skipped as KNOWN` : ""}`);
+    console.log(`${spec.route}: answers ${JSON.stringify(statuses)}`);
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${cases.length} failed (FUZZ_SEED=${SEED})`);
   });
 }
