@@ -13,6 +13,7 @@ import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 
 import { admin, eventually, getJson, kvKeys, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
+import { prng } from "../support/random.mjs";
 
 const SHOP = "crash";
 const shop = shopSecrets(SHOP);
@@ -24,17 +25,6 @@ const WRITERS = 12;
 /** How long after a restart the flushes may take to catch up (alarms retry with backoff). */
 const FLUSH_DEADLINE_MS = 30_000;
 
-// mulberry32: small, seeded, good enough to choose operations.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(SEED);
 const pick = (list) => list[Math.floor(random() * list.length)];
 

@@ -11,6 +11,7 @@ import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 
 import { admin, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
+import { prng } from "../support/random.mjs";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const CASES = Number(process.env.FUZZ_CASES ?? 200);
@@ -23,18 +24,6 @@ const SECRETS = { shopify: "shpss_" + "f1".repeat(16), woo: "wc-" + "f2".repeat(
 let worker;
 const seeded = { review: null, code: null };
 
-
-// mulberry32
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 let rand = prng(SEED);
 const int = (n) => Math.floor(rand() * n);
 const pick = (list) => list[int(list.length)];

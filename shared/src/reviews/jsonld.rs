@@ -146,30 +146,38 @@ mod tests {
     use crate::ids::{ReviewId, Sku};
     use crate::reviews::{Rating, Review, ReviewStatus};
 
-    #[test]
-    fn product_with_reviews_meets_the_rich_result_requirements() {
-        let product = Product {
+    fn product(title: &str, url: Option<&str>) -> Product {
+        Product {
             sku: Sku::parse("MUG").unwrap(),
-            title: "Trail Mug".into(),
-            url: Some("/products/mug".into()),
+            title: title.into(),
+            url: url.map(Into::into),
             image_url: None,
             price: None,
             updated_at: None,
-        };
-        let review = Review {
+        }
+    }
+
+    fn review(product: &Product, stars: u8, title: &str, body: &str, author: &str) -> Review {
+        Review {
             id: ReviewId::parse("r1").unwrap(),
             product: product.sku.clone(),
-            rating: Rating::new(4).unwrap(),
-            title: "</script><script>alert(1)</script>".into(),
-            body: "Good".into(),
-            author: "Ada".into(),
-            verified: true,
+            rating: Rating::new(stars).unwrap(),
+            title: title.into(),
+            body: body.into(),
+            author: author.into(),
+            verified: false,
             status: ReviewStatus::Published,
             created_at: 1_780_000_000,
             helpful: 0,
             reply: None,
             customer: None,
-        };
+        }
+    }
+
+    #[test]
+    fn product_with_reviews_meets_the_rich_result_requirements() {
+        let product = product("Trail Mug", Some("/products/mug"));
+        let review = review(&product, 4, "</script><script>alert(1)</script>", "Good", "Ada");
         let page = ProductReviews::build(&product.sku, [&review]);
         let text = product_json_ld(&product, &page);
         let ld: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -190,29 +198,9 @@ mod tests {
 
     #[test]
     fn review_text_cannot_close_the_script_element() {
-        let product = Product {
-            sku: Sku::parse("MUG").unwrap(),
-            title: "Mug & <b>Cup</b>".into(),
-            url: None,
-            image_url: None,
-            price: None,
-            updated_at: None,
-        };
+        let product = product("Mug & <b>Cup</b>", None);
         let body = "</script><script>alert(1)</script> <!-- a > b && c \u{2028}\u{2029}";
-        let review = Review {
-            id: ReviewId::parse("r1").unwrap(),
-            product: product.sku.clone(),
-            rating: Rating::new(5).unwrap(),
-            title: "<!--".into(),
-            body: body.into(),
-            author: "</script>".into(),
-            verified: false,
-            status: ReviewStatus::Published,
-            created_at: 1_780_000_000,
-            helpful: 0,
-            reply: None,
-            customer: None,
-        };
+        let review = review(&product, 5, "<!--", body, "</script>");
         let page = ProductReviews::build(&product.sku, [&review]);
         let text = product_json_ld(&product, &page);
         for c in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
