@@ -171,6 +171,8 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     };
     let refetch = fetch.clone();
     let reorder = Callback::new(move |()| {
+        // A "Show more" still waiting was for the old order.
+        reveal.set(false);
         visible.set(FIRST_VISIBLE.max(LIST_PAGE_SIZE));
         refetch(1);
     });
