@@ -22,6 +22,9 @@ pub enum Route {
     SubmitReview { shop: ShopId, sku: Sku },
     /// `POST /v1/shops/{shop}/products/{sku}/reviews/{id}/helpful`
     Helpful { shop: ShopId, sku: Sku, review: ReviewId },
+    /// `GET /v1/shops/{shop}/products/{sku}/reviews.html[?locale=&css=none]`: the widget's
+    /// first view, rendered.
+    ProductReviewsHtml { shop: ShopId, sku: Sku },
     /// `GET /v1/shops/{shop}/products/{sku}/reviews.jsonld`: schema.org JSON-LD for the page.
     ProductJsonLd { shop: ShopId, sku: Sku },
     /// `GET /v1/shops/{shop}/ratings?products=A,B`: star summaries for many products at once.
@@ -131,6 +134,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 (Get, Route::ProductReviews { shop: shop.clone(), sku: sku.clone() }),
                 (Post, Route::SubmitReview { shop, sku }),
             ]
+        }
+        ["v1", "shops", s, "products", p, "reviews.html"] => {
+            vec![(Get, Route::ProductReviewsHtml { shop: shop(s)?, sku: sku(p)? })]
         }
         ["v1", "shops", s, "products", p, "reviews.jsonld"] => {
             vec![(Get, Route::ProductJsonLd { shop: shop(s)?, sku: sku(p)? })]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod keys;
+pub mod locale;
 pub mod loyalty;
 #[cfg(feature = "server")]
 pub mod orders;

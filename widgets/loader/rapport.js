@@ -11,6 +11,16 @@
 const TAG = "[rapport]";
 const report = (...args) => console.error(TAG, ...args);
 
+// The shopper's locale as `language[-Script][-REGION]`, the shape the Worker renders views in.
+const tag = (locale) => {
+  try {
+    const l = new Intl.Locale(locale);
+    return [l.language, l.script, l.region].filter(Boolean).join("-");
+  } catch (_) {
+    return "en-US";
+  }
+};
+
 try {
   const here = import.meta.url;
   const script = Array.from(document.querySelectorAll("script[src]")).find((s) => s.src === here);
@@ -18,7 +28,7 @@ try {
   const config = {
     api: (data.api || new URL(here).origin).replace(/\/+$/, ""),
     shop: data.shop || "",
-    locale: data.locale || document.documentElement.lang || navigator.language || "en-US",
+    locale: tag(data.locale || document.documentElement.lang || navigator.language),
     customerToken: data.customerToken || "",
     consent: data.consent || "none",
   };
@@ -108,21 +118,51 @@ try {
         )
       : null;
 
+  // A widget's first view comes as HTML rendered by the Worker (see edge/src/handlers/views.rs):
+  // fetched here, or already in the page as a declarative shadow root that the merchant's server
+  // put there. The WebAssembly loads later — when the page is idle, or at once when the shopper
+  // reaches for the widget — and mounts the same view from the data embedded with the HTML,
+  // then takes the rendered one's place. A click that lands before then is replayed on the same
+  // control once the widget is live.
+  const parseView = (html) => {
+    const t = document.createElement("template");
+    t.innerHTML = html;
+    const shadow = t.content.querySelector("template");
+    return { view: shadow ? shadow.content : t.content, rest: t.content };
+  };
+  const pathOf = (box, node) => {
+    const path = [];
+    for (let n = node; n && n !== box; n = n.parentNode) {
+      if (!n.parentNode) return null;
+      path.unshift(Array.prototype.indexOf.call(n.parentNode.children, n));
+    }
+    return path;
+  };
+  const nodeAt = (box, path) => path.reduce((n, i) => n && n.children[i], box);
+  const idle = (fn) =>
+    "requestIdleCallback" in window ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 200);
+
   class RapportElement extends HTMLElement {
     connectedCallback() {
-      if (this.shadowRoot) return; // moved in the DOM, or connected twice: mount once
-      const root = this.attachShadow({ mode: "open" });
+      if (this.rapportConnected) return; // moved in the DOM, or connected twice: mount once
+      this.rapportConnected = true;
+      // A declarative shadow root from the page's HTML already holds the first view.
+      const root = this.shadowRoot || this.attachShadow({ mode: "open" });
       if (sheet) {
         root.adoptedStyleSheets = [sheet];
-      } else {
+      } else if (!root.querySelector("style")) {
         const style = document.createElement("style");
         style.textContent = __RAPPORT_CSS__;
-        root.append(style);
+        root.prepend(style);
       }
-      this.rapportBox = document.createElement("div");
-      this.rapportBox.setAttribute("part", "root");
-      root.append(this.rapportBox);
+      this.rapportBox = root.querySelector('[part="root"]');
+      if (!this.rapportBox) {
+        this.rapportBox = document.createElement("div");
+        this.rapportBox.setAttribute("part", "root");
+        root.append(this.rapportBox);
+      }
       if (this.rapportFolds) watchFold(this, root);
+      if (this.rapportRendered) this.rapportFirstView(root);
       if (nearViewport && !this.rapportEager()) nearViewport.observe(this);
       else this.rapportMount();
     }
@@ -132,17 +172,125 @@ try {
       return false;
     }
 
-    async rapportMount() {
+    // The rendered first view: in place already, or fetched now. Clicks on it before the
+    // WebAssembly is live are kept for it, and the first one loads it at once.
+    rapportFirstView(root) {
+      this.rapportClicks = [];
+      const keep = (event) => {
+        if (this.rapportLive) return;
+        const target = event.target.closest && event.target.closest("button, select, [role=button]");
+        if (!target || !this.rapportBox.contains(target)) return;
+        const path = pathOf(this.rapportBox, target);
+        if (path) this.rapportClicks.push(path);
+        this.rapportMount();
+      };
+      root.addEventListener("click", keep, true);
+      const existing = root.querySelector("script.rapport-data");
+      this.rapportView = existing
+        ? Promise.resolve(existing)
+        : this.rapportFetchView().then(({ view, rest }) => {
+            for (const ld of rest.querySelectorAll('script[type="application/ld+json"]')) {
+              const product = ld.getAttribute("data-rapport-product");
+              const old = [...document.head.querySelectorAll("script[data-rapport-product]")].find(
+                (s) => s.getAttribute("data-rapport-product") === product,
+              );
+              if (old) old.replaceWith(ld);
+              else document.head.append(ld);
+            }
+            const markup = view.querySelector('[part="root"]');
+            const data = view.querySelector("script.rapport-data");
+            if (!markup || !data) throw new Error("the rendered view is incomplete");
+            this.rapportBox.replaceChildren(...markup.childNodes);
+            root.append(data);
+            return data;
+          });
+      this.rapportView.catch((error) => {
+        notice(this.rapportBox, "This section could not be loaded.");
+        report(this.localName, error);
+      });
+    }
+
+    async rapportFetchView() {
+      const res = await fetch(this.rapportViewUrl());
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return parseView(await res.text());
+    }
+
+    // Near the viewport: without a rendered view, load now; with one, when the page is idle
+    // (a click on it has already started the load).
+    rapportMount() {
+      if (this.rapportWaiting || this.rapportMounted) return;
+      if (this.rapportView && !this.rapportClicks.length) {
+        this.rapportWaiting = true;
+        idle(() => {
+          this.rapportWaiting = false;
+          this.rapportStart();
+        });
+        return;
+      }
+      this.rapportStart();
+    }
+
+    async rapportStart() {
       if (this.rapportMounted) return;
       this.rapportMounted = true;
+      let data;
       try {
         if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
-        const wasm = await load(this.rapportKind);
-        this.rapportRender(wasm);
+        if (this.rapportView) {
+          const script = await this.rapportView.catch(() => null);
+          if (!script) return; // the notice is showing
+          data = JSON.parse(script.textContent);
+        }
       } catch (error) {
         notice(this.rapportBox, "This section could not be loaded.");
         report(this.localName, error);
+        return;
       }
+      try {
+        const wasm = await load(this.rapportKind);
+        if (!this.rapportView) {
+          this.rapportRender(wasm, this.rapportBox);
+          return;
+        }
+        // Drawn aside from the same data, then swapped in whole: the same DOM, in one step.
+        const box = document.createElement("div");
+        box.setAttribute("part", "root");
+        this.rapportRender(wasm, box, data);
+        const root = this.shadowRoot;
+        const focused = root.activeElement && pathOf(this.rapportBox, root.activeElement);
+        this.rapportBox.replaceWith(box);
+        this.rapportBox = box;
+        this.rapportLive = true;
+        if (focused) {
+          const again = nodeAt(box, focused);
+          if (again && again.focus) again.focus();
+        }
+        for (const path of this.rapportClicks.splice(0)) {
+          const control = nodeAt(box, path);
+          if (control && control.click) control.click();
+        }
+      } catch (error) {
+        // The rendered view stays; what needs the WebAssembly says it is unavailable.
+        report(this.localName, error);
+        if (this.rapportView) this.rapportUnavailable();
+        else notice(this.rapportBox, "This section could not be loaded.");
+      }
+    }
+
+    // The WebAssembly failed: the rendered view stays readable, and its controls say why they
+    // do nothing.
+    rapportUnavailable() {
+      const root = this.shadowRoot;
+      if (root.querySelector(".unavailable")) return;
+      const p = document.createElement("p");
+      p.className = "notice unavailable";
+      p.setAttribute("part", "notice");
+      p.setAttribute("role", "status");
+      p.textContent = "This section cannot respond right now. Please reload the page.";
+      const foot = root.querySelector(".fold-foot");
+      if (foot) foot.replaceChildren(p);
+      else this.rapportBox.append(p);
     }
   }
 
@@ -155,10 +303,22 @@ try {
       return true;
     }
 
-    rapportRender(wasm) {
+    get rapportRendered() {
+      return true;
+    }
+
+    rapportViewUrl() {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
-      wasm.mount_reviews(this.rapportBox, config.api, config.shop, config.locale, config.customerToken, product);
+      const shop = encodeURIComponent(config.shop);
+      const locale = encodeURIComponent(config.locale);
+      return `${config.api}/v1/shops/${shop}/products/${encodeURIComponent(product)}/reviews.html?locale=${locale}&css=none`;
+    }
+
+    rapportRender(wasm, box, data) {
+      const product = this.getAttribute("product");
+      if (!product) throw new Error("<rapport-reviews> needs a product attribute");
+      wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, product, data);
     }
   }
 
@@ -177,9 +337,9 @@ try {
       return this.getAttribute("mode") === "launcher";
     }
 
-    rapportRender(wasm) {
+    rapportRender(wasm, box) {
       const mode = this.getAttribute("mode") || "inline";
-      wasm.mount_loyalty(this.rapportBox, config.api, config.shop, config.locale, config.customerToken, mode);
+      wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, mode);
     }
   }
 

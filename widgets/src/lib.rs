@@ -27,8 +27,14 @@ mod stars;
 #[cfg(feature = "reviews")]
 mod summary;
 
+#[cfg(feature = "ssr")]
+pub mod render;
+
+#[cfg(feature = "client")]
 use leptos::prelude::*;
+#[cfg(feature = "client")]
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "client")]
 use web_sys::HtmlElement;
 
 /// Where a widget's data comes from. Read by the loader from its own script tag.
@@ -43,6 +49,7 @@ pub struct Config {
     pub token: Option<String>,
 }
 
+#[cfg(feature = "client")]
 #[wasm_bindgen(start)]
 fn start() {
     // With `panic = "abort"` a panic ends the module; say why first, in the page's console.
@@ -52,8 +59,10 @@ fn start() {
 }
 
 /// Mounts `<rapport-reviews>` for `product` into `container`. An empty `token` means no
-/// shopper is signed in.
-#[cfg(feature = "reviews")]
+/// shopper is signed in. `first` is the product's first page as the Worker rendered it (the
+/// JSON embedded in its HTML), so the widget draws the same view without fetching it again;
+/// `undefined` makes it fetch.
+#[cfg(all(feature = "client", feature = "reviews"))]
 #[wasm_bindgen]
 pub fn mount_reviews(
     container: HtmlElement,
@@ -62,16 +71,18 @@ pub fn mount_reviews(
     locale: String,
     token: String,
     product: String,
+    first: JsValue,
 ) {
     let token = (!token.is_empty()).then_some(token);
     let config = Config { api, shop, locale, token };
-    leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product/> })
+    let first = serde_wasm_bindgen::from_value(first).ok();
+    leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product first/> })
         .forget();
 }
 
 /// Mounts `<rapport-loyalty>` into `container`: the panel in place, or with `mode` `launcher` a
 /// floating button that opens it. An empty `token` means no shopper is signed in.
-#[cfg(feature = "loyalty")]
+#[cfg(all(feature = "client", feature = "loyalty"))]
 #[wasm_bindgen]
 pub fn mount_loyalty(
     container: HtmlElement,

@@ -48,13 +48,16 @@ impl From<ReviewList> for Listing {
     }
 }
 
-/// The reviews widget for one product.
+/// The reviews widget for one product. With `first` (the page the Worker rendered the first
+/// view from) it draws that page at once; without, it fetches it.
 #[component]
 pub fn Reviews(
     /// API origin, shop, locale and shopper token, from the loader.
     config: Config,
     /// The product's SKU, from the element's `product` attribute.
     product: String,
+    /// The product's first page, if already at hand.
+    first: Option<ProductReviews>,
 ) -> impl IntoView {
     let ctx = ReviewsContext {
         client: Client { api: config.api, token: config.token },
@@ -65,28 +68,9 @@ pub fn Reviews(
         ),
         locale: config.locale,
     };
-    let fetch_ctx = ctx.clone();
-    let page = LocalResource::new(move || {
-        let ctx = fetch_ctx.clone();
-        async move { ctx.client.get::<ProductReviews>(&ctx.path).await }
-    });
-    let body = move || match page.get() {
-        None => {
-            view! { <div class="skeleton" aria-busy="true" aria-label="Loading reviews"></div> }
-                .into_any()
-        }
-        Some(Ok(page)) => {
-            inject_json_ld(&product, page.json_ld.as_deref());
-            view! { <Loaded page ctx=ctx.clone()/> }.into_any()
-        }
-        Some(Err(ApiError::NotFound(_))) => view! {
-            <p class="notice" part="notice">"Reviews are not available for this product."</p>
-        }
-        .into_any(),
-        Some(Err(e)) => {
-            leptos::logging::error!("[rapport] reviews could not load: {e}");
-            view! { <p class="notice" part="notice" role="status">"Reviews could not be loaded."</p> }.into_any()
-        }
+    let body = match first {
+        Some(page) => view! { <Loaded page ctx/> }.into_any(),
+        None => fetched(ctx).into_any(),
     };
     view! {
         <section class="reviews frame" part="reviews" aria-labelledby="rapport-reviews-title">
@@ -96,21 +80,27 @@ pub fn Reviews(
     }
 }
 
-/// Puts the product's JSON-LD into the page's `<head>` (replacing an earlier one for the same
-/// product), where search engines read it after rendering.
-fn inject_json_ld(product: &str, json_ld: Option<&str>) {
-    let Some(json_ld) = json_ld else { return };
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-    let Some(head) = doc.head() else { return };
-    let selector = format!("script[data-rapport-product=\"{}\"]", product.replace(['"', '\\'], ""));
-    if let Ok(Some(old)) = doc.query_selector(&selector) {
-        old.remove();
-    }
-    if let Ok(script) = doc.create_element("script") {
-        let _ = script.set_attribute("type", "application/ld+json");
-        let _ = script.set_attribute("data-rapport-product", product);
-        script.set_text_content(Some(json_ld));
-        let _ = head.append_child(&script);
+/// The body of a widget that fetches its own first page.
+fn fetched(ctx: ReviewsContext) -> impl IntoView {
+    let fetch_ctx = ctx.clone();
+    let page = LocalResource::new(move || {
+        let ctx = fetch_ctx.clone();
+        async move { ctx.client.get::<ProductReviews>(&ctx.path).await }
+    });
+    move || match page.get() {
+        None => {
+            view! { <div class="skeleton" aria-busy="true" aria-label="Loading reviews"></div> }
+                .into_any()
+        }
+        Some(Ok(page)) => view! { <Loaded page ctx=ctx.clone()/> }.into_any(),
+        Some(Err(ApiError::NotFound(_))) => view! {
+            <p class="notice" part="notice">"Reviews are not available for this product."</p>
+        }
+        .into_any(),
+        Some(Err(e)) => {
+            leptos::logging::error!("[rapport] reviews could not load: {e}");
+            view! { <p class="notice" part="notice" role="status">"Reviews could not be loaded."</p> }.into_any()
+        }
     }
 }
 

@@ -57,7 +57,7 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
 /// The widget modules: each widget kind alone, and one with every kind (cargo features of the
 /// widgets crate). The loader loads the one that holds every kind on the page.
 pub const MODULES: &[(&str, &str)] =
-    &[("reviews", "reviews"), ("loyalty", "loyalty"), ("all", "reviews,loyalty")];
+    &[("reviews", "client,reviews"), ("loyalty", "client,loyalty"), ("all", "client,reviews,loyalty")];
 
 /// One module's published files.
 pub struct ModuleFiles {
@@ -238,6 +238,10 @@ fn worker(tools: &Tools) -> Result<()> {
     let sources = [
         "edge/src",
         "edge/Cargo.toml",
+        // The Worker renders the widgets' first views with their components and styles.
+        "widgets/src",
+        "widgets/Cargo.toml",
+        "widgets/loader/rapport.css",
         "shared/src",
         "shared/Cargo.toml",
         "Cargo.toml",

@@ -6,6 +6,7 @@ mod import;
 mod loyalty;
 mod reviews;
 mod shopper;
+mod views;
 mod webhooks;
 
 use worker::{Env, Request, Response};
@@ -39,6 +40,9 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::SubmitReview { shop, sku } => reviews::submit(req, &env, &shop, &sku).await,
         Route::Helpful { shop, sku, review } => {
             reviews::helpful(req, &env, &shop, &sku, &review).await
+        }
+        Route::ProductReviewsHtml { shop, sku } => {
+            reviews::product_reviews_html(&req, &env, &shop, &sku).await
         }
         Route::ProductJsonLd { shop, sku } => reviews::json_ld(&env, &shop, &sku).await,
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,

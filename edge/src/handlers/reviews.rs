@@ -15,6 +15,7 @@ use serde_json::json;
 use worker::{js_sys, Env, Request, Response};
 
 use super::shopper::authenticate;
+use super::views;
 use crate::cors;
 use crate::error::ApiError;
 use crate::http::{json, now, query, read_json};
@@ -70,15 +71,35 @@ pub async fn product_reviews(
         let list: ReviewList = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
         return cacheable(json(&list, 200)?);
     }
-    let page = match store.product_reviews(shop, sku).await? {
-        Some(page) => page,
-        // No page yet: a catalog product nobody has reviewed, or nothing at all.
+    cacheable(json(&first_page(&store, shop, sku).await?, 200)?)
+}
+
+/// The product's precomputed first page (one KV read), or the empty page of a catalog product
+/// nobody has reviewed yet.
+async fn first_page(store: &Store, shop: &ShopId, sku: &Sku) -> Result<ProductReviews, ApiError> {
+    match store.product_reviews(shop, sku).await? {
+        Some(page) => Ok(page),
         None => {
-            existing_product(&store, shop, sku).await?;
-            ProductReviews::empty(sku)
+            existing_product(store, shop, sku).await?;
+            Ok(ProductReviews::empty(sku))
         }
-    };
-    cacheable(json(&page, 200)?)
+    }
+}
+
+/// `GET .../reviews.html[?locale=&css=none]`: the widget's first view, rendered from the same
+/// page `GET .../reviews` answers, as the content of a `<rapport-reviews>` element (see
+/// `views`). Public and cacheable like the page itself.
+pub async fn product_reviews_html(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+) -> Result<Response, ApiError> {
+    let view = views::ViewQuery::parse(req)?;
+    let store = Store::open(env)?;
+    let page = first_page(&store, shop, sku).await?;
+    let html = views::reviews(req, &view, shop, sku, &page)?;
+    cacheable(views::html(html)?)
 }
 
 /// `GET .../reviews.jsonld`: for the merchant's server to put into the product page's HTML.

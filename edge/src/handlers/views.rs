@@ -1,0 +1,137 @@
+//! The widgets' first views as HTML: what a widget shows before the shopper touches it,
+//! rendered here from the same Leptos components the browser mounts, so a shopper sees real
+//! content before any WebAssembly has arrived, and a merchant's server can put reviews into the
+//! page's first HTML for search engines.
+//!
+//! A response is the content of the widget's element:
+//!
+//! ```html
+//! <template shadowrootmode="open">
+//!   <style>…</style>                                   (left out with `css=none`)
+//!   <div part="root">…the component's first view…</div>
+//!   <script type="application/json" class="rapport-data">…the data it was drawn from…</script>
+//! </template>
+//! <script type="application/ld+json" data-rapport-product="…">…</script>   (reviews)
+//! ```
+//!
+//! Pasted inside `<rapport-reviews>`, the template is a declarative shadow root: the browser
+//! draws it with the page, before any script. The loader reads the embedded data and mounts the
+//! WebAssembly over the same view from it, without asking for the data again. The loader, which
+//! already holds the styles, asks with `css=none`.
+
+use rapport_shared::ids::{ShopId, Sku};
+use rapport_shared::locale::Locale;
+use rapport_shared::reviews::{script_safe, ProductReviews};
+use rapport_widgets::Config;
+use std::sync::OnceLock;
+use worker::{Request, Response};
+
+use crate::error::ApiError;
+use crate::http::query;
+
+/// What the caller asked of a rendered view.
+pub struct ViewQuery {
+    pub locale: Locale,
+    /// Whether the widget styles go into the shadow root (a page without the loader's).
+    pub css: bool,
+}
+
+impl ViewQuery {
+    pub fn parse(req: &Request) -> Result<Self, ApiError> {
+        let params = query(req)?;
+        let locale = match params.get("locale") {
+            Some(l) => Locale::parse(l).map_err(|e| {
+                ApiError::bad_request("invalid_field", format!("`locale` {e}"))
+            })?,
+            None => Locale::default(),
+        };
+        let css = match params.get("css").map(String::as_str) {
+            None => true,
+            Some("none") => false,
+            Some(_) => {
+                return Err(ApiError::bad_request("invalid_field", "`css` is `none` or absent"))
+            }
+        };
+        Ok(Self { locale, css })
+    }
+}
+
+/// The widget styles, without comments and runs of white space (the loader's copy is
+/// minified at build time; this one is the same rules).
+fn css() -> &'static str {
+    static CSS: OnceLock<String> = OnceLock::new();
+    CSS.get_or_init(|| compact_css(include_str!("../../../widgets/loader/rapport.css")))
+}
+
+fn compact_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..].split_once("*/").map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let mut compact = String::with_capacity(out.len());
+    for word in words {
+        let glue = compact.ends_with(['{', '}', ';', ',']) || word.starts_with(['{', '}', ';']);
+        if !compact.is_empty() && !glue {
+            compact.push(' ');
+        }
+        compact.push_str(word);
+    }
+    compact
+}
+
+fn config(req: &Request, view: &ViewQuery, shop: &ShopId) -> Result<Config, ApiError> {
+    let api = req.url()?.origin().ascii_serialization();
+    Ok(Config { api, shop: shop.to_string(), locale: view.locale.to_string(), token: None })
+}
+
+/// The element content around a rendered view and the data it was drawn from.
+fn element(view: &ViewQuery, markup: &str, data: &str, after: &str) -> String {
+    let style = if view.css { format!("<style>{}</style>", css()) } else { String::new() };
+    format!(
+        "<template shadowrootmode=\"open\">{style}<div part=\"root\">{markup}</div>\
+         <script type=\"application/json\" class=\"rapport-data\">{}</script></template>{after}",
+        script_safe(data)
+    )
+}
+
+/// `<rapport-reviews>` for `sku`, drawn from its first page.
+pub fn reviews(
+    req: &Request,
+    view: &ViewQuery,
+    shop: &ShopId,
+    sku: &Sku,
+    page: &ProductReviews,
+) -> Result<String, ApiError> {
+    // The JSON-LD is in the page beside the widget; the widget needs only the rest.
+    let data = serde_json::to_string(&ProductReviews { json_ld: None, ..page.clone() })
+        .map_err(|e| ApiError::Internal(format!("page to JSON: {e}")))?;
+    let markup =
+        rapport_widgets::render::reviews(config(req, view, shop)?, sku.to_string(), page.clone());
+    // The JSON-LD goes beside the template, in the page itself, where search engines read it.
+    let json_ld = page
+        .json_ld
+        .as_deref()
+        .map(|ld| {
+            format!(
+                "<script type=\"application/ld+json\" data-rapport-product=\"{}\">{ld}</script>",
+                attribute(sku.as_str())
+            )
+        })
+        .unwrap_or_default();
+    Ok(element(view, &markup, &data, &json_ld))
+}
+
+/// Text for a double-quoted attribute value.
+fn attribute(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+}
+
+pub fn html(body: String) -> Result<Response, ApiError> {
+    let mut resp = Response::ok(body)?;
+    resp.headers_mut().set("content-type", "text/html; charset=utf-8")?;
+    Ok(resp)
+}
