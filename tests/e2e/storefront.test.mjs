@@ -297,7 +297,9 @@ describe("loading", () => {
     await page.waitForLoadState("networkidle");
     assert.equal(wasmRequests.length, 0, "nothing loads for a widget far below the fold");
     await page.locator("#far").scrollIntoViewIfNeeded();
+    // The rendered first view comes first; the WebAssembly follows once the page is idle.
     await page.locator("#far .summary").waitFor();
+    await page.waitForFunction(() => document.querySelector("#far").rapportLive);
     assert.equal(wasmRequests.length, 1);
     await page.close();
   });

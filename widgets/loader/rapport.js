@@ -81,7 +81,14 @@ try {
     host.toggleAttribute("clipped", !host.hasAttribute("expanded") && content.offsetHeight > fold.clientHeight);
   };
   const folds = "ResizeObserver" in window
-    ? new ResizeObserver((entries) => { for (const e of entries) measureFold(e.target.getRootNode().host); })
+    ? new ResizeObserver((entries) => {
+        for (const e of entries) {
+          // A fold that was replaced (the module took over a rendered view) is no longer measured.
+          const host = e.target.getRootNode().host;
+          if (host) measureFold(host);
+          else folds.unobserve(e.target);
+        }
+      })
     : null;
   const watchFold = (host, root) => {
     const expand = () => host.setAttribute("expanded", "");
@@ -97,6 +104,10 @@ try {
     new MutationObserver(() => {
       const fold = root.querySelector(".fold");
       if (!fold || fold === watched) return;
+      if (watched) {
+        folds.unobserve(watched);
+        if (watched.firstElementChild) folds.unobserve(watched.firstElementChild);
+      }
       watched = fold;
       folds.observe(fold);
       folds.observe(fold.firstElementChild);
@@ -178,6 +189,10 @@ try {
       this.rapportClicks = [];
       const keep = (event) => {
         if (this.rapportLive) return;
+        if (this.rapportBroken) {
+          this.rapportUnavailable();
+          return;
+        }
         const target = event.target.closest && event.target.closest("button, select, [role=button]");
         if (!target || !this.rapportBox.contains(target)) return;
         const path = pathOf(this.rapportBox, target);
@@ -185,9 +200,13 @@ try {
         this.rapportMount();
       };
       root.addEventListener("click", keep, true);
+      // The data the view was drawn from is read once and taken out of the DOM.
       const existing = root.querySelector("script.rapport-data");
       this.rapportView = existing
-        ? Promise.resolve(existing)
+        ? Promise.resolve().then(() => {
+            existing.remove();
+            return JSON.parse(existing.textContent);
+          })
         : this.rapportFetchView().then(({ view, rest }) => {
             for (const ld of rest.querySelectorAll('script[type="application/ld+json"]')) {
               const product = ld.getAttribute("data-rapport-product");
@@ -200,19 +219,28 @@ try {
             const markup = view.querySelector('[part="root"]');
             const data = view.querySelector("script.rapport-data");
             if (!markup || !data) throw new Error("the rendered view is incomplete");
+            const parsed = JSON.parse(data.textContent);
             this.rapportBox.replaceChildren(...markup.childNodes);
-            root.append(data);
-            return data;
+            return parsed;
           });
       this.rapportView.catch((error) => {
-        notice(this.rapportBox, "This section could not be loaded.");
+        notice(this.rapportBox, error.notFound ? this.rapportNotFound : this.rapportFailed);
         report(this.localName, error);
       });
     }
 
+    // What the shopper reads when the widget cannot show anything.
+    get rapportFailed() {
+      return "This section could not be loaded.";
+    }
+
     async rapportFetchView() {
       const res = await fetch(this.rapportViewUrl());
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) {
+        const error = new Error(`HTTP ${res.status}`);
+        error.notFound = res.status === 404;
+        throw error;
+      }
       return parseView(await res.text());
     }
 
@@ -238,12 +266,11 @@ try {
       try {
         if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
         if (this.rapportView) {
-          const script = await this.rapportView.catch(() => null);
-          if (!script) return; // the notice is showing
-          data = JSON.parse(script.textContent);
+          data = await this.rapportView.catch(() => null);
+          if (!data) return; // the notice is showing
         }
       } catch (error) {
-        notice(this.rapportBox, "This section could not be loaded.");
+        notice(this.rapportBox, this.rapportFailed);
         report(this.localName, error);
         return;
       }
@@ -271,15 +298,16 @@ try {
           if (control && control.click) control.click();
         }
       } catch (error) {
-        // The rendered view stays; what needs the WebAssembly says it is unavailable.
+        // The rendered view stays readable; the first control the shopper uses (or has used)
+        // says that it cannot respond.
         report(this.localName, error);
-        if (this.rapportView) this.rapportUnavailable();
-        else notice(this.rapportBox, "This section could not be loaded.");
+        if (!this.rapportView) notice(this.rapportBox, this.rapportFailed);
+        this.rapportBroken = true;
+        if (this.rapportClicks && this.rapportClicks.length) this.rapportUnavailable();
       }
     }
 
-    // The WebAssembly failed: the rendered view stays readable, and its controls say why they
-    // do nothing.
+    // The WebAssembly failed: a short notice beside the widget's own controls, once.
     rapportUnavailable() {
       const root = this.shadowRoot;
       if (root.querySelector(".unavailable")) return;
@@ -289,7 +317,7 @@ try {
       p.setAttribute("role", "status");
       p.textContent = "This section cannot respond right now. Please reload the page.";
       const foot = root.querySelector(".fold-foot");
-      if (foot) foot.replaceChildren(p);
+      if (foot) foot.prepend(p);
       else this.rapportBox.append(p);
     }
   }
@@ -305,6 +333,14 @@ try {
 
     get rapportRendered() {
       return true;
+    }
+
+    get rapportFailed() {
+      return "Reviews could not be loaded.";
+    }
+
+    get rapportNotFound() {
+      return "Reviews are not available for this product.";
     }
 
     rapportViewUrl() {

@@ -1,0 +1,226 @@
+// The widget platform in Chromium: a widget's first view is HTML rendered by the Worker, shown
+// before any WebAssembly; the module takes over from the data embedded with it and draws the
+// same DOM; a merchant's server can put the view into the page itself (declarative shadow DOM);
+// clicks made early are honoured; a module that fails leaves the view in place.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { after, before, describe, test } from "node:test";
+
+import { launch, seedDemo, snippet, storefront } from "../support/browser.mjs";
+import { shopSecrets, startWorker } from "../support/worker.mjs";
+
+const require = createRequire(import.meta.url);
+const demo = shopSecrets("demo-outfitters");
+const PRODUCT = "RIDGE-TENT-2P";
+let worker, shop, browser, rendered;
+
+// Themes that fight widgets: Bootstrap whole, and Dawn's rules that hide empty divs and shrink rem.
+const bootstrap = readFileSync(require.resolve("bootstrap/dist/css/bootstrap.min.css"), "utf8");
+const hostile = `<style>${bootstrap}</style><style>
+  html { font-size: 62.5%; } div:empty { display: none; } body { display: grid; letter-spacing: .06rem; line-height: 2.5; }
+  *:focus-visible { outline: 4px solid red; } button { background: red !important; padding: 30px !important; }
+  p, li, span, h2 { margin: 40px !important; font-size: 30px; color: magenta; }</style>`;
+// The one thing a widget takes from the theme on purpose is its font; both pages name the same.
+const frame = (head, body, rapport = worker.url, script = true) => `<!doctype html><html lang="en"><head>
+  ${script ? snippet(rapport) : ""}
+  <style>rapport-reviews { --rapport-font: "DejaVu Sans"; }
+  rapport-reviews:not(:defined) { display: block; height: var(--rapport-reviews-height, 720px); }</style>${head}</head>
+  <body><main style="width: 760px">${body}</main></body></html>`;
+const fetched = `<rapport-reviews product="${PRODUCT}"></rapport-reviews>`;
+const prerendered = () => `<rapport-reviews product="${PRODUCT}">${rendered}</rapport-reviews>`;
+
+before(async () => {
+  worker = await startWorker([demo]);
+  const stub = await storefront(worker.url, "");
+  seedDemo(worker.url, demo, [stub.origin]);
+  await stub.close();
+  // What a merchant's server does: fetch the rendered view and put it inside the element.
+  const res = await fetch(`${worker.url}/v1/shops/demo-outfitters/products/${PRODUCT}/reviews.html?locale=en-US`);
+  assert.equal(res.status, 200);
+  rendered = await res.text();
+  shop = await storefront(worker.url, "", {
+    "/fetched.html": frame("", fetched),
+    "/prerendered.html": frame("", prerendered()),
+    "/hostile-fetched.html": frame(hostile, fetched),
+    "/hostile-prerendered.html": frame(hostile, prerendered()),
+    "/no-script.html": frame("", prerendered(), worker.url, false),
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await shop?.close();
+  await worker?.stop();
+});
+
+async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled = true } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1400 }, javaScriptEnabled });
+  const page = await context.newPage();
+  const problems = [];
+  const logs = [];
+  const requests = [];
+  const wasmFinished = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    logs.push(m.text());
+    if (m.type() === "error" && !m.text().startsWith("[rapport]")) problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => requests.push(r.url()));
+  page.on("requestfinished", (r) => { if (r.url().endsWith(".wasm")) wasmFinished.push(r.url()); });
+  let release = () => {};
+  const held = new Promise((r) => { release = r; });
+  if (holdWasm) await page.route("**/*.wasm", async (route) => { await held; await route.continue(); });
+  if (failWasm === "abort") await page.route("**/*.wasm", (route) => route.abort());
+  if (failWasm === "garbage") {
+    await page.route("**/*.wasm", (route) => route.fulfill({ status: 200, contentType: "application/wasm", body: Buffer.from("\0asm garbage") }));
+  }
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  await page.goto(`${shop.origin}${path}`);
+  const widget = page.locator("rapport-reviews");
+  const live = () => page.waitForFunction(() => document.querySelector("rapport-reviews").rapportLive === true);
+  return { context, page, widget, problems, logs, requests, wasmFinished, release, live };
+}
+
+// The widget's DOM as elements, sorted attributes, styles as the browser reads them and the
+// text between them: comments and the split of text into nodes are not part of what is drawn.
+const shape = () => {
+  const walk = (n) => {
+    let out = "";
+    let text = "";
+    const flush = () => { if (text) out += JSON.stringify(text); text = ""; };
+    for (const c of n.childNodes) {
+      if (c.nodeType === 3) text += c.data;
+      if (c.nodeType !== 1) continue;
+      flush();
+      const attrs = [...c.attributes]
+        .map((a) => (a.name === "style" ? `style=${c.style.cssText}` : `${a.name}=${a.value}`)).sort().join(" ");
+      out += `<${c.localName} ${attrs}>${walk(c)}</${c.localName}>`;
+    }
+    flush();
+    return out;
+  };
+  return walk(document.querySelector("rapport-reviews").shadowRoot.querySelector('[part="root"]'));
+};
+
+describe("the first view comes before the WebAssembly", () => {
+  test("reviews show in the shadow root while every .wasm response is still held back", async () => {
+    const { context, page, widget, wasmFinished, release, live, problems } = await open("/fetched.html", { holdWasm: true });
+    await widget.locator(".review").first().waitFor({ timeout: 10_000 });
+    assert.equal(await widget.locator(".count").textContent(), "Based on 11 reviews");
+    assert.equal(await widget.locator(".review").count(), 3);
+    assert.equal(wasmFinished.length, 0, "content came before any WebAssembly");
+    const before = await page.evaluate(shape);
+    release();
+    await live();
+    assert.equal(await page.evaluate(shape), before, "the module drew the same DOM over the rendered one");
+    assert.equal(await page.evaluate(() => window.__cls), 0);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("a click made while the WebAssembly loads is honoured once it is ready, once", async () => {
+    const { context, page, widget, release, live, problems } = await open("/fetched.html", { holdWasm: true });
+    const five = widget.getByRole("button", { name: /^5 stars: 6 reviews/ });
+    await five.click();
+    assert.equal(await page.evaluate(() => document.querySelector("rapport-reviews").rapportLive), undefined);
+    release();
+    await live();
+    await widget.locator(".filter-note").waitFor();
+    assert.equal(await widget.locator(".filter-note").textContent(), "Showing 6 5-star reviews Show all reviews");
+    assert.equal(await five.getAttribute("aria-pressed"), "true");
+    assert.equal(await widget.locator(".review").count(), 6);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
+
+describe("rendered into the page by the merchant's server", () => {
+  test("without any script the reviews and their JSON-LD are in the page's first HTML", async () => {
+    const { context, page, widget } = await open("/no-script.html", { javaScriptEnabled: false });
+    assert.equal(await widget.locator(".count").textContent(), "Based on 11 reviews");
+    assert.equal(await widget.locator(".review-title").first().textContent(), "Bone dry through a Highlands storm");
+    const ld = JSON.parse(await page.locator('script[type="application/ld+json"]').textContent());
+    assert.equal(ld.aggregateRating.reviewCount, 11);
+    const height = await widget.evaluate((el) => el.getBoundingClientRect().height);
+    assert.equal(height, 720, "the rendered view carries its own styles and fixed height");
+    await context.close();
+  });
+
+  test("the loader takes the pre-rendered widget over without asking for its data again", async () => {
+    const { context, page, widget, requests, live, release, problems } = await open("/prerendered.html", { holdWasm: true });
+    const before = await page.evaluate(shape);
+    release();
+    await live();
+    assert.equal(await page.evaluate(shape), before);
+    const data = requests.filter((u) => u.includes(`/products/${PRODUCT}/reviews`));
+    assert.deepEqual(data, [], "no request for the product's reviews");
+    assert.equal(await page.locator('script[type="application/ld+json"]').count(), 1, "one JSON-LD, the page's");
+    // Live: the next reviews come with "Show more".
+    await widget.getByRole("button", { name: "Show more reviews" }).click();
+    await widget.locator(".review").nth(9).waitFor();
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => window.__cls), 0);
+    const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() => window.axe.run({ include: [["rapport-reviews"]] }));
+    assert.deepEqual(result.violations.map((v) => v.id), []);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
+
+describe("a module that fails", () => {
+  for (const failWasm of ["abort", "garbage"]) {
+    test(`(${failWasm === "abort" ? "download aborted" : "not WebAssembly"}) leaves the rendered view, says so where an action needs it, and throws nothing`, async () => {
+      const { context, widget, logs, problems } = await open("/fetched.html", { failWasm });
+      await widget.locator(".review").first().waitFor();
+      await widget.getByRole("button", { name: "Show more reviews" }).click();
+      await widget.locator(".unavailable").waitFor();
+      assert.equal(await widget.locator(".unavailable").textContent(), "This section cannot respond right now. Please reload the page.");
+      assert.equal(await widget.locator(".review").count(), 3, "the rendered reviews stay");
+      assert.ok(logs.some((l) => l.startsWith("[rapport]")), logs.join("\n"));
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  }
+});
+
+describe("hostile theme CSS", () => {
+  // Every element's box and the styles that decide how it looks.
+  const look = () => {
+    const root = document.querySelector("rapport-reviews").shadowRoot;
+    return [...root.querySelectorAll("*")].filter((el) => el.localName !== "style").map((el) => {
+      const s = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      return [el.localName, el.className, Math.round(r.width), Math.round(r.height), s.display, s.fontSize, s.color,
+        s.backgroundColor, s.margin, s.padding, s.letterSpacing, s.lineHeight].join(" ");
+    });
+  };
+  for (const [kind, plain, themed] of [
+    ["rendered by the Worker", "/fetched.html", "/hostile-fetched.html"],
+    ["pre-rendered in the page", "/prerendered.html", "/hostile-prerendered.html"],
+  ]) {
+    test(`changes nothing inside a widget ${kind}, before and after the module takes over`, async () => {
+      for (const stage of ["first view", "live"]) {
+        const seen = [];
+        for (const path of [plain, themed]) {
+          const { context, page, widget, live, release } = await open(path, { holdWasm: stage === "first view" });
+          await widget.locator(".review").first().waitFor();
+          if (stage === "live") await live();
+          seen.push(await page.evaluate(look));
+          release();
+          await context.close();
+        }
+        assert.deepEqual(seen[1], seen[0], `${stage}: the theme reached into the widget`);
+      }
+    });
+  }
+});
