@@ -94,8 +94,17 @@ try {
     const expand = () => host.setAttribute("expanded", "");
     root.addEventListener("click", expand);
     root.addEventListener("focusin", (event) => {
+      // Only for focus from the keyboard, on something inside the fold that it hides: what a
+      // mouse presses must not move away before the button is released, or the click is lost.
       const fold = root.querySelector(".fold");
-      if (fold && event.target.getBoundingClientRect().bottom > fold.getBoundingClientRect().bottom + 1) expand();
+      const target = event.target;
+      if (!fold || !fold.contains(target)) return;
+      try {
+        if (!target.matches(":focus-visible")) return;
+      } catch (_) {
+        // Browsers without :focus-visible: expand as before.
+      }
+      if (target.getBoundingClientRect().bottom > fold.getBoundingClientRect().bottom + 1) expand();
     });
     if (!folds) return;
     let watched = null;
