@@ -174,6 +174,61 @@ describe("review text is stored and served as text", () => {
   });
 });
 
+describe("the rendered first view", () => {
+  const html = (shop, sku, query = "") => fetch(`${worker.url}/v1/shops/${shop}/products/${sku}/reviews.html${query}`);
+
+  test("is the widget's view and its data, drawn from the same page, with nothing that can run", async () => {
+    // The "LD" product holds a review written to break out of every element it is put in.
+    await eventually(() => reviewsOf("acme", "LD"), ({ body }) => assert.equal(body.reviews.length, 1));
+    const res = await html("acme", "LD", "?locale=de-DE");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type"), /^text\/html/);
+    assert.match(res.headers.get("cache-control"), /^public, max-age=\d+$/);
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    const text = await res.text();
+    assert.ok(text.startsWith('<template shadowrootmode="open"><style>:host{'), text.slice(0, 80));
+    // Exactly the elements we put there: the template, the styles, the data and the JSON-LD.
+    assert.deepEqual(text.match(/<(script|style|template)\b[^>]*>/g), [
+      '<template shadowrootmode="open">', "<style>", '<script type="application/json" class="rapport-data">',
+      '<script type="application/ld+json" data-rapport-product="LD">',
+    ]);
+    assert.ok(!text.includes("<img"), "review text is text");
+    const data = JSON.parse(text.match(/class="rapport-data">([^<]*)<\/script>/)[1]);
+    const page = (await reviewsOf("acme", "LD")).body;
+    assert.deepEqual(data, { ...page, json_ld: undefined }, "the data is the page, without the JSON-LD beside it");
+    assert.equal(JSON.parse(text.match(/data-rapport-product="LD">([^<]*)<\/script>/)[1]).review[0].reviewBody,
+      page.reviews[0].body);
+    // German numbers and dates, from the Worker's Intl.
+    assert.match(text, /<time>\d{1,2}\. [A-Za-zä]+ \d{4}<\/time>/);
+  });
+
+  test("css=none leaves out the styles the loader already has", async () => {
+    const text = await (await html("acme", "MUG", "?css=none")).text();
+    assert.ok(text.startsWith('<template shadowrootmode="open"><div part="root">'), text.slice(0, 80));
+  });
+
+  test("a product without reviews renders its empty view; unknown products and shops are JSON 404s", async () => {
+    const empty = await html("acme", "EMPTY");
+    assert.equal(empty.status, 200);
+    assert.match(await empty.text(), /No reviews yet/);
+    for (const [shop, sku, code] of [["acme", "NOPE", "product_not_found"], ["nope", "MUG", "shop_not_found"]]) {
+      const res = await html(shop, sku);
+      assert.equal(res.status, 404);
+      assert.equal((await res.json()).error.code, code);
+    }
+  });
+
+  test("a locale or option it cannot render is a 400 that says why", async () => {
+    for (const query of ["?locale=en-US-u-ca-buddhist", "?locale=%3Cb%3E", "?locale=", "?locale=english", "?css=yes"]) {
+      const res = await html("acme", "MUG", query);
+      assert.equal(res.status, 400, query);
+      const { error } = await res.json();
+      assert.equal(error.code, "invalid_field", query);
+      assert.match(error.message, /`(locale|css)`/);
+    }
+  });
+});
+
 describe("settings and catalog", () => {
   test("invalid settings are refused", async () => {
     for (const [settings, code] of [

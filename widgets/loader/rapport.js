@@ -6,7 +6,9 @@
 // reserved space, and loads the WebAssembly once, only when a widget comes near the viewport.
 // It never throws into the host page: failures become a small inline notice and a console line
 // prefixed with [rapport].
-// __RAPPORT_CSS__ and __RAPPORT_MODULES__ are filled in at build time.
+// __RAPPORT_CSS__ and __RAPPORT_MODULES__ are filled in at build time. Element properties that
+// end in `_` are the loader's own and are shortened by the build; `rapportLive` (the widget's
+// WebAssembly has taken over) is read by tests and tools.
 
 const TAG = "[rapport]";
 const report = (...args) => console.error(TAG, ...args);
@@ -33,13 +35,9 @@ try {
     consent: data.consent || "none",
   };
 
-  let sheet = null;
-  try {
-    sheet = new CSSStyleSheet();
-    sheet.replaceSync(__RAPPORT_CSS__);
-  } catch (_) {
-    sheet = null; // Older browsers: a <style> per shadow root instead.
-  }
+  // One stylesheet object, adopted by every widget's shadow root (every browser since 2023).
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(__RAPPORT_CSS__);
 
   // The widget modules, by name: each widget kind alone ("reviews", "loyalty") and "all".
   // A page downloads one: the module that holds every kind of widget on the page when the first
@@ -53,7 +51,11 @@ try {
       await m.default({ module_or_path: new URL(modules[name][1], here) });
       return m;
     }));
-  const load = (kind) => {
+  // The rendered first views of the page's widgets, on their way: no WebAssembly is fetched
+  // before they are shown, so it never competes with the shopper's first sight of a widget.
+  const views = [];
+  const load = async (kind) => {
+    await Promise.allSettled(views);
     if (!first) {
       const present = kinds.filter((k) => document.querySelector(`rapport-${k}`));
       first = present.length > 1 ? "all" : kind;
@@ -130,7 +132,7 @@ try {
             for (const entry of entries) {
               if (entry.isIntersecting) {
                 nearViewport.unobserve(entry.target);
-                entry.target.rapportMount();
+                entry.target.mount_();
               }
             }
           },
@@ -164,64 +166,56 @@ try {
 
   class RapportElement extends HTMLElement {
     connectedCallback() {
-      if (this.rapportConnected) return; // moved in the DOM, or connected twice: mount once
-      this.rapportConnected = true;
+      if (this.connected_) return; // moved in the DOM, or connected twice: mount once
+      this.connected_ = true;
       // A declarative shadow root from the page's HTML already holds the first view.
       const root = this.shadowRoot || this.attachShadow({ mode: "open" });
-      if (sheet) {
-        root.adoptedStyleSheets = [sheet];
-      } else if (!root.querySelector("style")) {
-        const style = document.createElement("style");
-        style.textContent = __RAPPORT_CSS__;
-        root.prepend(style);
+      root.adoptedStyleSheets = [sheet];
+      this.box_ = root.querySelector('[part="root"]');
+      if (!this.box_) {
+        this.box_ = document.createElement("div");
+        this.box_.setAttribute("part", "root");
+        root.append(this.box_);
       }
-      this.rapportBox = root.querySelector('[part="root"]');
-      if (!this.rapportBox) {
-        this.rapportBox = document.createElement("div");
-        this.rapportBox.setAttribute("part", "root");
-        root.append(this.rapportBox);
-      }
-      if (this.rapportFolds) watchFold(this, root);
-      if (this.rapportRendered) this.rapportFirstView(root);
-      if (nearViewport && !this.rapportEager()) nearViewport.observe(this);
-      else this.rapportMount();
+      if (this.folds_) watchFold(this, root);
+      if (this.rendered_) this.firstView_(root);
+      if (nearViewport && !this.eager_()) nearViewport.observe(this);
+      else this.mount_();
     }
 
     // Elements that are on screen wherever they sit in the page load at once.
-    rapportEager() {
+    eager_() {
       return false;
     }
 
     // The rendered first view: in place already, or fetched now. Clicks on it before the
     // WebAssembly is live are kept for it, and the first one loads it at once.
-    rapportFirstView(root) {
-      this.rapportClicks = [];
+    firstView_(root) {
+      this.clicks_ = [];
       const keep = (event) => {
         if (this.rapportLive) return;
-        if (this.rapportBroken) {
-          this.rapportUnavailable();
+        if (this.broken_) {
+          this.unavailable_();
           return;
         }
         const target = event.target.closest && event.target.closest("button, select, [role=button]");
-        if (!target || !this.rapportBox.contains(target)) return;
-        const path = pathOf(this.rapportBox, target);
-        if (path) this.rapportClicks.push(path);
-        this.rapportMount();
+        if (!target || !this.box_.contains(target)) return;
+        const path = pathOf(this.box_, target);
+        if (path) this.clicks_.push(path);
+        this.mount_();
       };
       root.addEventListener("click", keep, true);
       // The data the view was drawn from is read once and taken out of the DOM.
       const existing = root.querySelector("script.rapport-data");
-      this.rapportView = existing
+      this.view_ = existing
         ? Promise.resolve().then(() => {
             existing.remove();
             return JSON.parse(existing.textContent);
           })
-        : this.rapportFetchView().then(({ view, rest }) => {
+        : this.fetchView_().then(({ view, rest }) => {
             for (const ld of rest.querySelectorAll('script[type="application/ld+json"]')) {
-              const product = ld.getAttribute("data-rapport-product");
-              const old = [...document.head.querySelectorAll("script[data-rapport-product]")].find(
-                (s) => s.getAttribute("data-rapport-product") === product,
-              );
+              const product = CSS.escape(ld.getAttribute("data-rapport-product"));
+              const old = document.head.querySelector(`script[data-rapport-product="${product}"]`);
               if (old) old.replaceWith(ld);
               else document.head.append(ld);
             }
@@ -229,22 +223,23 @@ try {
             const data = view.querySelector("script.rapport-data");
             if (!markup || !data) throw new Error("the rendered view is incomplete");
             const parsed = JSON.parse(data.textContent);
-            this.rapportBox.replaceChildren(...markup.childNodes);
+            this.box_.replaceChildren(...markup.childNodes);
             return parsed;
           });
-      this.rapportView.catch((error) => {
-        notice(this.rapportBox, error.notFound ? this.rapportNotFound : this.rapportFailed);
+      views.push(this.view_);
+      this.view_.catch((error) => {
+        notice(this.box_, error.notFound ? this.notFound_ : this.failed_);
         report(this.localName, error);
       });
     }
 
     // What the shopper reads when the widget cannot show anything.
-    get rapportFailed() {
+    get failed_() {
       return "This section could not be loaded.";
     }
 
-    async rapportFetchView() {
-      const res = await fetch(this.rapportViewUrl());
+    async fetchView_() {
+      const res = await fetch(this.viewUrl_());
       if (!res.ok) {
         const error = new Error(`HTTP ${res.status}`);
         error.notFound = res.status === 404;
@@ -255,54 +250,55 @@ try {
 
     // Near the viewport: without a rendered view, load now; with one, when the page is idle
     // (a click on it has already started the load).
-    rapportMount() {
-      if (this.rapportWaiting || this.rapportMounted) return;
-      if (this.rapportView && !this.rapportClicks.length) {
-        this.rapportWaiting = true;
+    mount_() {
+      if (this.waiting_ || this.mounted_) return;
+      if (this.view_ && !this.clicks_.length) {
+        this.waiting_ = true;
         idle(() => {
-          this.rapportWaiting = false;
-          this.rapportStart();
+          this.waiting_ = false;
+          this.start_();
         });
         return;
       }
-      this.rapportStart();
+      this.start_();
     }
 
-    async rapportStart() {
-      if (this.rapportMounted) return;
-      this.rapportMounted = true;
+    async start_() {
+      if (this.mounted_) return;
+      this.mounted_ = true;
       let data;
       try {
         if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
-        if (this.rapportView) {
-          data = await this.rapportView.catch(() => null);
+        if (this.view_) {
+          data = await this.view_.catch(() => null);
           if (!data) return; // the notice is showing
         }
       } catch (error) {
-        notice(this.rapportBox, this.rapportFailed);
+        notice(this.box_, this.failed_);
         report(this.localName, error);
         return;
       }
       try {
-        const wasm = await load(this.rapportKind);
-        if (!this.rapportView) {
-          this.rapportRender(wasm, this.rapportBox);
+        const wasm = await load(this.kind_);
+        if (!this.view_) {
+          this.render_(wasm, this.box_);
+          this.rapportLive = true;
           return;
         }
         // Drawn aside from the same data, then swapped in whole: the same DOM, in one step.
         const box = document.createElement("div");
         box.setAttribute("part", "root");
-        this.rapportRender(wasm, box, data);
+        this.render_(wasm, box, data);
         const root = this.shadowRoot;
-        const focused = root.activeElement && pathOf(this.rapportBox, root.activeElement);
-        this.rapportBox.replaceWith(box);
-        this.rapportBox = box;
+        const focused = root.activeElement && pathOf(this.box_, root.activeElement);
+        this.box_.replaceWith(box);
+        this.box_ = box;
         this.rapportLive = true;
         if (focused) {
           const again = nodeAt(box, focused);
           if (again && again.focus) again.focus();
         }
-        for (const path of this.rapportClicks.splice(0)) {
+        for (const path of this.clicks_.splice(0)) {
           const control = nodeAt(box, path);
           if (control && control.click) control.click();
         }
@@ -310,14 +306,14 @@ try {
         // The rendered view stays readable; the first control the shopper uses (or has used)
         // says that it cannot respond.
         report(this.localName, error);
-        if (!this.rapportView) notice(this.rapportBox, this.rapportFailed);
-        this.rapportBroken = true;
-        if (this.rapportClicks && this.rapportClicks.length) this.rapportUnavailable();
+        if (!this.view_) notice(this.box_, this.failed_);
+        this.broken_ = true;
+        if (this.clicks_ && this.clicks_.length) this.unavailable_();
       }
     }
 
     // The WebAssembly failed: a short notice beside the widget's own controls, once.
-    rapportUnavailable() {
+    unavailable_() {
       const root = this.shadowRoot;
       if (root.querySelector(".unavailable")) return;
       const p = document.createElement("p");
@@ -327,32 +323,32 @@ try {
       p.textContent = "This section cannot respond right now. Please reload the page.";
       const foot = root.querySelector(".fold-foot");
       if (foot) foot.prepend(p);
-      else this.rapportBox.append(p);
+      else this.box_.append(p);
     }
   }
 
   class RapportReviews extends RapportElement {
-    get rapportKind() {
+    get kind_() {
       return "reviews";
     }
 
-    get rapportFolds() {
+    get folds_() {
       return true;
     }
 
-    get rapportRendered() {
+    get rendered_() {
       return true;
     }
 
-    get rapportFailed() {
+    get failed_() {
       return "Reviews could not be loaded.";
     }
 
-    get rapportNotFound() {
+    get notFound_() {
       return "Reviews are not available for this product.";
     }
 
-    rapportViewUrl() {
+    viewUrl_() {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
       const shop = encodeURIComponent(config.shop);
@@ -360,7 +356,7 @@ try {
       return `${config.api}/v1/shops/${shop}/products/${encodeURIComponent(product)}/reviews.html?locale=${locale}&css=none`;
     }
 
-    rapportRender(wasm, box, data) {
+    render_(wasm, box, data) {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
       wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, product, data);
@@ -370,19 +366,19 @@ try {
   // <rapport-loyalty mode="launcher">: a floating button in the corner, always on screen, so it
   // loads without waiting to come near the viewport. Without `mode` it is an inline panel.
   class RapportLoyalty extends RapportElement {
-    get rapportKind() {
+    get kind_() {
       return "loyalty";
     }
 
-    get rapportFolds() {
+    get folds_() {
       return this.getAttribute("mode") !== "launcher";
     }
 
-    rapportEager() {
+    eager_() {
       return this.getAttribute("mode") === "launcher";
     }
 
-    rapportRender(wasm, box) {
+    render_(wasm, box) {
       const mode = this.getAttribute("mode") || "inline";
       wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, mode);
     }
@@ -396,7 +392,7 @@ try {
   const drawStars = (el, rating) => {
     const count = rating ? rating.count : 0;
     if (!count) {
-      el.rapportBox.replaceChildren();
+      el.box_.replaceChildren();
       return;
     }
     const halves = Math.round(rating.average * 2);
@@ -416,7 +412,7 @@ try {
     label.className = "badge-count";
     label.setAttribute("aria-hidden", "true");
     label.textContent = `(${new Intl.NumberFormat(config.locale).format(count)})`;
-    el.rapportBox.replaceChildren(row, label);
+    el.box_.replaceChildren(row, label);
   };
   const fetchStars = async () => {
     starsTimer = 0;
@@ -438,9 +434,9 @@ try {
   };
 
   class RapportStars extends RapportElement {
-    async rapportMount() {
-      if (this.rapportMounted) return;
-      this.rapportMounted = true;
+    async mount_() {
+      if (this.mounted_) return;
+      this.mounted_ = true;
       const product = this.getAttribute("product");
       if (!product || !config.shop) {
         report(this.localName, new Error("needs a product attribute and the script's data-shop"));

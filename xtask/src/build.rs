@@ -208,6 +208,8 @@ fn widgets(tools: &Tools) -> Result<()> {
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
         .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
+        // The loader's own element properties (`box_`, `mount_`, ...): short names, one file.
+        .arg("--mangle-props=_$")
         .arg(format!("--define:__RAPPORT_CSS__={css}"))
         .arg(format!("--define:__RAPPORT_MODULES__={modules}"))
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
