@@ -33,6 +33,9 @@ pub enum Route {
     Me { shop: ShopId },
     /// `GET /v1/shops/{shop}/loyalty`: the programme, and the shopper's account with a token.
     Loyalty { shop: ShopId },
+    /// `GET /v1/shops/{shop}/loyalty.html[?locale=&mode=&css=none&expired=1]`: the widget's
+    /// first view, rendered.
+    LoyaltyHtml { shop: ShopId },
     /// `POST /v1/shops/{shop}/loyalty/redemptions`: spend points on a discount code.
     Redeem { shop: ShopId },
     /// `POST /v1/shops/{shop}/loyalty/birthday`
@@ -147,6 +150,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "shops", s, "ratings"] => vec![(Get, Route::Ratings { shop: shop(s)? })],
         ["v1", "shops", s, "me"] => vec![(Get, Route::Me { shop: shop(s)? })],
         ["v1", "shops", s, "loyalty"] => vec![(Get, Route::Loyalty { shop: shop(s)? })],
+        ["v1", "shops", s, "loyalty.html"] => vec![(Get, Route::LoyaltyHtml { shop: shop(s)? })],
         ["v1", "shops", s, "loyalty", "redemptions"] => {
             vec![(Post, Route::Redeem { shop: shop(s)? })]
         }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
 import { launch, seedDemo, snippet, storefront } from "../support/browser.mjs";
-import { shopSecrets, startWorker } from "../support/worker.mjs";
+import { mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const require = createRequire(import.meta.url);
 const demo = shopSecrets("demo-outfitters");
@@ -29,6 +29,11 @@ const frame = (head, body, rapport = worker.url, script = true) => `<!doctype ht
   rapport-reviews:not(:defined) { display: block; height: var(--rapport-reviews-height, 720px); }</style>${head}</head>
   <body><main style="width: 760px">${body}</main></body></html>`;
 const fetched = `<rapport-reviews product="${PRODUCT}"></rapport-reviews>`;
+const signedIn = () => mintToken(demo.tokenSecret, { sub: "demo-customer-1", shop: "demo-outfitters", exp: nowSeconds() + 3600, name: "Alex" });
+const loyaltyPage = (mode) => `<!doctype html><html lang="en"><head>${snippet(worker.url, signedIn())}
+  <style>rapport-loyalty:not(:defined) { display: block; height: var(--rapport-loyalty-height, 640px); }
+  rapport-loyalty[mode="launcher"]:not(:defined) { height: 0; }</style></head>
+  <body><main style="width: 760px"><rapport-loyalty${mode ? ` mode="${mode}"` : ""}></rapport-loyalty></main></body></html>`;
 const prerendered = () => `<rapport-reviews product="${PRODUCT}">${rendered}</rapport-reviews>`;
 
 before(async () => {
@@ -46,7 +51,11 @@ before(async () => {
     "/hostile-fetched.html": frame(hostile, fetched),
     "/hostile-prerendered.html": frame(hostile, prerendered()),
     "/no-script.html": frame("", prerendered(), worker.url, false),
+    "/loyalty.html": loyaltyPage(""),
+    "/launcher.html": loyaltyPage("launcher"),
   });
+  // The shopper's own view goes only to the shop's storefront origins: list this one too.
+  seedDemo(worker.url, demo, [stub.origin, shop.origin]);
   browser = await launch();
 });
 
@@ -56,8 +65,8 @@ after(async () => {
   await worker?.stop();
 });
 
-async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled = true } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 1400 }, javaScriptEnabled });
+async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled = true, timezoneId } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1400 }, javaScriptEnabled, timezoneId });
   const page = await context.newPage();
   const problems = [];
   const logs = [];
@@ -93,7 +102,7 @@ async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled
 
 // The widget's DOM as elements, sorted attributes, styles as the browser reads them and the
 // text between them: comments and the split of text into nodes are not part of what is drawn.
-const shape = () => {
+const shape = (tag = "rapport-reviews") => {
   const walk = (n) => {
     let out = "";
     let text = "";
@@ -109,12 +118,14 @@ const shape = () => {
     flush();
     return out;
   };
-  return walk(document.querySelector("rapport-reviews").shadowRoot.querySelector('[part="root"]'));
+  return walk(document.querySelector(tag).shadowRoot.querySelector('[part="root"]'));
 };
 
 describe("the first view comes before the WebAssembly", () => {
   test("reviews show in the shadow root while every .wasm response is still held back", async () => {
-    const { context, page, widget, wasmFinished, release, live, problems } = await open("/fetched.html", { holdWasm: true });
+    // Fourteen hours ahead of the Worker's clock: the dates it rendered must still be the ones shown.
+    const { context, page, widget, wasmFinished, release, live, problems } =
+      await open("/fetched.html", { holdWasm: true, timezoneId: "Pacific/Kiritimati" });
     await widget.locator(".review").first().waitFor({ timeout: 10_000 });
     assert.equal(await widget.locator(".count").textContent(), "Based on 11 reviews");
     assert.equal(await widget.locator(".review").count(), 3);
@@ -144,6 +155,33 @@ describe("the first view comes before the WebAssembly", () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+});
+
+describe("the loyalty widget's first view", () => {
+  for (const [kind, path] of [["panel", "/loyalty.html"], ["launcher", "/launcher.html"]]) {
+    test(`the signed-in ${kind} shows the shopper's points before the WebAssembly, and the module draws the same DOM`, async () => {
+      const { context, page, wasmFinished, release, problems } = await open(path, { holdWasm: true });
+      const widget = page.locator("rapport-loyalty");
+      if (kind === "launcher") {
+        await widget.locator(".launcher-balance").waitFor({ timeout: 10_000 });
+        assert.match(await widget.locator(".launcher-balance").textContent(), /^[\d,]+ points?$/);
+      } else {
+        await widget.locator(".standing").waitFor({ timeout: 10_000 });
+      }
+      assert.equal(wasmFinished.length, 0);
+      const before = await page.evaluate(shape, "rapport-loyalty");
+      release();
+      await page.waitForFunction(() => document.querySelector("rapport-loyalty").rapportLive === true);
+      assert.equal(await page.evaluate(shape, "rapport-loyalty"), before);
+      if (kind === "launcher") {
+        // Live: the button opens the dialog.
+        await widget.locator(".launcher").click();
+        await widget.getByRole("dialog").waitFor();
+      }
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  }
 });
 
 describe("rendered into the page by the merchant's server", () => {

@@ -271,6 +271,7 @@ describe("loading", () => {
     assert.equal(await widgets.nth(0).locator(".count").textContent(), "Based on 2 reviews");
     await widgets.nth(1).locator(".notice").waitFor();
     assert.equal(await widgets.nth(1).locator(".notice").textContent(), "Reviews are not available for this product.");
+    await page.waitForFunction(() => document.querySelector("rapport-reviews").rapportLive);
     assert.equal(wasmRequests.length, 1);
     // Only reviews on the page: the module without the loyalty widget.
     assert.match(wasmRequests[0], /\/rapport-reviews\.[0-9a-f]{12}\.wasm$/);

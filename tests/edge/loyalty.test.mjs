@@ -158,6 +158,56 @@ describe("the programme and the shopper's account", () => {
   });
 });
 
+describe("the rendered first view", () => {
+  const html = (query, headers = {}, shop = "acme") => fetch(`${worker.url}/v1/shops/${shop}/loyalty.html${query}`, { headers });
+
+  test("signed out: the programme as the widget draws it, with its data, public", async () => {
+    const res = await html("?mode=inline&css=none");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type"), /^text\/html/);
+    assert.match(res.headers.get("cache-control"), /^public/);
+    assert.match(res.headers.get("vary"), /authorization/i);
+    const text = await res.text();
+    assert.match(text, /<h2 id="rapport-loyalty-title" part="title">Acme Outdoor rewards<\/h2>/);
+    assert.match(text, /href="https:\/\/acme.example\/account\/login"/);
+    const data = JSON.parse(text.match(/class="rapport-data">([^<]*)<\/script>/)[1]);
+    assert.equal(data.account, undefined);
+    assert.equal(data.programme.shop_name, "Acme Outdoor");
+    assert.doesNotMatch(text, /Sign in again/);
+    assert.match(await (await html("?expired=1")).text(), /Sign in again to see your points/);
+  });
+
+  test("signed in: the shopper's balance, private, and only to the shop's origins", async () => {
+    const auth = { authorization: `Bearer ${token("hal")}` };
+    const res = await html("?mode=launcher&css=none", { ...auth, origin: ORIGIN });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("cache-control"), "private, no-store");
+    assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN);
+    const text = await res.text();
+    assert.match(text, /class="launcher-balance">100 points</);
+    assert.equal(JSON.parse(text.match(/class="rapport-data">([^<]*)<\/script>/)[1]).account.balance, 100);
+    assert.equal((await html("", { ...auth, origin: "https://evil.example" })).status, 403);
+  });
+
+  test("bad tokens, options and shops are JSON errors", async () => {
+    const cases = [
+      ["", { authorization: "Bearer not-a-token" }, "acme", 401, "token_malformed"],
+      ["?mode=popup", {}, "acme", 400, "invalid_field"],
+      ["?locale=klingon-x", {}, "acme", 400, "invalid_field"],
+      ["?expired=1", { authorization: `Bearer ${token("hal")}` }, "acme", 400, "invalid_field"],
+      ["?expired=yes", {}, "acme", 400, "invalid_field"],
+      ["", {}, "plain", 404, "loyalty_not_enabled"],
+      ["", {}, "nope", 404, "shop_not_found"],
+    ];
+    for (const [query, headers, shop, status, code] of cases) {
+      const res = await html(query, headers, shop);
+      assert.equal(res.status, status, `${shop} ${query}`);
+      const body = await res.json();
+      assert.ok(body.error.code.startsWith(code.replace(/_malformed$/, "_")), `${shop} ${query}: ${body.error.code}`);
+    }
+  });
+});
+
 describe("awards from orders, exactly once", () => {
   test("the same paid-order delivery ten times at once is awarded once", async () => {
     const deliveries = await Promise.all(Array.from({ length: 10 }, () => deliver(paidOrder("L-1", "bob", "123.45"))));

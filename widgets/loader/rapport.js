@@ -160,6 +160,14 @@ try {
     }
     return path;
   };
+  const readView = async (res) => {
+    if (res.ok) return parseView(await res.text());
+    const error = new Error(`HTTP ${res.status}`);
+    error.status = res.status;
+    error.notFound = res.status === 404;
+    error.code = await res.json().then((b) => b.error.code, () => "");
+    throw error;
+  };
   const nodeAt = (box, path) => path.reduce((n, i) => n && n.children[i], box);
   const idle = (fn) =>
     "requestIdleCallback" in window ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 200);
@@ -228,9 +236,16 @@ try {
           });
       views.push(this.view_);
       this.view_.catch((error) => {
-        notice(this.box_, error.notFound ? this.notFound_ : this.failed_);
+        if (this.refused_(error)) return;
+        const text = error.notFound ? this.notFound_ : this.failed_;
+        if (text) notice(this.box_, text);
         report(this.localName, error);
       });
+    }
+
+    // An answer the widget handles itself (true), rather than with a notice.
+    refused_() {
+      return false;
     }
 
     // What the shopper reads when the widget cannot show anything.
@@ -239,13 +254,7 @@ try {
     }
 
     async fetchView_() {
-      const res = await fetch(this.viewUrl_());
-      if (!res.ok) {
-        const error = new Error(`HTTP ${res.status}`);
-        error.notFound = res.status === 404;
-        throw error;
-      }
-      return parseView(await res.text());
+      return readView(await fetch(this.viewUrl_()));
     }
 
     // Near the viewport: without a rendered view, load now; with one, when the page is idle
@@ -378,9 +387,51 @@ try {
       return this.getAttribute("mode") === "launcher";
     }
 
-    render_(wasm, box) {
-      const mode = this.getAttribute("mode") || "inline";
-      wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, mode);
+    get rendered_() {
+      return true;
+    }
+
+    get mode_() {
+      return this.getAttribute("mode") === "launcher" ? "launcher" : "inline";
+    }
+
+    // A floating button that cannot load stays out of the way; the panel says so in place.
+    get failed_() {
+      return this.mode_ === "launcher" ? "" : "Rewards could not be loaded.";
+    }
+
+    get notFound_() {
+      return this.failed_;
+    }
+
+    viewUrl_(expired) {
+      const shop = encodeURIComponent(config.shop);
+      const locale = encodeURIComponent(config.locale);
+      return `${config.api}/v1/shops/${shop}/loyalty.html?locale=${locale}&mode=${this.mode_}&css=none${expired ? "&expired=1" : ""}`;
+    }
+
+    // Signed in, the shopper's own view. A token the Worker refuses (expired, or not the
+    // shop's) gets the signed-out view, which asks the shopper to sign in again.
+    async fetchView_() {
+      if (config.customerToken) {
+        const res = await fetch(this.viewUrl_(false), { headers: { authorization: `Bearer ${config.customerToken}` } });
+        if (res.status !== 401) return readView(res);
+        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out view"));
+        this.expired_ = true;
+      }
+      return readView(await fetch(this.viewUrl_(this.expired_)));
+    }
+
+    // A shop without a loyalty programme: the element gives back the space it reserved.
+    refused_(error) {
+      if (error.code !== "loyalty_not_enabled") return false;
+      this.setAttribute("hidden", "");
+      console.warn(TAG, "this shop has no loyalty programme; <rapport-loyalty> stays empty");
+      return true;
+    }
+
+    render_(wasm, box, data) {
+      wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, this.mode_, data, !!this.expired_);
     }
   }
 

@@ -40,10 +40,11 @@ pub fn integer(locale: &str, value: u32) -> String {
     number(locale, &Object::new(), value.into()).unwrap_or_else(|| value.to_string())
 }
 
-/// A calendar date from Unix seconds: `March 4, 2026`, `4. März 2026`.
+/// A calendar date from Unix seconds: `March 4, 2026`, `4. März 2026`. In UTC, so the view the
+/// Worker renders and the one the browser mounts show the same day wherever the shopper is.
 pub fn date(locale: &str, unix_seconds: i64) -> String {
     let d = Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
-    let opts = options(&[("dateStyle", "long".into())]);
+    let opts = options(&[("dateStyle", "long".into()), ("timeZone", "UTC".into())]);
     String::from(d.to_locale_date_string(locale, &opts))
 }
 

@@ -4,16 +4,23 @@
 //! a module only when a widget nears the viewport and calls one `mount_*` export per element
 //! with a container inside that element's shadow root. Nothing here touches the host page.
 //!
+//! The same components render each widget's first view to HTML in the Worker (feature `ssr`,
+//! `render`); the browser build (feature `client`) mounts them from the data that view was
+//! drawn from, which gives the same DOM.
+//!
 //! Each widget kind is a cargo feature. The build makes one module per kind and one with all
 //! of them, and the loader picks the one that holds every kind on the page: a product page with
 //! reviews does not download the loyalty widget, and a page with both downloads one module.
+
+// The loyalty panel's view type nests deeply, and rendering it to HTML in the Worker walks it.
+#![recursion_limit = "256"]
 
 mod api;
 mod fold;
 #[cfg_attr(not(all(feature = "reviews", feature = "loyalty")), allow(dead_code))]
 mod format;
 #[cfg(feature = "loyalty")]
-mod loyalty;
+pub mod loyalty;
 #[cfg(feature = "reviews")]
 mod review_form;
 #[cfg(feature = "reviews")]
@@ -81,7 +88,9 @@ pub fn mount_reviews(
 }
 
 /// Mounts `<rapport-loyalty>` into `container`: the panel in place, or with `mode` `launcher` a
-/// floating button that opens it. An empty `token` means no shopper is signed in.
+/// floating button that opens it. An empty `token` means no shopper is signed in. `first` is the
+/// answer the Worker rendered the first view from (`undefined` makes the widget fetch it), and
+/// `expired` whether the page's token was refused for it.
 #[cfg(all(feature = "client", feature = "loyalty"))]
 #[wasm_bindgen]
 pub fn mount_loyalty(
@@ -91,9 +100,13 @@ pub fn mount_loyalty(
     locale: String,
     token: String,
     mode: String,
+    first: JsValue,
+    expired: bool,
 ) {
     let token = (!token.is_empty()).then_some(token);
     let config = Config { api, shop, locale, token };
     let mode = loyalty::Mode::parse(&mode);
-    leptos::mount::mount_to(container, move || view! { <loyalty::Loyalty config mode/> }).forget();
+    let first = serde_wasm_bindgen::from_value(first).ok().map(|view| (view, expired));
+    leptos::mount::mount_to(container, move || view! { <loyalty::Loyalty config mode first/> })
+        .forget();
 }

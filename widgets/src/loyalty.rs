@@ -96,38 +96,33 @@ async fn load(client: Client, path: String) -> Result<Loaded, ApiError> {
     }
 }
 
-/// The loyalty widget.
+/// The loyalty widget. With `first` (the answer the Worker rendered the first view from, and
+/// whether the page's token was refused) it draws that at once; without, it fetches it.
 #[component]
 pub fn Loyalty(
     /// API origin, shop, locale and shopper token, from the loader.
     config: Config,
     /// From the element's `mode` attribute.
     mode: Mode,
+    /// The first answer, if already at hand.
+    first: Option<(LoyaltyView, bool)>,
 ) -> impl IntoView {
     let client = Client { api: config.api, token: config.token };
     let path = format!("/v1/shops/{}/loyalty", api::segment(&config.shop));
     let locale = config.locale;
+    if let Some((view, expired)) = first {
+        // A refused token was dropped before the view was drawn; requests go without it.
+        let client = if expired { Client { token: None, ..client } } else { client };
+        let loaded = Loaded { view, client, expired };
+        return Either::Left(drawn(loaded, path, locale, mode));
+    }
     let request = (client, path.clone());
     let answer = LocalResource::new(move || load(request.0.clone(), request.1.clone()));
-    move || match answer.get() {
+    Either::Right(move || match answer.get() {
         None => Either::Left(Either::Left((mode == Mode::Inline).then(|| {
             view! { <div class="skeleton" aria-busy="true" aria-label="Loading rewards"></div> }
         }))),
-        Some(Ok(loaded)) => {
-            let ctx = LoyaltyContext {
-                client: loaded.client,
-                path: path.clone(),
-                locale: locale.clone(),
-                programme: Arc::new(loaded.view.programme),
-                account: RwSignal::new(loaded.view.account),
-                announce: RwSignal::new(""),
-            };
-            let panel = panel(ctx.clone(), loaded.expired, mode);
-            Either::Right(match mode {
-                Mode::Inline => Either::Left(panel),
-                Mode::Launcher => Either::Right(launcher(ctx, panel)),
-            })
-        }
+        Some(Ok(loaded)) => Either::Right(drawn(loaded, path.clone(), locale.clone(), mode)),
         Some(Err(ApiError::NotFound(code))) if code == "loyalty_not_enabled" => {
             leptos::logging::warn!(
                 "[rapport] this shop has no loyalty programme; <rapport-loyalty> stays empty"
@@ -145,6 +140,23 @@ pub fn Loyalty(
                 view! { <p class="notice" part="notice" role="status">"Rewards could not be loaded."</p> }
             }))))
         }
+    })
+}
+
+/// The widget drawn from its first answer.
+fn drawn(loaded: Loaded, path: String, locale: String, mode: Mode) -> impl IntoView {
+    let ctx = LoyaltyContext {
+        client: loaded.client,
+        path,
+        locale,
+        programme: Arc::new(loaded.view.programme),
+        account: RwSignal::new(loaded.view.account),
+        announce: RwSignal::new(""),
+    };
+    let panel = panel(ctx.clone(), loaded.expired, mode);
+    match mode {
+        Mode::Inline => Either::Left(panel),
+        Mode::Launcher => Either::Right(launcher(ctx, panel)),
     }
 }
 
@@ -229,7 +241,7 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
 /// The programme and, when signed in, the shopper's standing. Inline, its first view fills the
 /// element's fixed height and the shopper's first click or key press in it opens the rest (see
 /// `fold`); in the launcher's dialog, which floats over the page, nothing is folded.
-fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
+fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
     let programme = ctx.programme.clone();
     let title = format!("{} rewards", programme.shop_name);
     let announce = ctx.announce;
@@ -240,7 +252,7 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
         let birthday = (programme.rules.birthday_bonus > 0
             && ctx.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.birthday.is_none())))
         .then(|| birthday_form(ctx.clone()));
-        Either::Left(view! {
+        view! {
             {standing(ctx.clone())}
             <div class="sections">
                 {rewards(ctx.clone())}
@@ -249,7 +261,8 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
                 {history(ctx.clone())}
                 {birthday}
             </div>
-        })
+        }
+        .into_any()
     } else {
         let notice = expired.then(|| {
             view! { <p class="notice" part="notice" role="status">"Sign in again to see your points."</p> }
@@ -259,7 +272,7 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
         });
         let join = link(programme.rules.join_url.as_deref())
             .map(|href| view! { <a class="button" part="button" href=href>"Join"</a> });
-        Either::Right(view! {
+        view! {
             <p class="intro">"Earn points when you shop and turn them into discounts."</p>
             {notice}
             <p class="actions">{sign_in}{join}</p>
@@ -268,7 +281,8 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
                 {ways}
                 {tiers}
             </div>
-        })
+        }
+        .into_any()
     };
     view! {
         <section
@@ -279,9 +293,13 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
             <h2 id="rapport-loyalty-title" part="title">{title}</h2>
             <Fold>{body}</Fold>
             <div class="fold-foot">{show_more()}</div>
-            <p class="visually-hidden" role="status">{move || announce.get()}</p>
+            // Nothing until there is something to say (an empty text renders as a space in HTML).
+            <p class="visually-hidden" role="status">
+                {move || Some(announce.get()).filter(|a| !a.is_empty())}
+            </p>
         </section>
     }
+    .into_any()
 }
 
 /// A link from the shop's settings, only if it is a web address or a path on the shop (the same

@@ -2,6 +2,9 @@
 //! mounts (Leptos SSR), so the shopper sees content before any WebAssembly has arrived.
 
 use leptos::prelude::*;
+#[cfg(feature = "loyalty")]
+use rapport_shared::loyalty::LoyaltyView;
+#[cfg(feature = "reviews")]
 use rapport_shared::reviews::ProductReviews;
 
 use crate::Config;
@@ -13,5 +16,21 @@ pub fn reviews(config: Config, product: String, page: ProductReviews) -> String 
     let owner = Owner::new();
     owner.with(|| {
         view! { <crate::reviews::Reviews config product first=Some(page)/> }.to_html()
+    })
+}
+
+/// The first view of `<rapport-loyalty>` in `mode`, from the Worker's answer; `expired` when the
+/// page's token was refused (the signed-out view asks the shopper to sign in again).
+#[cfg(feature = "loyalty")]
+pub fn loyalty(
+    config: Config,
+    mode: crate::loyalty::Mode,
+    view: LoyaltyView,
+    expired: bool,
+) -> String {
+    let owner = Owner::new();
+    owner.with(|| {
+        let first = Some((view, expired));
+        view! { <crate::loyalty::Loyalty config mode first/> }.to_html()
     })
 }

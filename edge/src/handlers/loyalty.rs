@@ -17,6 +17,7 @@ use serde_json::json;
 use worker::{console_error, Env, Request, Response};
 
 use super::shopper::authenticate;
+use super::views;
 use crate::cors;
 use crate::error::ApiError;
 use crate::http::{bearer, client_key, json, now, read_json, read_limited};
@@ -93,16 +94,32 @@ fn private(mut resp: Response, origin: Option<String>) -> Result<Response, ApiEr
 /// `GET /v1/shops/{shop}/loyalty`: the programme; with a shopper token, their account too.
 /// A token that does not verify is refused (401), never answered as if signed out.
 pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let (view, origin) = loyalty_view(req, env, shop).await?;
+    let resp = json(&view, 200)?;
+    answer(resp, origin, view.account.is_some())
+}
+
+/// `GET /v1/shops/{shop}/loyalty.html[?locale=&mode=&css=none&expired=1]`: the widget's first
+/// view, rendered from what `GET .../loyalty` answers (see `views`); with a token, the
+/// shopper's own, answered like the JSON (private, to the shop's origins only).
+pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let query = views::ViewQuery::parse(req)?;
+    let (view, origin) = loyalty_view(req, env, shop).await?;
+    let signed_in = view.account.is_some();
+    let html = views::loyalty(req, &query, shop, &view)?;
+    answer(views::html(html)?, origin, signed_in)
+}
+
+/// The programme, and with a verified token the shopper's account (the visit settles what is
+/// due, as the shopper is present). Also the origin a signed-in answer may go to.
+async fn loyalty_view(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<(LoyaltyView, Option<String>), ApiError> {
     if bearer(req).is_none() {
         let (settings, rules) = programme(env, shop).await?;
-        let view = LoyaltyView { programme: programme_of(&settings, rules), account: None };
-        let mut resp = json(&view, 200)?;
-        let headers = resp.headers_mut();
-        headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
-        // The same URL with a token is the shopper's account: a cache must not answer it with
-        // this signed-out view.
-        headers.set("vary", "Authorization")?;
-        return Ok(cors::public(resp)?);
+        return Ok((LoyaltyView { programme: programme_of(&settings, rules), account: None }, None));
     }
     let r = shopper_request(req, env, shop).await?;
     let customer = r.shopper.customer.clone();
@@ -111,7 +128,20 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
     let account: Account = ledger_call(env, shop, &customer, &command).await?;
     let view =
         LoyaltyView { programme: programme_of(&r.settings, r.rules), account: Some(account) };
-    private(json(&view, 200)?, r.origin)
+    Ok((view, r.origin))
+}
+
+/// A signed-out view is public and cacheable; a shopper's is private.
+fn answer(mut resp: Response, origin: Option<String>, signed_in: bool) -> Result<Response, ApiError> {
+    if signed_in {
+        return private(resp, origin);
+    }
+    let headers = resp.headers_mut();
+    headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
+    // The same URL with a token is the shopper's account: a cache must not answer it with
+    // this signed-out view.
+    headers.set("vary", "Authorization")?;
+    Ok(cors::public(resp)?)
 }
 
 fn programme_of(settings: &ShopSettings, rules: LoyaltyRules) -> Programme {

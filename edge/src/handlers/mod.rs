@@ -48,6 +48,7 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
         Route::Loyalty { shop } => loyalty::view(&req, &env, &shop).await,
+        Route::LoyaltyHtml { shop } => loyalty::view_html(&req, &env, &shop).await,
         Route::Redeem { shop } => loyalty::redeem(req, &env, &shop).await,
         Route::Birthday { shop } => loyalty::birthday(req, &env, &shop).await,
         Route::AdminCode { shop, code } => {

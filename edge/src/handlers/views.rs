@@ -21,7 +21,9 @@
 
 use rapport_shared::ids::{ShopId, Sku};
 use rapport_shared::locale::Locale;
+use rapport_shared::loyalty::LoyaltyView;
 use rapport_shared::reviews::{script_safe, ProductReviews};
+use rapport_widgets::loyalty::Mode;
 use rapport_widgets::Config;
 use std::sync::OnceLock;
 use worker::{Request, Response};
@@ -123,6 +125,41 @@ pub fn reviews(
         })
         .unwrap_or_default();
     Ok(element(view, &markup, &data, &json_ld))
+}
+
+/// `<rapport-loyalty>` from the programme and, signed in, the shopper's account. `mode` is the
+/// element's (`inline`, `launcher`); `expired=1` draws the signed-out view of a page whose token
+/// was refused, which asks the shopper to sign in again.
+pub fn loyalty(
+    req: &Request,
+    view: &ViewQuery,
+    shop: &ShopId,
+    answer: &LoyaltyView,
+) -> Result<String, ApiError> {
+    let params = query(req)?;
+    let mode = match params.get("mode").map(String::as_str) {
+        None | Some("inline") => Mode::Inline,
+        Some("launcher") => Mode::Launcher,
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_field", "`mode` is `inline` or `launcher`"))
+        }
+    };
+    let expired = match params.get("expired").map(String::as_str) {
+        None => false,
+        Some("1") if answer.account.is_none() => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                "`expired` is `1`, and only without a token",
+            ))
+        }
+    };
+    let data = serde_json::to_string(answer)
+        .map_err(|e| ApiError::Internal(format!("loyalty view to JSON: {e}")))?;
+    let mut config = config(req, view, shop)?;
+    config.token = None;
+    let markup = rapport_widgets::render::loyalty(config, mode, answer.clone(), expired);
+    Ok(element(view, &markup, &data, ""))
 }
 
 /// Text for a double-quoted attribute value.
