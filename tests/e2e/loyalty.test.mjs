@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
-import { launch, seedDemo, snippet, storefront } from "../support/browser.mjs";
+import { launch, seedDemo, snippet, storefront, trackLayoutShift } from "../support/browser.mjs";
 import { admin, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const demo = shopSecrets("demo-outfitters");
@@ -27,12 +27,7 @@ async function open(path, viewport = { width: 1280, height: 900 }) {
   p.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.url()); });
   p.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   p.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("[rapport]")) problems.push(`console: ${m.text()}`); });
-  await p.addInitScript(() => {
-    window.__cls = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
-    }).observe({ type: "layout-shift", buffered: true });
-  });
+  await trackLayoutShift(p);
   await p.goto(`${shop.origin}${path}`);
   await p.locator("rapport-loyalty").scrollIntoViewIfNeeded();
   return { page: p, problems, wasm };

@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { launch, seedDemo, snippet, storefront } from "../support/browser.mjs";
-import { mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
+import { launch, seedDemo, snippet, storefront, trackLayoutShift } from "../support/browser.mjs";
+import { mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const require = createRequire(import.meta.url);
 const demo = shopSecrets("demo-outfitters");
@@ -41,10 +42,18 @@ before(async () => {
   const stub = await storefront(worker.url, "");
   seedDemo(worker.url, demo, [stub.origin]);
   await stub.close();
-  // What a merchant's server does: fetch the rendered view and put it inside the element.
-  const res = await fetch(`${worker.url}/v1/shops/demo-outfitters/products/${PRODUCT}/reviews.html?locale=en-US`);
-  assert.equal(res.status, 200);
-  rendered = await res.text();
+  // What a merchant's server does, with the README's own Node snippet: fetch the rendered view
+  // and put it inside the element.
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Reviews in your page's first HTML"));
+  const snippetSource = section.match(/```js\n([\s\S]*?)```/)[1]
+    .replaceAll("https://rapport.example.workers.dev", worker.url).replaceAll("your-shop", "demo-outfitters");
+  const reviewsElement = new Function(`${snippetSource}\nreturn reviewsElement;`)();
+  const element = await reviewsElement(PRODUCT);
+  const inner = element.match(/^<rapport-reviews product="RIDGE-TENT-2P">([\s\S]*)<\/rapport-reviews>$/);
+  assert.ok(inner, element.slice(0, 200));
+  rendered = inner[1];
+  assert.ok(rendered.startsWith('<template shadowrootmode="open"><style>'), rendered.slice(0, 80));
   shop = await storefront(worker.url, "", {
     "/fetched.html": frame("", fetched),
     "/prerendered.html": frame("", prerendered()),
@@ -88,12 +97,7 @@ async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled
   if (failWasm === "garbage") {
     await page.route("**/*.wasm", (route) => route.fulfill({ status: 200, contentType: "application/wasm", body: Buffer.from("\0asm garbage") }));
   }
-  await page.addInitScript(() => {
-    window.__cls = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
-    }).observe({ type: "layout-shift", buffered: true });
-  });
+  await trackLayoutShift(page);
   await page.goto(`${shop.origin}${path}`);
   const widget = page.locator("rapport-reviews");
   const live = () => page.waitForFunction(() => document.querySelector("rapport-reviews").rapportLive === true);

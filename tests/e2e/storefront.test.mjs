@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { launch, seedDemo, snippet, storefront } from "../support/browser.mjs";
+import { launch, seedDemo, snippet, storefront, trackLayoutShift } from "../support/browser.mjs";
 import { admin, eventually, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const demo = shopSecrets("demo-outfitters");
@@ -39,12 +39,7 @@ async function open(path, { viewport = { width: 1280, height: 900 } } = {}) {
     if (m.type() === "error" && !m.text().startsWith("[rapport]") && !expected404) problems.push(`console: ${m.text()}`);
   });
   page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasmRequests.push(r.url()); });
-  await page.addInitScript(() => {
-    window.__cls = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
-    }).observe({ type: "layout-shift", buffered: true });
-  });
+  await trackLayoutShift(page);
   await page.goto(`${shop.origin}${path}`);
   return { page, problems, wasmRequests, requests };
 }

@@ -109,7 +109,9 @@ describe("routing", () => {
 });
 
 describe("the README's token snippets", () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const whole = readFileSync(join(root, "README.md"), "utf8");
+  // The token section's own snippets (other sections have code blocks in the same languages).
+  const readme = whole.slice(whole.indexOf("## Shopper tokens"));
   const block = (lang) => readme.match(new RegExp("```" + lang + "\\n([\\s\\S]*?)```"))[1];
   const has = (program) => { try { execFileSync("sh", ["-c", `command -v ${program}`]); return true; } catch { return false; } };
   const snippets = [

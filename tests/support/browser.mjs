@@ -20,6 +20,18 @@ export async function launch() {
   });
 }
 
+/**
+ * Sums the page's layout shifts that no shopper input caused into `window.__cls`, from before
+ * the page's first script.
+ */
+export const trackLayoutShift = (page) =>
+  page.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+
 /** The merchant's snippet, as index.html has it. */
 export const snippet = (rapport, token = "") =>
   `<link rel="icon" href="data:,"><script type="module" src="${rapport}/rapport.js" data-shop="demo-outfitters" data-customer-token="${token}" data-locale="en-US" async></script>`;
