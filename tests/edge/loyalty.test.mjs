@@ -205,6 +205,10 @@ describe("the rendered first view", () => {
       const body = await res.json();
       assert.ok(body.error.code.startsWith(code.replace(/_malformed$/, "_")), `${shop} ${query}: ${body.error.code}`);
     }
+    // A refused option is refused before the shopper's ledger is opened: no sign-up bonus paid.
+    assert.equal((await html("?mode=popup", { authorization: `Bearer ${token("ivy")}` })).status, 400);
+    const after = await ledger("ivy");
+    assert.deepEqual((after.ledger?.entries ?? []).filter((e) => e.source === "signup"), [], JSON.stringify(after));
   });
 });
 

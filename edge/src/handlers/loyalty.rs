@@ -104,9 +104,10 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
 /// shopper's own, answered like the JSON (private, to the shop's origins only).
 pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let query = views::ViewQuery::parse(req)?;
+    let loyalty = views::LoyaltyQuery::parse(req)?;
     let (view, origin) = loyalty_view(req, env, shop).await?;
     let signed_in = view.account.is_some();
-    let html = views::loyalty(req, &query, shop, &view)?;
+    let html = views::loyalty(req, &query, &loyalty, shop, &view)?;
     answer(views::html(html)?, origin, signed_in)
 }
 

@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 use worker::{Request, Response};
 
 use crate::error::ApiError;
-use crate::http::query;
+use crate::http::{bearer, query};
 
 /// What the caller asked of a rendered view.
 pub struct ViewQuery {
@@ -127,38 +127,57 @@ pub fn reviews(
     Ok(element(view, &markup, &data, &json_ld))
 }
 
-/// `<rapport-loyalty>` from the programme and, signed in, the shopper's account. `mode` is the
-/// element's (`inline`, `launcher`); `expired=1` draws the signed-out view of a page whose token
-/// was refused, which asks the shopper to sign in again.
+/// What the caller asked of a rendered `<rapport-loyalty>`: the element's `mode` (`inline`,
+/// `launcher`), and `expired=1` for the signed-out view of a page whose token was refused, which
+/// asks the shopper to sign in again. Parsed before the shopper's ledger is touched.
+pub struct LoyaltyQuery {
+    pub mode: Mode,
+    pub expired: bool,
+}
+
+impl LoyaltyQuery {
+    pub fn parse(req: &Request) -> Result<Self, ApiError> {
+        let params = query(req)?;
+        let mode = match params.get("mode").map(String::as_str) {
+            None | Some("inline") => Mode::Inline,
+            Some("launcher") => Mode::Launcher,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_field",
+                    "`mode` is `inline` or `launcher`",
+                ))
+            }
+        };
+        let expired = match params.get("expired").map(String::as_str) {
+            None => false,
+            Some("1") if bearer(req).is_none() => true,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_field",
+                    "`expired` is `1`, and only without a token",
+                ))
+            }
+        };
+        Ok(Self { mode, expired })
+    }
+}
+
+/// `<rapport-loyalty>` from the programme and, signed in, the shopper's account.
 pub fn loyalty(
     req: &Request,
     view: &ViewQuery,
+    loyalty: &LoyaltyQuery,
     shop: &ShopId,
     answer: &LoyaltyView,
 ) -> Result<String, ApiError> {
-    let params = query(req)?;
-    let mode = match params.get("mode").map(String::as_str) {
-        None | Some("inline") => Mode::Inline,
-        Some("launcher") => Mode::Launcher,
-        Some(_) => {
-            return Err(ApiError::bad_request("invalid_field", "`mode` is `inline` or `launcher`"))
-        }
-    };
-    let expired = match params.get("expired").map(String::as_str) {
-        None => false,
-        Some("1") if answer.account.is_none() => true,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_field",
-                "`expired` is `1`, and only without a token",
-            ))
-        }
-    };
     let data = serde_json::to_string(answer)
         .map_err(|e| ApiError::Internal(format!("loyalty view to JSON: {e}")))?;
-    let mut config = config(req, view, shop)?;
-    config.token = None;
-    let markup = rapport_widgets::render::loyalty(config, mode, answer.clone(), expired);
+    let markup = rapport_widgets::render::loyalty(
+        config(req, view, shop)?,
+        loyalty.mode,
+        answer.clone(),
+        loyalty.expired,
+    );
     Ok(element(view, &markup, &data, ""))
 }
 
