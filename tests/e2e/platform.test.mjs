@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { launch, seedDemo, snippet, storefront, trackLayoutShift } from "../support/browser.mjs";
+import { assertNoLayoutShift, launch, moduleParts, seedDemo, snippet, storefront, trackLayoutShift } from "../support/browser.mjs";
 import { mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const require = createRequire(import.meta.url);
@@ -138,7 +138,7 @@ describe("the first view comes before the WebAssembly", () => {
     release();
     await live();
     assert.equal(await page.evaluate(shape), before, "the module drew the same DOM over the rendered one");
-    assert.equal(await page.evaluate(() => window.__cls), 0);
+    await assertNoLayoutShift(page, 0);
     assert.deepEqual(problems, []);
     await context.close();
   });
@@ -212,13 +212,38 @@ describe("rendered into the page by the merchant's server", () => {
     // Live: the next reviews come with a mouse click on "Show more".
     await widget.getByRole("button", { name: "Show more reviews" }).click();
     await widget.locator(".review").nth(9).waitFor();
-    await page.waitForTimeout(300);
-    assert.equal(await page.evaluate(() => window.__cls), 0);
+    await assertNoLayoutShift(page);
     const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
     await page.addScriptTag({ content: axeSource });
     const result = await page.evaluate(() => window.axe.run({ include: [["rapport-reviews"]] }));
     assert.deepEqual(result.violations.map((v) => v.id), []);
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
+
+describe("each byte paid once", () => {
+  test("a shopper who moves from a page with reviews to one with loyalty fetches only the loyalty widget's part", async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 1400 } });
+    // What each page fetched from the network rather than from the browser's cache.
+    const visit = async (path, tag) => {
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("Network.enable");
+      const cached = new Set();
+      const fromNetwork = [];
+      cdp.on("Network.requestServedFromCache", (e) => cached.add(e.requestId));
+      cdp.on("Network.responseReceived", (e) => {
+        if (e.response.url.endsWith(".wasm") && !e.response.fromDiskCache && !cached.has(e.requestId)) fromNetwork.push(e.response.url);
+      });
+      await page.goto(`${shop.origin}${path}`);
+      await page.waitForFunction((t) => document.querySelector(t).rapportLive === true, tag);
+      await page.close();
+      return moduleParts(fromNetwork);
+    };
+    assert.deepEqual(await visit("/fetched.html", "rapport-reviews"), ["main", "reviews", "shared"]);
+    assert.deepEqual(await visit("/loyalty.html", "rapport-loyalty"), ["loyalty"]);
+    assert.deepEqual(await visit("/fetched.html", "rapport-reviews"), []);
     await context.close();
   });
 });

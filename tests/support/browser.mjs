@@ -1,6 +1,7 @@
 // A real headless Chromium (Debian's), driven by playwright-core, plus a storefront server that
 // renders pages with the Rapport snippet the way a merchant's server does.
 
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -22,15 +23,56 @@ export async function launch() {
 
 /**
  * Sums the page's layout shifts that no shopper input caused into `window.__cls`, from before
- * the page's first script.
+ * the page's first script, and keeps what moved (node, inside which widget, from where to where)
+ * in `window.__shifts`, so a failing check can say which element jumped.
  */
 export const trackLayoutShift = (page) =>
   page.addInitScript(() => {
     window.__cls = 0;
+    window.__shifts = [];
+    const describe = (node) => {
+      if (!node) return "(gone)";
+      const el = node.nodeType === 1 ? node : node.parentElement;
+      if (!el) return node.nodeName;
+      const name = (e) => e.localName + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
+      const host = el.getRootNode().host;
+      const text = (node.textContent || "").trim().slice(0, 40);
+      return `${host ? host.localName + " > " : ""}${name(el)}${text ? ` "${text}"` : ""}`;
+    };
+    const box = (r) => `${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}x${Math.round(r.height)}`;
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+      for (const e of list.getEntries()) {
+        if (e.hadRecentInput) continue;
+        window.__cls += e.value;
+        window.__shifts.push({
+          at: Math.round(e.startTime),
+          value: e.value,
+          sources: (e.sources || []).map((s) => `${describe(s.node)}: ${box(s.previousRect)} -> ${box(s.currentRect)}`),
+        });
+      }
     }).observe({ type: "layout-shift", buffered: true });
   });
+
+/** Fails, naming what moved, if anything on the page shifted without the shopper's input. */
+export async function assertNoLayoutShift(page, settle = 300) {
+  await page.waitForTimeout(settle);
+  const { cls, shifts } = await page.evaluate(() => ({ cls: window.__cls, shifts: window.__shifts }));
+  assert.equal(cls, 0, `cumulative layout shift ${cls}: ${JSON.stringify(shifts, null, 1)}`);
+}
+
+/**
+ * What the page fetched of the widget module, from its `.wasm` request URLs: "main" (the part
+ * the loader imports), "shared" (code more than one widget uses) or the widget's own part
+ * ("reviews", "loyalty"), sorted. Anything else is "unexpected …".
+ */
+export const moduleParts = (urls) =>
+  urls.map((u) => {
+    const m = u.match(/\/w\/[0-9a-f]{12}\/(\w+)\.wasm$/);
+    if (!m) return `unexpected ${u}`;
+    if (m[1] === "widgets_bg") return "main";
+    if (/^chunk_\d+$/.test(m[1])) return "shared";
+    return m[1].replace(/^split_/, "");
+  }).sort();
 
 /** The merchant's snippet, as index.html has it. */
 export const snippet = (rapport, token = "") =>
