@@ -6,7 +6,7 @@
 // reserved space, and loads the WebAssembly once, only when a widget comes near the viewport.
 // It never throws into the host page: failures become a small inline notice and a console line
 // prefixed with [rapport].
-// __RAPPORT_CSS__ and __RAPPORT_MODULES__ are filled in at build time. Element properties that
+// __RAPPORT_CSS__ and __RAPPORT_MODULE__ are filled in at build time. Element properties that
 // end in `_` are the loader's own and are shortened by the build; `rapportLive` (the widget's
 // WebAssembly has taken over) is read by tests and tools.
 
@@ -39,28 +39,21 @@ try {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(__RAPPORT_CSS__);
 
-  // The widget modules, by name: each widget kind alone ("reviews", "loyalty") and "all".
-  // A page downloads one: the module that holds every kind of widget on the page when the first
-  // one loads. A widget of another kind added later loads the module with all of them.
-  const modules = __RAPPORT_MODULES__;
-  const kinds = ["reviews", "loyalty"];
-  const loading = {};
-  let first = null;
-  const importModule = (name) =>
-    (loading[name] ||= import(new URL(modules[name][0], here).href).then(async (m) => {
-      await m.default({ module_or_path: new URL(modules[name][1], here) });
+  // The widgets' WebAssembly: one module in parts (see ARCHITECTURE.md). Importing it fetches
+  // the small main part; each widget's own code, and the code the widgets share, is fetched the
+  // first time a widget of that kind mounts, so a page pays only for the widgets it shows.
+  let loading = null;
+  const importModule = () =>
+    (loading ||= import(new URL(__RAPPORT_MODULE__, here).href).then(async (m) => {
+      await m.default();
       return m;
     }));
   // The rendered first views of the page's widgets, on their way: no WebAssembly is fetched
   // before they are shown, so it never competes with the shopper's first sight of a widget.
   const views = [];
-  const load = async (kind) => {
+  const load = async () => {
     await Promise.allSettled(views);
-    if (!first) {
-      const present = kinds.filter((k) => document.querySelector(`rapport-${k}`));
-      first = present.length > 1 ? "all" : kind;
-    }
-    return importModule(first === "all" || first === kind ? first : "all");
+    return importModule();
   };
 
   const notice = (box, text) => {
@@ -288,16 +281,16 @@ try {
         return;
       }
       try {
-        const wasm = await load(this.kind_);
+        const wasm = await load();
         if (!this.view_) {
-          this.render_(wasm, this.box_);
+          await this.render_(wasm, this.box_);
           this.rapportLive = true;
           return;
         }
         // Drawn aside from the same data, then swapped in whole: the same DOM, in one step.
         const box = document.createElement("div");
         box.setAttribute("part", "root");
-        this.render_(wasm, box, data);
+        await this.render_(wasm, box, data);
         const root = this.shadowRoot;
         const focused = root.activeElement && pathOf(this.box_, root.activeElement);
         this.box_.replaceWith(box);
@@ -337,10 +330,6 @@ try {
   }
 
   class RapportReviews extends RapportElement {
-    get kind_() {
-      return "reviews";
-    }
-
     get folds_() {
       return true;
     }
@@ -368,17 +357,13 @@ try {
     render_(wasm, box, data) {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
-      wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, product, data);
+      return wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, product, data);
     }
   }
 
   // <rapport-loyalty mode="launcher">: a floating button in the corner, always on screen, so it
   // loads without waiting to come near the viewport. Without `mode` it is an inline panel.
   class RapportLoyalty extends RapportElement {
-    get kind_() {
-      return "loyalty";
-    }
-
     get folds_() {
       return this.getAttribute("mode") !== "launcher";
     }
@@ -431,7 +416,7 @@ try {
     }
 
     render_(wasm, box, data) {
-      wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, this.mode_, data, !!this.expired_);
+      return wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, this.mode_, data, !!this.expired_);
     }
   }
 

@@ -8,9 +8,12 @@
 //! `render`); the browser build (feature `client`) mounts them from the data that view was
 //! drawn from, which gives the same DOM.
 //!
-//! Each widget kind is a cargo feature. The build makes one module per kind and one with all
-//! of them, and the loader picks the one that holds every kind on the page: a product page with
-//! reviews does not download the loyalty widget, and a page with both downloads one module.
+//! The browser build is one module cut into parts (wasm-split, see ARCHITECTURE.md): a small
+//! main part with the `mount_*` exports, the code every widget shares, and each widget's own
+//! code, fetched the first time the page mounts that widget. A product page with reviews does
+//! not download the loyalty widget, and a shopper who moves on to a page with another widget
+//! fetches only that widget's part. Each widget kind is also a cargo feature, so the Worker
+//! renders only the kinds it serves.
 
 // The loyalty panel's view type nests deeply, and rendering it to HTML in the Worker walks it.
 #![recursion_limit = "256"]
@@ -65,13 +68,45 @@ fn start() {
     }));
 }
 
+/// The arguments of a `mount_*` export, handed to the widget's own part of the module.
+#[cfg(feature = "client")]
+pub struct Mount {
+    container: HtmlElement,
+    config: Config,
+    /// What the widget is for: the product's SKU, or the loyalty panel's mode.
+    subject: String,
+    /// The data the Worker rendered the first view from (JSON embedded in its HTML), so the
+    /// widget draws the same view without fetching it again; `undefined` makes it fetch.
+    first: JsValue,
+    /// The page's shopper token was refused for the first view.
+    expired: bool,
+}
+
+#[cfg(feature = "client")]
+impl Mount {
+    fn new(container: HtmlElement, config: [String; 4], subject: String, first: JsValue) -> Self {
+        let [api, shop, locale, token] = config;
+        let token = (!token.is_empty()).then_some(token);
+        Mount { container, config: Config { api, shop, locale, token }, subject, first, expired: false }
+    }
+}
+
+/// A widget's part of the module could not be fetched: the promise the loader awaits rejects.
+#[cfg(feature = "client")]
+fn unavailable(e: leptos::wasm_split::SplitLoaderError) -> JsValue {
+    JsValue::from_str(&e.to_string())
+}
+
+// Each widget's code is its own part of the module (`wasm_split`): the module the loader
+// imports holds the exports and what every widget shares is fetched with the first widget, and
+// a widget's own part only when the page has that widget.
+
 /// Mounts `<rapport-reviews>` for `product` into `container`. An empty `token` means no
-/// shopper is signed in. `first` is the product's first page as the Worker rendered it (the
-/// JSON embedded in its HTML), so the widget draws the same view without fetching it again;
-/// `undefined` makes it fetch.
+/// shopper is signed in. `first` is the product's first page as the Worker rendered it.
+/// Resolves once the widget is drawn.
 #[cfg(all(feature = "client", feature = "reviews"))]
 #[wasm_bindgen]
-pub fn mount_reviews(
+pub async fn mount_reviews(
     container: HtmlElement,
     api: String,
     shop: String,
@@ -79,21 +114,30 @@ pub fn mount_reviews(
     token: String,
     product: String,
     first: JsValue,
-) {
-    let token = (!token.is_empty()).then_some(token);
-    let config = Config { api, shop, locale, token };
+) -> Result<(), JsValue> {
+    draw_reviews(Mount::new(container, [api, shop, locale, token], product, first))
+        .await
+        .map_err(unavailable)
+}
+
+#[cfg(all(feature = "client", feature = "reviews"))]
+#[leptos::wasm_split::wasm_split(reviews, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn draw_reviews(m: Mount) -> Result<(), leptos::wasm_split::SplitLoaderError> {
+    let Mount { container, config, subject: product, first, .. } = m;
     let first = serde_wasm_bindgen::from_value(first).ok();
     leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product first/> })
         .forget();
+    Ok(())
 }
 
 /// Mounts `<rapport-loyalty>` into `container`: the panel in place, or with `mode` `launcher` a
 /// floating button that opens it. An empty `token` means no shopper is signed in. `first` is the
-/// answer the Worker rendered the first view from (`undefined` makes the widget fetch it), and
-/// `expired` whether the page's token was refused for it.
+/// answer the Worker rendered the first view from, and `expired` whether the page's token was
+/// refused for it. Resolves once the widget is drawn.
 #[cfg(all(feature = "client", feature = "loyalty"))]
 #[wasm_bindgen]
-pub fn mount_loyalty(
+#[allow(clippy::too_many_arguments)]
+pub async fn mount_loyalty(
     container: HtmlElement,
     api: String,
     shop: String,
@@ -102,11 +146,18 @@ pub fn mount_loyalty(
     mode: String,
     first: JsValue,
     expired: bool,
-) {
-    let token = (!token.is_empty()).then_some(token);
-    let config = Config { api, shop, locale, token };
-    let mode = loyalty::Mode::parse(&mode);
+) -> Result<(), JsValue> {
+    let mount = Mount { expired, ..Mount::new(container, [api, shop, locale, token], mode, first) };
+    draw_loyalty(mount).await.map_err(unavailable)
+}
+
+#[cfg(all(feature = "client", feature = "loyalty"))]
+#[leptos::wasm_split::wasm_split(loyalty, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn draw_loyalty(m: Mount) -> Result<(), leptos::wasm_split::SplitLoaderError> {
+    let Mount { container, config, subject, first, expired } = m;
+    let mode = loyalty::Mode::parse(&subject);
     let first = serde_wasm_bindgen::from_value(first).ok().map(|view| (view, expired));
     leptos::mount::mount_to(container, move || view! { <loyalty::Loyalty config mode first/> })
         .forget();
+    Ok(())
 }

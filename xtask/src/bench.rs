@@ -82,9 +82,9 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         ("loader rapport.js (incl. CSS)".to_owned(), files.loader.clone()),
         ("  of which CSS".to_owned(), files.css.clone()),
     ];
-    for m in &files.modules {
-        rows.push((format!("{} glue JS", m.name), m.glue.clone()));
-        rows.push((format!("{} WebAssembly", m.name), m.wasm.clone()));
+    let parts = files.parts()?;
+    for (name, path) in &parts {
+        rows.push((format!("module {name}"), path.clone()));
     }
     rows.push(("Worker WebAssembly".into(), root().join("edge/build/index_bg.wasm")));
     rows.push(("Worker JS".into(), root().join("edge/build/index.js")));
@@ -99,21 +99,23 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         );
         measured.insert(name.trim().to_owned(), s);
     }
-    // What a shopper downloads on a page with these widgets: the loader (CSS inside) and the one
-    // module that holds them.
-    let pages = [
-        ("reviews", "shopper payload", "reviews"),
-        ("loyalty", "shopper payload, loyalty", "loyalty"),
-        ("all", "shopper payload, reviews and loyalty", "reviews and loyalty"),
+    // What a shopper downloads on a page with these widgets: the loader (CSS inside), the
+    // module's main part, its link file and the shared chunks, and each widget's own part.
+    let pages: [(&str, &[&str], &str); 3] = [
+        ("shopper payload", &["reviews"], "reviews"),
+        ("shopper payload, loyalty", &["loyalty"], "loyalty"),
+        ("shopper payload, reviews and loyalty", &["reviews", "loyalty"], "reviews and loyalty"),
     ];
-    for (module, key, label) in pages {
-        let parts = [
-            "loader rapport.js (incl. CSS)".to_owned(),
-            format!("{module} glue JS"),
-            format!("{module} WebAssembly"),
-        ];
+    for (key, widgets, label) in pages {
+        let mut names = vec!["loader rapport.js (incl. CSS)".to_owned()];
+        for (name, _) in &parts {
+            let own = name.strip_prefix("split_").and_then(|n| n.strip_suffix(".wasm"));
+            if own.is_none_or(|w| widgets.contains(&w)) {
+                names.push(format!("module {name}"));
+            }
+        }
         let mut total = Size { raw: 0, gzip: 0, brotli: 0 };
-        for part in &parts {
+        for part in &names {
             let s = &measured[part];
             total.raw += s.raw;
             total.gzip += s.gzip;

@@ -54,55 +54,49 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
     newest
 }
 
-/// The widget modules: each widget kind alone, and one with every kind (cargo features of the
-/// widgets crate). The loader loads the one that holds every kind on the page.
-pub const MODULES: &[(&str, &str)] =
-    &[("reviews", "client,reviews"), ("loyalty", "client,loyalty"), ("all", "client,reviews,loyalty")];
+/// The browser build's cargo features: every widget kind, in one module that wasm-split cuts
+/// into parts.
+const CLIENT_FEATURES: &str = "client,reviews,loyalty";
 
-/// One module's published files.
-pub struct ModuleFiles {
-    pub name: &'static str,
-    pub glue: PathBuf,
-    pub wasm: PathBuf,
-}
+/// The glue's name: wasm-bindgen writes `widgets.js` and `widgets_bg.wasm`, and the split's
+/// link file imports `./widgets.js`.
+const GLUE: &str = "widgets";
 
-/// The names the widget files are published under. Hashed names can be cached forever; only the
-/// loader, whose URL merchants paste, keeps a fixed name and a short cache life.
+/// The names the widget files are published under. The module's parts sit together in one
+/// directory named by the hash of all of them (they only work with each other), so they can
+/// be cached forever; only the loader, whose URL merchants paste, keeps a fixed name and a
+/// short cache life.
 pub struct WidgetFiles {
     pub loader: PathBuf,
-    pub modules: Vec<ModuleFiles>,
+    /// `dist/w/{hash}/`: `widgets.js` (wasm-bindgen's glue), `widgets_bg.wasm` (the main
+    /// part), `__wasm_split.js` (which fetches the other parts), `split_{widget}.wasm` (each
+    /// widget's own code) and `chunk_{n}.wasm` (code that more than one widget uses).
+    pub module: PathBuf,
     /// The minified CSS, inlined into the loader; kept for size reports.
     pub css: PathBuf,
 }
 
+impl WidgetFiles {
+    /// The module's files, by name.
+    pub fn parts(&self) -> Result<Vec<(String, PathBuf)>> {
+        let mut parts: Vec<(String, PathBuf)> = std::fs::read_dir(&self.module)
+            .map_err(|e| format!("{}: {e}", self.module.display()))?
+            .flatten()
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+            .collect();
+        parts.sort();
+        Ok(parts)
+    }
+}
+
 pub fn widget_files() -> Result<WidgetFiles> {
     let dist = root().join("dist");
-    let names: Vec<PathBuf> = std::fs::read_dir(&dist)
-        .map_err(|e| format!("{}: {e} (run `cargo xtask build`)", dist.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    let find = |module: &str, suffix: &str| -> Result<PathBuf> {
-        let prefix = format!("rapport-{module}.");
-        names
-            .iter()
-            .find(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(suffix))
-            })
-            .cloned()
-            .ok_or_else(|| format!("no {module} {suffix} file in dist/ (run `cargo xtask build`)"))
-    };
-    let modules = MODULES
-        .iter()
-        .map(|(name, _)| {
-            Ok(ModuleFiles { name, glue: find(name, ".js")?, wasm: find(name, ".wasm")? })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let current = root().join("target/widgets/current");
+    let published = std::fs::read_to_string(&current)
+        .map_err(|e| format!("{}: {e} (run `cargo xtask build`)", current.display()))?;
     Ok(WidgetFiles {
         loader: dist.join("rapport.js"),
-        modules,
+        module: dist.join("w").join(published.trim()),
         css: root().join("target/widgets/rapport.min.css"),
     })
 }
@@ -115,9 +109,7 @@ fn widgets(tools: &Tools) -> Result<()> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
 
-    // Each module is compiled to the same path (cargo names a cdylib without its feature hash,
-    // so switching features relinks), so each is kept aside, and compiled again only when a
-    // source is newer than the copy kept.
+    // Compiled again only when a source is newer than the copy kept.
     let compiled = root.join("target/wasm32-unknown-unknown/release/rapport_widgets.wasm");
     let sources = [
         "widgets/src",
@@ -129,23 +121,24 @@ fn widgets(tools: &Tools) -> Result<()> {
         ".cargo/config.toml",
     ]
     .map(|p| root.join(p));
-    let newest_source = newest(&sources);
-    let mut inputs = Vec::new();
-    for (name, features) in MODULES {
-        let kept = out.join(format!("{name}.in.wasm"));
-        let kept_at = std::fs::metadata(&kept).and_then(|m| m.modified()).ok();
-        if kept_at.is_none() || kept_at < newest_source {
-            run(Command::new("cargo")
-                .args(["build", "--quiet", "--release", "--package", "rapport-widgets"])
-                .args(["--target", "wasm32-unknown-unknown", "--no-default-features"])
-                .args(["--features", features])
-                .current_dir(&root))?;
-            write(&kept, read(&compiled)?)?;
-        }
-        inputs.extend(read(&kept)?);
+    let kept = out.join("widgets.in.wasm");
+    let kept_at = std::fs::metadata(&kept).and_then(|m| m.modified()).ok();
+    if kept_at.is_none() || kept_at < newest(&sources) {
+        // wasm-split reads the linker's relocations to cut the module; only this crate's link
+        // step needs them, so the flag goes to it alone and the dependencies stay shared with
+        // every other wasm32 build in the target directory.
+        run(Command::new("cargo")
+            .args(["rustc", "--quiet", "--release", "--package", "rapport-widgets", "--lib"])
+            .args(["--crate-type", "cdylib"])
+            .args(["--target", "wasm32-unknown-unknown", "--no-default-features"])
+            .args(["--features", CLIENT_FEATURES])
+            .args(["--", "-Clink-arg=--emit-relocs"])
+            .current_dir(&root))?;
+        write(&kept, read(&compiled)?)?;
     }
+    let mut inputs = read(&kept)?;
 
-    // Skip the rest when the compiled modules, the loader and the styles are all unchanged.
+    // Skip the rest when the compiled module, the loader and the styles are all unchanged.
     inputs.extend(read(&loader_dir.join("rapport.js"))?);
     inputs.extend(read(&loader_dir.join("rapport.css"))?);
     // A change to this pipeline is a change of input too.
@@ -153,49 +146,69 @@ fn widgets(tools: &Tools) -> Result<()> {
     let stamp = sha256_hex(&inputs);
     let stamp_file = out.join("stamp");
     if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
-        && widget_files().is_ok()
+        && widget_files().is_ok_and(|f| f.module.is_dir())
     {
         return Ok(());
     }
     println!("xtask: building the widgets");
 
-    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
+    // Cut the module into its parts, then bind and shrink each.
+    let split = out.join("split");
+    let _ = std::fs::remove_dir_all(&split);
+    std::fs::create_dir_all(&split).map_err(|e| e.to_string())?;
+    run(Command::new(&tools.wasm_split)
+        .arg(&kept)
+        .arg(&split)
+        .args(["--target", "web", "--out-name", GLUE]))?;
+    let staged = out.join("staged");
+    let _ = std::fs::remove_dir_all(&staged);
+    std::fs::create_dir_all(&staged).map_err(|e| e.to_string())?;
+    run(Command::new(&tools.wasm_bindgen)
+        .args(["--target", "web", "--no-typescript", "--out-name", GLUE])
+        // The other parts call into the main part through the exports the linker made.
+        .args(["--keep-lld-exports", "--remove-name-section", "--remove-producers-section"])
+        .arg("--out-dir")
+        .arg(&staged)
+        .arg(split.join(format!("{GLUE}.wasm"))))?;
+    for entry in std::fs::read_dir(&split).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("rapport-") && (name.ends_with(".js") || name.ends_with(".wasm")) {
-            let _ = std::fs::remove_file(entry.path());
+        if name.ends_with(".js") {
+            std::fs::copy(entry.path(), staged.join(&name)).map_err(|e| e.to_string())?;
+        } else if name.ends_with(".wasm") && name != format!("{GLUE}.wasm") {
+            std::fs::copy(entry.path(), staged.join(&name)).map_err(|e| e.to_string())?;
         }
     }
-    let mut published = serde_json::Map::new();
-    for (name, _) in MODULES {
-        let dir = out.join(name);
-        run(Command::new(&tools.wasm_bindgen)
-            .args(["--target", "web", "--no-typescript", "--out-name", name])
-            .args(["--remove-name-section", "--remove-producers-section", "--out-dir"])
-            .arg(&dir)
-            .arg(out.join(format!("{name}.in.wasm"))))?;
-        let optimized = dir.join("opt.wasm");
-        run(Command::new(tools.npm_tool("wasm-opt"))
-            .arg("-Oz")
-            .args(WASM_FEATURES)
-            .arg(dir.join(format!("{name}_bg.wasm")))
-            .arg("-o")
-            .arg(&optimized))?;
-        let glue_min = dir.join("min.js");
-        run(Command::new(tools.npm_tool("esbuild"))
-            .arg(dir.join(format!("{name}.js")))
-            .args(["--minify", "--format=esm", "--log-level=warning"])
-            .arg(format!("--outfile={}", glue_min.display())))?;
-        let wasm = read(&optimized)?;
-        let glue = read(&glue_min)?;
-        let wasm_name = format!("rapport-{name}.{}.wasm", &sha256_hex(&wasm)[..12]);
-        let glue_name = format!("rapport-{name}.{}.js", &sha256_hex(&glue)[..12]);
-        write(&dist.join(&wasm_name), &wasm)?;
-        write(&dist.join(&glue_name), &glue)?;
-        published.insert(
-            (*name).to_owned(),
-            serde_json::json!([format!("./{glue_name}"), format!("./{wasm_name}")]),
-        );
+    let mut parts = Vec::new();
+    for entry in std::fs::read_dir(&staged).map_err(|e| e.to_string())?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.ends_with(".wasm") {
+            run(Command::new(tools.npm_tool("wasm-opt"))
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .arg(&path)
+                .arg("-o")
+                .arg(&path))?;
+        } else if name.ends_with(".js") {
+            run(Command::new(tools.npm_tool("esbuild"))
+                .arg(&path)
+                .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+                .arg(format!("--outfile={}", path.display())))?;
+        }
+        parts.push(name);
     }
+    parts.sort();
+    let mut all = Vec::new();
+    for name in &parts {
+        all.extend(name.as_bytes());
+        all.extend(read(&staged.join(name))?);
+    }
+    let hash = sha256_hex(&all)[..12].to_owned();
+    let published = dist.join("w");
+    let _ = std::fs::remove_dir_all(&published);
+    std::fs::create_dir_all(&published).map_err(|e| e.to_string())?;
+    std::fs::rename(&staged, published.join(&hash)).map_err(|e| e.to_string())?;
+    write(&out.join("current"), &hash)?;
 
     let css_min = out.join("rapport.min.css");
     run(Command::new(tools.npm_tool("esbuild"))
@@ -204,15 +217,22 @@ fn widgets(tools: &Tools) -> Result<()> {
         .arg(format!("--outfile={}", css_min.display())))?;
     let css = String::from_utf8_lossy(&read(&css_min)?).trim().to_owned();
     let css = serde_json::to_string(&css).expect("strings serialise");
-    let modules = serde_json::Value::Object(published).to_string();
+    let module = serde_json::to_string(&format!("./w/{hash}/{GLUE}.js")).expect("strings serialise");
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
         .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
         // The loader's own element properties (`box_`, `mount_`, ...): short names, one file.
         .arg("--mangle-props=_$")
         .arg(format!("--define:__RAPPORT_CSS__={css}"))
-        .arg(format!("--define:__RAPPORT_MODULES__={modules}"))
+        .arg(format!("--define:__RAPPORT_MODULE__={module}"))
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
+    // Files of earlier layouts.
+    for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("rapport-") && (name.ends_with(".js") || name.ends_with(".wasm")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     write(&dist.join("_headers"), HEADERS)?;
     write(&stamp_file, stamp)
 }
@@ -223,13 +243,7 @@ const HEADERS: &str = "\
 /rapport.js
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=300
-/rapport-reviews.*
-  Access-Control-Allow-Origin: *
-  Cache-Control: public, max-age=31536000, immutable
-/rapport-loyalty.*
-  Access-Control-Allow-Origin: *
-  Cache-Control: public, max-age=31536000, immutable
-/rapport-all.*
+/w/*
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=31536000, immutable
 ";

@@ -1,9 +1,9 @@
 //! Installs what the jobs need and is not there yet; a second run only checks.
 //!
-//! Everything comes from the package registries: wasm-bindgen and worker-build from crates.io
-//! (built here, since their own downloads of helper binaries cannot be relied on), wrangler,
-//! esbuild, binaryen's wasm-opt and playwright-core from npm (pinned in package-lock.json), and
-//! Chromium, wrk and brotli from Debian.
+//! Everything comes from the package registries: wasm-bindgen, worker-build and wasm-split-cli
+//! from crates.io (built here, since their own downloads of helper binaries cannot be relied
+//! on), wrangler, esbuild, binaryen's wasm-opt and playwright-core from npm (pinned in
+//! package-lock.json), and Chromium, wrk and brotli from Debian.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,11 +13,15 @@ use crate::{root, Result};
 
 /// worker-build must match the `worker` crate's release line.
 const WORKER_BUILD_VERSION: &str = "0.8.7";
+/// The splitter that cuts the widget module into a shared part and one part per widget. 0.2.4
+/// is the first release that reads what wasm-bindgen 0.2.128 and later emit.
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// Paths of the tools the build uses.
 pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub worker_build: PathBuf,
+    pub wasm_split: PathBuf,
     /// `node_modules/.bin`
     pub node_bin: PathBuf,
 }
@@ -66,13 +70,28 @@ fn cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> Result<Pat
     let path = cargo_bin().join(bin);
     let current = output(Command::new(&path).arg("--version")).unwrap_or_default();
     if !current.split_whitespace().any(|w| w == version) {
-        println!("xtask: installing {krate} {version} (a few minutes, once)");
-        let mut cmd = Command::new("cargo");
-        cmd.args(["install", krate, "--version", version, "--force"]);
-        if locked {
-            cmd.arg("--locked");
-        }
-        run(&mut cmd)?;
+        install(krate, version, locked, &[])?;
+    }
+    Ok(path)
+}
+
+fn install(krate: &str, version: &str, locked: bool, args: &[&str]) -> Result<()> {
+    println!("xtask: installing {krate} {version} (a few minutes, once)");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["install", krate, "--version", version, "--force"]).args(args);
+    if locked {
+        cmd.arg("--locked");
+    }
+    run(&mut cmd)
+}
+
+/// wasm-split-cli has no `--version`: cargo's own list of installed crates says which it is.
+fn wasm_split() -> Result<PathBuf> {
+    let path = cargo_bin().join("wasm-split-cli");
+    let listed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
+    let wanted = format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:");
+    if !path.exists() || !listed.lines().any(|l| l.trim() == wanted) {
+        install("wasm_split_cli_support", WASM_SPLIT_VERSION, true, &["--features", "build-binary"])?;
     }
     Ok(path)
 }
@@ -143,7 +162,8 @@ pub fn tools() -> Result<Tools> {
     let wasm_bindgen =
         cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &locked_wasm_bindgen()?, false)?;
     let worker_build = cargo_tool("worker-build", "worker-build", WORKER_BUILD_VERSION, true)?;
-    Ok(Tools { wasm_bindgen, worker_build, node_bin })
+    let wasm_split = wasm_split()?;
+    Ok(Tools { wasm_bindgen, worker_build, wasm_split, node_bin })
 }
 
 /// Everything any job needs.
