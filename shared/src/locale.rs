@@ -90,8 +90,21 @@ mod tests {
     #[test]
     fn anything_intl_could_choke_on_is_refused() {
         for bad in [
-            "", "e", "english", "en-", "-en", "en-U", "en-USA", "en-US-x", "en_US", "en-12",
-            "en-US-u-ca-buddhist", "<b>", "en\u{0}", "d3-DE", "en-Lat1",
+            "",
+            "e",
+            "english",
+            "en-",
+            "-en",
+            "en-U",
+            "en-USA",
+            "en-US-x",
+            "en_US",
+            "en-12",
+            "en-US-u-ca-buddhist",
+            "<b>",
+            "en\u{0}",
+            "d3-DE",
+            "en-Lat1",
         ] {
             assert!(Locale::parse(bad).is_err(), "{bad:?}");
         }

@@ -118,6 +118,8 @@ describe("the reviews widget on the demo storefront", () => {
     const widget = page.locator("rapport-reviews");
     const more = widget.getByRole("button", { name: "Show more reviews" });
     await more.waitFor();
+    // The live widget (the rendered view's styles are checked in platform.test.mjs).
+    await page.waitForFunction(() => document.querySelector("rapport-reviews").rapportLive);
     // The theme paints every button red with !important and sets html { font-size: 62.5% }.
     assert.notEqual(await more.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(139, 45, 26)");
     assert.equal(await widget.locator(".review-body").first().evaluate((p) => getComputedStyle(p).fontSize), "15px");

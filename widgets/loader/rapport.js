@@ -213,7 +213,12 @@ try {
             existing.remove();
             return JSON.parse(existing.textContent);
           })
-        : this.fetchView_().then(({ view, rest }) => {
+        : Promise.resolve()
+          .then(() => {
+            if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
+            return this.fetchView_();
+          })
+          .then(({ view, rest }) => {
             for (const ld of rest.querySelectorAll('script[type="application/ld+json"]')) {
               const product = CSS.escape(ld.getAttribute("data-rapport-product"));
               const old = document.head.querySelector(`script[data-rapport-product="${product}"]`);
@@ -250,11 +255,11 @@ try {
       return readView(await fetch(this.viewUrl_()));
     }
 
-    // Near the viewport: without a rendered view, load now; with one, when the page is idle
-    // (a click on it has already started the load).
+    // Near the viewport: the WebAssembly loads when the page is idle (a click on the rendered
+    // view has already started it).
     mount_() {
       if (this.waiting_ || this.mounted_) return;
-      if (this.view_ && !this.clicks_.length) {
+      if (!this.clicks_.length) {
         this.waiting_ = true;
         idle(() => {
           this.waiting_ = false;
@@ -268,25 +273,10 @@ try {
     async start_() {
       if (this.mounted_) return;
       this.mounted_ = true;
-      let data;
-      try {
-        if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
-        if (this.view_) {
-          data = await this.view_.catch(() => null);
-          if (!data) return; // the notice is showing
-        }
-      } catch (error) {
-        notice(this.box_, this.failed_);
-        report(this.localName, error);
-        return;
-      }
+      const data = await this.view_.catch(() => null);
+      if (!data) return; // the notice is showing
       try {
         const wasm = await load();
-        if (!this.view_) {
-          await this.render_(wasm, this.box_);
-          this.rapportLive = true;
-          return;
-        }
         // Drawn aside from the same data, then swapped in whole: the same DOM, in one step.
         const box = document.createElement("div");
         box.setAttribute("part", "root");
@@ -308,9 +298,8 @@ try {
         // The rendered view stays readable; the first control the shopper uses (or has used)
         // says that it cannot respond.
         report(this.localName, error);
-        if (!this.view_) notice(this.box_, this.failed_);
         this.broken_ = true;
-        if (this.clicks_ && this.clicks_.length) this.unavailable_();
+        if (this.clicks_.length) this.unavailable_();
       }
     }
 
@@ -424,7 +413,7 @@ try {
   // WebAssembly: every badge on the page shares one batched request, drawn here in a few lines.
   const pendingStars = new Map();
   let starsTimer = 0;
-  const numberFormat = new Intl.NumberFormat(config.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  let numberFormat = null;
   const drawStars = (el, rating) => {
     const count = rating ? rating.count : 0;
     if (!count) {
@@ -436,6 +425,7 @@ try {
     row.className = "stars";
     row.setAttribute("part", "stars");
     row.setAttribute("role", "img");
+    numberFormat ||= new Intl.NumberFormat(config.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
     row.setAttribute("aria-label", `Rated ${numberFormat.format(rating.average)} out of 5, ${count} review${count === 1 ? "" : "s"}`);
     for (let i = 1; i <= 5; i++) {
       const star = document.createElement("span");

@@ -55,13 +55,6 @@ impl Client {
         self.send("GET", path, None, false).await
     }
 
-    /// GETs with the shopper's token when there is one, for answers that include the shopper's
-    /// own data. Public reads go without it, so they need no CORS preflight.
-    #[cfg(feature = "loyalty")]
-    pub async fn get_as_shopper<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        self.send("GET", path, None, true).await
-    }
-
     /// POSTs `body` as JSON, with the shopper's token when there is one.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -59,14 +59,8 @@ pub struct Config {
     pub token: Option<String>,
 }
 
-#[cfg(feature = "client")]
-#[wasm_bindgen(start)]
-fn start() {
-    // With `panic = "abort"` a panic ends the module; say why first, in the page's console.
-    std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&format!("[rapport] widget failure: {info}").into());
-    }));
-}
+// Panics are a bare trap in the browser build (`-Cpanic=immediate-abort`): the call that hit one
+// throws a `RuntimeError`, which the loader reports with `[rapport]`.
 
 /// The arguments of a `mount_*` export, handed to the widget's own part of the module.
 #[cfg(feature = "client")]
@@ -76,7 +70,7 @@ pub struct Mount {
     /// What the widget is for: the product's SKU, or the loyalty panel's mode.
     subject: String,
     /// The data the Worker rendered the first view from (JSON embedded in its HTML), so the
-    /// widget draws the same view without fetching it again; `undefined` makes it fetch.
+    /// widget draws the same view without fetching it again.
     first: JsValue,
     /// The page's shopper token was refused for the first view.
     expired: bool,
@@ -87,14 +81,44 @@ impl Mount {
     fn new(container: HtmlElement, config: [String; 4], subject: String, first: JsValue) -> Self {
         let [api, shop, locale, token] = config;
         let token = (!token.is_empty()).then_some(token);
-        Mount { container, config: Config { api, shop, locale, token }, subject, first, expired: false }
+        Mount {
+            container,
+            config: Config { api, shop, locale, token },
+            subject,
+            first,
+            expired: false,
+        }
     }
 }
 
-/// A widget's part of the module could not be fetched: the promise the loader awaits rejects.
+/// Why a widget could not be mounted; the promise the loader awaits rejects with it.
 #[cfg(feature = "client")]
-fn unavailable(e: leptos::wasm_split::SplitLoaderError) -> JsValue {
-    JsValue::from_str(&e.to_string())
+pub enum MountError {
+    /// The widget's part of the module could not be fetched.
+    Unavailable,
+    /// The data handed over is not what the Worker renders views from.
+    Data(String),
+}
+
+#[cfg(feature = "client")]
+impl From<leptos::wasm_split::SplitLoaderError> for MountError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        MountError::Unavailable
+    }
+}
+
+#[cfg(feature = "client")]
+fn rejected(e: MountError) -> JsValue {
+    JsValue::from_str(&match e {
+        MountError::Unavailable => "the widget's part of the module could not be fetched".into(),
+        MountError::Data(e) => format!("the rendered view's data cannot be read: {e}"),
+    })
+}
+
+/// The rendered view's data as the widget's own type.
+#[cfg(feature = "client")]
+fn data<T: serde::de::DeserializeOwned>(first: JsValue) -> Result<T, MountError> {
+    serde_wasm_bindgen::from_value(first).map_err(|e| MountError::Data(e.to_string()))
 }
 
 // Each widget's code is its own part of the module (`wasm_split`): the module the loader
@@ -117,14 +141,14 @@ pub async fn mount_reviews(
 ) -> Result<(), JsValue> {
     draw_reviews(Mount::new(container, [api, shop, locale, token], product, first))
         .await
-        .map_err(unavailable)
+        .map_err(rejected)
 }
 
 #[cfg(all(feature = "client", feature = "reviews"))]
 #[leptos::wasm_split::wasm_split(reviews, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn draw_reviews(m: Mount) -> Result<(), leptos::wasm_split::SplitLoaderError> {
+fn draw_reviews(m: Mount) -> Result<(), MountError> {
     let Mount { container, config, subject: product, first, .. } = m;
-    let first = serde_wasm_bindgen::from_value(first).ok();
+    let first = data(first)?;
     leptos::mount::mount_to(container, move || view! { <reviews::Reviews config product first/> })
         .forget();
     Ok(())
@@ -148,15 +172,15 @@ pub async fn mount_loyalty(
     expired: bool,
 ) -> Result<(), JsValue> {
     let mount = Mount { expired, ..Mount::new(container, [api, shop, locale, token], mode, first) };
-    draw_loyalty(mount).await.map_err(unavailable)
+    draw_loyalty(mount).await.map_err(rejected)
 }
 
 #[cfg(all(feature = "client", feature = "loyalty"))]
 #[leptos::wasm_split::wasm_split(loyalty, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn draw_loyalty(m: Mount) -> Result<(), leptos::wasm_split::SplitLoaderError> {
+fn draw_loyalty(m: Mount) -> Result<(), MountError> {
     let Mount { container, config, subject, first, expired } = m;
     let mode = loyalty::Mode::parse(&subject);
-    let first = serde_wasm_bindgen::from_value(first).ok().map(|view| (view, expired));
+    let first = (data(first)?, expired);
     leptos::mount::mount_to(container, move || view! { <loyalty::Loyalty config mode first/> })
         .forget();
     Ok(())

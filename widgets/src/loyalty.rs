@@ -21,7 +21,7 @@ use rapport_shared::catalog::is_link_url;
 use rapport_shared::loyalty::{Account, LoyaltyView, Programme};
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError, Client};
+use crate::api::{self, Client};
 use crate::fold::{show_more, Fold};
 use crate::format;
 use crate::Config;
@@ -81,66 +81,24 @@ struct Loaded {
     expired: bool,
 }
 
-fn token_refused(e: &ApiError) -> bool {
-    matches!(e, ApiError::Refused { status: 401, .. } | ApiError::Status(401))
-}
-
-async fn load(client: Client, path: String) -> Result<Loaded, ApiError> {
-    match client.get_as_shopper::<LoyaltyView>(&path).await {
-        Err(e) if token_refused(&e) && client.token.is_some() => {
-            let client = Client { token: None, ..client };
-            let view = client.get::<LoyaltyView>(&path).await?;
-            Ok(Loaded { view, client, expired: true })
-        }
-        answer => answer.map(|view| Loaded { view, client, expired: false }),
-    }
-}
-
-/// The loyalty widget. With `first` (the answer the Worker rendered the first view from, and
-/// whether the page's token was refused) it draws that at once; without, it fetches it.
+/// The loyalty widget, drawn from `first`: the answer the Worker rendered the first view from,
+/// and whether the page's token was refused for it, so the browser's mount draws the same DOM
+/// without fetching it again.
 #[component]
 pub fn Loyalty(
     /// API origin, shop, locale and shopper token, from the loader.
     config: Config,
     /// From the element's `mode` attribute.
     mode: Mode,
-    /// The first answer, if already at hand.
-    first: Option<(LoyaltyView, bool)>,
+    /// The first answer.
+    first: (LoyaltyView, bool),
 ) -> impl IntoView {
     let client = Client { api: config.api, token: config.token };
     let path = format!("/v1/shops/{}/loyalty", api::segment(&config.shop));
-    let locale = config.locale;
-    if let Some((view, expired)) = first {
-        // A refused token was dropped before the view was drawn; requests go without it.
-        let client = if expired { Client { token: None, ..client } } else { client };
-        let loaded = Loaded { view, client, expired };
-        return Either::Left(drawn(loaded, path, locale, mode));
-    }
-    let request = (client, path.clone());
-    let answer = LocalResource::new(move || load(request.0.clone(), request.1.clone()));
-    Either::Right(move || match answer.get() {
-        None => Either::Left(Either::Left((mode == Mode::Inline).then(|| {
-            view! { <div class="skeleton" aria-busy="true" aria-label="Loading rewards"></div> }
-        }))),
-        Some(Ok(loaded)) => Either::Right(drawn(loaded, path.clone(), locale.clone(), mode)),
-        Some(Err(ApiError::NotFound(code))) if code == "loyalty_not_enabled" => {
-            leptos::logging::warn!(
-                "[rapport] this shop has no loyalty programme; <rapport-loyalty> stays empty"
-            );
-            // The element gives back the space it reserved.
-            let marker = NodeRef::<html::Span>::new();
-            marker.on_load(|el| hide_host(&el));
-            Either::Left(Either::Right(Either::Left(
-                view! { <span hidden node_ref=marker></span> },
-            )))
-        }
-        Some(Err(e)) => {
-            leptos::logging::error!("[rapport] rewards could not load: {e}");
-            Either::Left(Either::Right(Either::Right((mode == Mode::Inline).then(|| {
-                view! { <p class="notice" part="notice" role="status">"Rewards could not be loaded."</p> }
-            }))))
-        }
-    })
+    let (view, expired) = first;
+    // A refused token was dropped before the view was drawn; requests go without it.
+    let client = if expired { Client { token: None, ..client } } else { client };
+    drawn(Loaded { view, client, expired }, path, config.locale, mode)
 }
 
 /// The widget drawn from its first answer.
@@ -157,13 +115,6 @@ fn drawn(loaded: Loaded, path: String, locale: String, mode: Mode) -> impl IntoV
     match mode {
         Mode::Inline => Either::Left(panel),
         Mode::Launcher => Either::Right(launcher(ctx, panel)),
-    }
-}
-
-/// Hides the custom element whose shadow root holds `el`.
-fn hide_host(el: &web_sys::Element) {
-    if let Ok(root) = el.get_root_node().dyn_into::<web_sys::ShadowRoot>() {
-        let _ = root.host().set_attribute("hidden", "");
     }
 }
 

@@ -14,9 +14,7 @@ use crate::Config;
 #[cfg(feature = "reviews")]
 pub fn reviews(config: Config, product: String, page: ProductReviews) -> String {
     let owner = Owner::new();
-    owner.with(|| {
-        view! { <crate::reviews::Reviews config product first=Some(page)/> }.to_html()
-    })
+    owner.with(|| view! { <crate::reviews::Reviews config product first=page/> }.to_html())
 }
 
 /// The first view of `<rapport-loyalty>` in `mode`, from the Worker's answer; `expired` when the
@@ -30,7 +28,7 @@ pub fn loyalty(
 ) -> String {
     let owner = Owner::new();
     owner.with(|| {
-        let first = Some((view, expired));
+        let first = (view, expired);
         view! { <crate::loyalty::Loyalty config mode first/> }.to_html()
     })
 }

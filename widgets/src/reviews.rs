@@ -12,7 +12,7 @@ use rapport_shared::reviews::{
     LIST_PAGE_SIZE,
 };
 
-use crate::api::{self, ApiError, Client};
+use crate::api::{self, Client};
 use crate::fold::{show_more, Fold};
 use crate::format;
 use crate::review_form::ReviewForm;
@@ -48,16 +48,16 @@ impl From<ReviewList> for Listing {
     }
 }
 
-/// The reviews widget for one product. With `first` (the page the Worker rendered the first
-/// view from) it draws that page at once; without, it fetches it.
+/// The reviews widget for one product, drawn from `first`: the page the Worker rendered the
+/// first view from, so the browser's mount draws the same DOM without fetching it again.
 #[component]
 pub fn Reviews(
     /// API origin, shop, locale and shopper token, from the loader.
     config: Config,
     /// The product's SKU, from the element's `product` attribute.
     product: String,
-    /// The product's first page, if already at hand.
-    first: Option<ProductReviews>,
+    /// The product's first page.
+    first: ProductReviews,
 ) -> impl IntoView {
     let ctx = ReviewsContext {
         client: Client { api: config.api, token: config.token },
@@ -68,39 +68,11 @@ pub fn Reviews(
         ),
         locale: config.locale,
     };
-    let body = match first {
-        Some(page) => view! { <Loaded page ctx/> }.into_any(),
-        None => fetched(ctx).into_any(),
-    };
     view! {
         <section class="reviews frame" part="reviews" aria-labelledby="rapport-reviews-title">
             <h2 id="rapport-reviews-title" part="title">"Customer reviews"</h2>
-            {body}
+            <Loaded page=first ctx/>
         </section>
-    }
-}
-
-/// The body of a widget that fetches its own first page.
-fn fetched(ctx: ReviewsContext) -> impl IntoView {
-    let fetch_ctx = ctx.clone();
-    let page = LocalResource::new(move || {
-        let ctx = fetch_ctx.clone();
-        async move { ctx.client.get::<ProductReviews>(&ctx.path).await }
-    });
-    move || match page.get() {
-        None => {
-            view! { <div class="skeleton" aria-busy="true" aria-label="Loading reviews"></div> }
-                .into_any()
-        }
-        Some(Ok(page)) => view! { <Loaded page ctx=ctx.clone()/> }.into_any(),
-        Some(Err(ApiError::NotFound(_))) => view! {
-            <p class="notice" part="notice">"Reviews are not available for this product."</p>
-        }
-        .into_any(),
-        Some(Err(e)) => {
-            leptos::logging::error!("[rapport] reviews could not load: {e}");
-            view! { <p class="notice" part="notice" role="status">"Reviews could not be loaded."</p> }.into_any()
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use rapport_shared::secrets::sha256_hex;
 
 use crate::proc::run;
-use crate::setup::Tools;
+use crate::setup::{self, Tools};
 use crate::{root, Result};
 
 /// Features every browser Rapport supports has, and that rustc's wasm32 target emits.
@@ -124,15 +124,19 @@ fn widgets(tools: &Tools) -> Result<()> {
     let kept = out.join("widgets.in.wasm");
     let kept_at = std::fs::metadata(&kept).and_then(|m| m.modified()).ok();
     if kept_at.is_none() || kept_at < newest(&sources) {
+        // The pinned nightly rebuilds the standard library for size, with panics as a bare
+        // trap (no formatting, no locations): about a tenth less WebAssembly (ARCHITECTURE.md).
         // wasm-split reads the linker's relocations to cut the module; only this crate's link
-        // step needs them, so the flag goes to it alone and the dependencies stay shared with
-        // every other wasm32 build in the target directory.
+        // step needs them, so that flag goes to it alone.
         run(Command::new("cargo")
+            .arg(format!("+{}", setup::WIDGETS_NIGHTLY))
             .args(["rustc", "--quiet", "--release", "--package", "rapport-widgets", "--lib"])
             .args(["--crate-type", "cdylib"])
             .args(["--target", "wasm32-unknown-unknown", "--no-default-features"])
             .args(["--features", CLIENT_FEATURES])
+            .args(["-Zbuild-std=std,panic_abort", "-Zbuild-std-features=optimize_for_size"])
             .args(["--", "-Clink-arg=--emit-relocs"])
+            .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none")
             .current_dir(&root))?;
         write(&kept, read(&compiled)?)?;
     }
@@ -156,10 +160,12 @@ fn widgets(tools: &Tools) -> Result<()> {
     let split = out.join("split");
     let _ = std::fs::remove_dir_all(&split);
     std::fs::create_dir_all(&split).map_err(|e| e.to_string())?;
-    run(Command::new(&tools.wasm_split)
-        .arg(&kept)
-        .arg(&split)
-        .args(["--target", "web", "--out-name", GLUE]))?;
+    run(Command::new(&tools.wasm_split).arg(&kept).arg(&split).args([
+        "--target",
+        "web",
+        "--out-name",
+        GLUE,
+    ]))?;
     let staged = out.join("staged");
     let _ = std::fs::remove_dir_all(&staged);
     std::fs::create_dir_all(&staged).map_err(|e| e.to_string())?;
@@ -217,7 +223,8 @@ fn widgets(tools: &Tools) -> Result<()> {
         .arg(format!("--outfile={}", css_min.display())))?;
     let css = String::from_utf8_lossy(&read(&css_min)?).trim().to_owned();
     let css = serde_json::to_string(&css).expect("strings serialise");
-    let module = serde_json::to_string(&format!("./w/{hash}/{GLUE}.js")).expect("strings serialise");
+    let module =
+        serde_json::to_string(&format!("./w/{hash}/{GLUE}.js")).expect("strings serialise");
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
         .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])

@@ -13,6 +13,9 @@ use crate::{root, Result};
 
 /// worker-build must match the `worker` crate's release line.
 const WORKER_BUILD_VERSION: &str = "0.8.7";
+/// The toolchain the widget module is built with: a dated nightly, because rebuilding the
+/// standard library for size (`-Zbuild-std`) is not stable. The Worker and the tests use stable.
+pub const WIDGETS_NIGHTLY: &str = "nightly-2026-05-20";
 /// The splitter that cuts the widget module into a shared part and one part per widget. 0.2.4
 /// is the first release that reads what wasm-bindgen 0.2.128 and later emit.
 const WASM_SPLIT_VERSION: &str = "0.2.4";
@@ -39,6 +42,30 @@ fn cargo_bin() -> PathBuf {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
         })
         .join("bin")
+}
+
+/// The pinned nightly with the standard library's sources (it builds its own for wasm32).
+fn widgets_toolchain() -> Result<()> {
+    let sysroot = output(Command::new("rustup").args([
+        "run",
+        WIDGETS_NIGHTLY,
+        "rustc",
+        "--print",
+        "sysroot",
+    ]));
+    let has_src = sysroot.is_some_and(|s| {
+        PathBuf::from(s.trim()).join("lib/rustlib/src/rust/library/Cargo.lock").exists()
+    });
+    if !has_src {
+        println!("xtask: installing Rust {WIDGETS_NIGHTLY} with rust-src (once)");
+        run(Command::new("rustup").args(["toolchain", "install", WIDGETS_NIGHTLY]).args([
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+        ]))?;
+    }
+    Ok(())
 }
 
 /// The exact wasm-bindgen version in Cargo.lock: the CLI must match the library byte for byte.
@@ -91,7 +118,12 @@ fn wasm_split() -> Result<PathBuf> {
     let listed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
     let wanted = format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:");
     if !path.exists() || !listed.lines().any(|l| l.trim() == wanted) {
-        install("wasm_split_cli_support", WASM_SPLIT_VERSION, true, &["--features", "build-binary"])?;
+        install(
+            "wasm_split_cli_support",
+            WASM_SPLIT_VERSION,
+            true,
+            &["--features", "build-binary"],
+        )?;
     }
     Ok(path)
 }
@@ -158,6 +190,7 @@ pub fn test_packages() -> Result<()> {
 /// What building needs.
 pub fn tools() -> Result<Tools> {
     rust_target()?;
+    widgets_toolchain()?;
     let node_bin = npm_packages()?;
     let wasm_bindgen =
         cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &locked_wasm_bindgen()?, false)?;

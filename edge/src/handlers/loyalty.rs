@@ -120,7 +120,10 @@ async fn loyalty_view(
 ) -> Result<(LoyaltyView, Option<String>), ApiError> {
     if bearer(req).is_none() {
         let (settings, rules) = programme(env, shop).await?;
-        return Ok((LoyaltyView { programme: programme_of(&settings, rules), account: None }, None));
+        return Ok((
+            LoyaltyView { programme: programme_of(&settings, rules), account: None },
+            None,
+        ));
     }
     let r = shopper_request(req, env, shop).await?;
     let customer = r.shopper.customer.clone();
@@ -133,7 +136,11 @@ async fn loyalty_view(
 }
 
 /// A signed-out view is public and cacheable; a shopper's is private.
-fn answer(mut resp: Response, origin: Option<String>, signed_in: bool) -> Result<Response, ApiError> {
+fn answer(
+    mut resp: Response,
+    origin: Option<String>,
+    signed_in: bool,
+) -> Result<Response, ApiError> {
     if signed_in {
         return private(resp, origin);
     }

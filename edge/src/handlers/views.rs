@@ -42,9 +42,8 @@ impl ViewQuery {
     pub fn parse(req: &Request) -> Result<Self, ApiError> {
         let params = query(req)?;
         let locale = match params.get("locale") {
-            Some(l) => Locale::parse(l).map_err(|e| {
-                ApiError::bad_request("invalid_field", format!("`locale` {e}"))
-            })?,
+            Some(l) => Locale::parse(l)
+                .map_err(|e| ApiError::bad_request("invalid_field", format!("`locale` {e}")))?,
             None => Locale::default(),
         };
         let css = match params.get("css").map(String::as_str) {
