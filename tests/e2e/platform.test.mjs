@@ -74,7 +74,7 @@ after(async () => {
   await worker?.stop();
 });
 
-async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled = true, timezoneId } = {}) {
+async function open(path, { holdWasm = false, failWasm = null, failPart = null, javaScriptEnabled = true, timezoneId } = {}) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 1400 }, javaScriptEnabled, timezoneId });
   const page = await context.newPage();
   const problems = [];
@@ -85,7 +85,9 @@ async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled
   page.on("console", (m) => {
     logs.push(m.text());
     // The browser logs a download the test aborts on purpose; that is not the page's doing.
-    const aborted = failWasm === "abort" && m.text().includes("net::ERR_FAILED");
+    const aborted = (failWasm === "abort" || failPart) && m.text().includes("net::ERR_FAILED");
+    // The splitter's own loader logs the failed fetch it reports to the widget.
+    if (failPart && m.text().startsWith("TypeError: Failed to fetch")) return;
     if (m.type() === "error" && !m.text().startsWith("[rapport]") && !aborted) problems.push(`console: ${m.text()}`);
   });
   page.on("request", (r) => requests.push(r.url()));
@@ -94,6 +96,7 @@ async function open(path, { holdWasm = false, failWasm = null, javaScriptEnabled
   const held = new Promise((r) => { release = r; });
   if (holdWasm) await page.route("**/*.wasm", async (route) => { await held; await route.continue(); });
   if (failWasm === "abort") await page.route("**/*.wasm", (route) => route.abort());
+  if (failPart) await page.route(`**/${failPart}.wasm`, (route) => route.abort());
   if (failWasm === "garbage") {
     await page.route("**/*.wasm", (route) => route.fulfill({ status: 200, contentType: "application/wasm", body: Buffer.from("\0asm garbage") }));
   }
@@ -186,6 +189,21 @@ describe("the loyalty widget's first view", () => {
       await context.close();
     });
   }
+
+  test("a part the widget opens later (the review form) that cannot be fetched is said so in place, and the rest works", async () => {
+    const { context, page, widget, logs, problems, live } = await open("/fetched.html", { failPart: "split_review_form" });
+    await live();
+    await widget.getByRole("button", { name: "Write a review" }).click();
+    await widget.locator(".unavailable").waitFor();
+    assert.equal(await widget.locator(".unavailable").textContent(), "This section cannot respond right now. Please reload the page.");
+    assert.ok(logs.some((l) => l.startsWith("[rapport]")), logs.join("\n"));
+    // The widget itself is live: the next reviews still come.
+    await widget.getByRole("button", { name: "Show more reviews" }).click();
+    await widget.locator(".review").nth(5).waitFor();
+    assert.deepEqual(problems, []);
+    await page.close();
+    await context.close();
+  });
 });
 
 describe("rendered into the page by the merchant's server", () => {
@@ -223,9 +241,9 @@ describe("rendered into the page by the merchant's server", () => {
 });
 
 describe("each byte paid once", () => {
-  test("a shopper who moves from a page with reviews to one with loyalty fetches only the loyalty widget's part", async () => {
+  test("a shopper who moves from a page with reviews to one with loyalty fetches only what the loyalty widget adds", async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 1400 } });
-    // What each page fetched from the network rather than from the browser's cache.
+    // The .wasm URLs a page fetched from the network rather than from the browser's cache.
     const visit = async (path, tag) => {
       const page = await context.newPage();
       const cdp = await context.newCDPSession(page);
@@ -239,11 +257,15 @@ describe("each byte paid once", () => {
       await page.goto(`${shop.origin}${path}`);
       await page.waitForFunction((t) => document.querySelector(t).rapportLive === true, tag);
       await page.close();
-      return moduleParts(fromNetwork);
+      return fromNetwork;
     };
-    assert.deepEqual(await visit("/fetched.html", "rapport-reviews"), ["main", "reviews", "shared"]);
-    assert.deepEqual(await visit("/loyalty.html", "rapport-loyalty"), ["loyalty"]);
-    assert.deepEqual(await visit("/fetched.html", "rapport-reviews"), []);
+    const first = await visit("/fetched.html", "rapport-reviews");
+    assert.deepEqual([...new Set(moduleParts(first))], ["main", "reviews", "shared"]);
+    const second = await visit("/loyalty.html", "rapport-loyalty");
+    assert.ok(moduleParts(second).includes("loyalty"), moduleParts(second).join());
+    assert.deepEqual(second.filter((u) => first.includes(u)), [], "nothing the first page fetched is fetched again");
+    assert.ok(!moduleParts(second).includes("main") && !moduleParts(second).includes("reviews"));
+    assert.deepEqual(await visit("/fetched.html", "rapport-reviews"), [], "a page seen before fetches no WebAssembly");
     await context.close();
   });
 });
@@ -262,6 +284,21 @@ describe("a module that fails", () => {
       await context.close();
     });
   }
+
+  test("a part the widget opens later (the review form) that cannot be fetched is said so in place, and the rest works", async () => {
+    const { context, page, widget, logs, problems, live } = await open("/fetched.html", { failPart: "split_review_form" });
+    await live();
+    await widget.getByRole("button", { name: "Write a review" }).click();
+    await widget.locator(".unavailable").waitFor();
+    assert.equal(await widget.locator(".unavailable").textContent(), "This section cannot respond right now. Please reload the page.");
+    assert.ok(logs.some((l) => l.startsWith("[rapport]")), logs.join("\n"));
+    // The widget itself is live: the next reviews still come.
+    await widget.getByRole("button", { name: "Show more reviews" }).click();
+    await widget.locator(".review").nth(5).waitFor();
+    assert.deepEqual(problems, []);
+    await page.close();
+    await context.close();
+  });
 });
 
 describe("hostile theme CSS", () => {

@@ -35,7 +35,8 @@ try {
     consent: data.consent || "none",
   };
 
-  // One stylesheet object, adopted by every widget's shadow root (every browser since 2023).
+  // One stylesheet object, adopted by every widget's shadow root. Every browser that has
+  // adoptable stylesheets (all since 2023) also has the observers and :focus-visible used below.
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(__RAPPORT_CSS__);
 
@@ -75,16 +76,14 @@ try {
     if (!content) return;
     host.toggleAttribute("clipped", !host.hasAttribute("expanded") && content.offsetHeight > fold.clientHeight);
   };
-  const folds = "ResizeObserver" in window
-    ? new ResizeObserver((entries) => {
-        for (const e of entries) {
-          // A fold that was replaced (the module took over a rendered view) is no longer measured.
-          const host = e.target.getRootNode().host;
-          if (host) measureFold(host);
-          else folds.unobserve(e.target);
-        }
-      })
-    : null;
+  const folds = new ResizeObserver((entries) => {
+    for (const e of entries) {
+      // A fold that was replaced (the module took over a rendered view) is no longer measured.
+      const host = e.target.getRootNode().host;
+      if (host) measureFold(host);
+      else folds.unobserve(e.target);
+    }
+  });
   const watchFold = (host, root) => {
     const expand = () => host.setAttribute("expanded", "");
     root.addEventListener("click", expand);
@@ -93,15 +92,9 @@ try {
       // mouse presses must not move away before the button is released, or the click is lost.
       const fold = root.querySelector(".fold");
       const target = event.target;
-      if (!fold || !fold.contains(target)) return;
-      try {
-        if (!target.matches(":focus-visible")) return;
-      } catch (_) {
-        // Browsers without :focus-visible: expand as before.
-      }
+      if (!fold || !fold.contains(target) || !target.matches(":focus-visible")) return;
       if (target.getBoundingClientRect().bottom > fold.getBoundingClientRect().bottom + 1) expand();
     });
-    if (!folds) return;
     let watched = null;
     // The widget draws its fold when its data arrives; the content and the box change size as
     // data, fonts and the page's width do.
@@ -118,20 +111,17 @@ try {
     }).observe(root, { childList: true, subtree: true });
   };
 
-  const nearViewport =
-    "IntersectionObserver" in window
-      ? new IntersectionObserver(
-          (entries) => {
-            for (const entry of entries) {
-              if (entry.isIntersecting) {
-                nearViewport.unobserve(entry.target);
-                entry.target.mount_();
-              }
-            }
-          },
-          { rootMargin: "600px 0px" },
-        )
-      : null;
+  const nearViewport = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (entry.isIntersecting) {
+          nearViewport.unobserve(entry.target);
+          entry.target.mount_();
+        }
+      }
+    },
+    { rootMargin: "600px 0px" },
+  );
 
   // A widget's first view comes as HTML rendered by the Worker (see edge/src/handlers/views.rs):
   // fetched here, or already in the page as a declarative shadow root that the merchant's server
@@ -180,7 +170,7 @@ try {
       }
       if (this.folds_) watchFold(this, root);
       if (this.rendered_) this.firstView_(root);
-      if (nearViewport && !this.eager_()) nearViewport.observe(this);
+      if (!this.eager_()) nearViewport.observe(this);
       else this.mount_();
     }
 

@@ -40,7 +40,6 @@ mod summary;
 #[cfg(feature = "ssr")]
 pub mod render;
 
-#[cfg(feature = "client")]
 use leptos::prelude::*;
 #[cfg(feature = "client")]
 use wasm_bindgen::prelude::*;
@@ -61,6 +60,40 @@ pub struct Config {
 
 // Panics are a bare trap in the browser build (`-Cpanic=immediate-abort`): the call that hit one
 // throws a `RuntimeError`, which the loader reports with `[rapport]`.
+
+/// Calls a `wasm_split` function: a part of the module fetched on first use in the browser
+/// build, a plain call in the Worker's.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! part {
+    ($call:expr) => {{
+        #[cfg(feature = "client")]
+        let result = $call.await;
+        #[cfg(not(feature = "client"))]
+        let result = $call;
+        result
+    }};
+}
+
+/// A part of the module a widget opens later (the review form, a redemption) could not be
+/// fetched.
+pub(crate) struct Unavailable;
+
+impl From<leptos::wasm_split::SplitLoaderError> for Unavailable {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        Unavailable
+    }
+}
+
+/// What a widget shows in place of a part of it that could not be fetched.
+pub(crate) fn unavailable() -> impl IntoView {
+    leptos::logging::error!("[rapport] a part of the widget could not be fetched");
+    view! {
+        <p class="notice unavailable" part="notice" role="status">
+            "This section cannot respond right now. Please reload the page."
+        </p>
+    }
+}
 
 /// The arguments of a `mount_*` export, handed to the widget's own part of the module.
 #[cfg(feature = "client")]

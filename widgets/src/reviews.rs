@@ -18,7 +18,7 @@ use crate::format;
 use crate::review_form::ReviewForm;
 use crate::review_item::ReviewItem;
 use crate::summary::Summary;
-use crate::Config;
+use crate::{Config, Unavailable};
 
 /// Reviews in the first view. They sit in the fold (see `fold`), which shows as many of them as
 /// the widget's fixed height holds; "Show more reviews" opens it.
@@ -74,6 +74,19 @@ pub fn Reviews(
             <Loaded page=first ctx/>
         </section>
     }
+}
+
+/// The review form, drawn from its own part of the module.
+#[cfg_attr(
+    feature = "client",
+    leptos::wasm_split::wasm_split(review_form, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn review_form(
+    ctx: ReviewsContext,
+    on_sent: Callback<Submitted>,
+    on_cancel: Callback<()>,
+) -> Result<AnyView, Unavailable> {
+    Ok(view! { <ReviewForm ctx on_sent on_cancel/> }.into_any())
 }
 
 fn list_path(ctx: &ReviewsContext, sort: Sort, rating: Option<u8>, page: u32) -> String {
@@ -201,9 +214,15 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
         })
     };
     let form_ctx = ctx.clone();
+    // The form is its own part of the module, fetched the first time a shopper opens it.
     let form = move || {
         writing.get().then(|| {
-            view! { <ReviewForm ctx=form_ctx.clone() on_sent on_cancel=Callback::new(move |()| writing.set(false))/> }
+            let ctx = form_ctx.clone();
+            let on_cancel = Callback::new(move |()| writing.set(false));
+            Suspend::new(async move {
+                crate::part!(review_form(ctx, on_sent, on_cancel))
+                    .unwrap_or_else(|Unavailable| crate::unavailable().into_any())
+            })
         })
     };
 

@@ -26,11 +26,14 @@ async function load(throttle) {
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: throttle });
   }
   const bodies = new Map();
-  page.on("requestfinished", async (r) => {
+  const reading = [];
+  page.on("requestfinished", (r) => {
     if (!r.url().startsWith(worker)) return;
-    const res = await r.response();
-    const body = res && (await res.body().catch(() => null));
-    if (body) bodies.set(r.url(), { wasm: r.url().endsWith(".wasm"), brotli: brotli(body) });
+    reading.push((async () => {
+      const res = await r.response();
+      const body = res && (await res.body().catch(() => null));
+      if (body) bodies.set(r.url(), { wasm: r.url().endsWith(".wasm"), brotli: brotli(body) });
+    })());
   });
   await page.goto(url);
   const handle = await page.waitForFunction(
@@ -52,6 +55,7 @@ async function load(throttle) {
   await page.waitForFunction(() => [...document.querySelectorAll("rapport-reviews, rapport-loyalty")].every((w) => w.rapportLive),
     null, { timeout: 60_000 });
   await page.waitForLoadState("networkidle");
+  await Promise.all(reading);
   const sum = (filter) => [...bodies].filter(filter).reduce((n, [, b]) => n + b.brotli, 0);
   const before = new Set(first.done);
   const result = {
@@ -60,6 +64,8 @@ async function load(throttle) {
     first_bytes: sum(([u]) => before.has(u)),
     first_wasm: [...bodies].some(([u, b]) => before.has(u) && b.wasm),
     all_bytes: sum(() => true),
+    // Per response (path without the query), to see where the bytes go.
+    parts: Object.fromEntries([...bodies].map(([u, b]) => [new URL(u).pathname.replace(/^.*\/(v1\/shops\/[^/]+\/)?/, ""), b.brotli])),
   };
   await context.close();
   return result;
@@ -80,4 +86,5 @@ console.log(JSON.stringify({
   first_bytes: normal.map((r) => r.first_bytes),
   wasm_before_first: normal.some((r) => r.first_wasm),
   all_bytes: normal.map((r) => r.all_bytes),
+  parts: normal[0]?.parts,
 }));

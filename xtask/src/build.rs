@@ -184,24 +184,35 @@ fn widgets(tools: &Tools) -> Result<()> {
             std::fs::copy(entry.path(), staged.join(&name)).map_err(|e| e.to_string())?;
         }
     }
-    let mut parts = Vec::new();
-    for entry in std::fs::read_dir(&staged).map_err(|e| e.to_string())?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if name.ends_with(".wasm") {
-            run(Command::new(tools.npm_tool("wasm-opt"))
-                .arg("-Oz")
-                .args(WASM_FEATURES)
-                .arg(&path)
-                .arg("-o")
-                .arg(&path))?;
-        } else if name.ends_with(".js") {
-            run(Command::new(tools.npm_tool("esbuild"))
-                .arg(&path)
-                .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
-                .arg(format!("--outfile={}", path.display())))?;
+    let mut parts: Vec<String> = std::fs::read_dir(&staged)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in parts.iter().filter(|n| n.ends_with(".wasm")) {
+        let path = staged.join(name);
+        let mut opt = Command::new(tools.npm_tool("wasm-opt"));
+        if *name == format!("{GLUE}_bg.wasm") {
+            // Leptos always links a server-function client whose stream adapters are exported
+            // classes; nothing here uses them, and their code would stay in the main part for
+            // every shopper.
+            opt.args(["--remove-exports", "--pass-arg=remove-exports@*intounderlying*"]);
         }
-        parts.push(name);
+        run(opt.arg("-Oz").args(WASM_FEATURES).arg(&path).arg("-o").arg(&path))?;
+    }
+    // wasm-bindgen names each JavaScript import with a hash (`__wbg_value_df0a0e29a4d182fe`), in
+    // the main part and again in the glue: random text that does not compress.
+    let main = staged.join(format!("{GLUE}_bg.wasm"));
+    let glue = staged.join(format!("{GLUE}.js"));
+    let (wasm, renamed) = short_import_names(&read(&main)?, &format!("./{GLUE}_bg.js"))?;
+    write(&main, wasm)?;
+    write(&glue, rename_keys(&String::from_utf8_lossy(&read(&glue)?), &renamed)?)?;
+    for name in parts.iter().filter(|n| n.ends_with(".js")) {
+        let path = staged.join(name);
+        run(Command::new(tools.npm_tool("esbuild"))
+            .arg(&path)
+            .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+            .arg(format!("--outfile={}", path.display())))?;
     }
     parts.sort();
     let mut all = Vec::new();
@@ -244,6 +255,137 @@ fn widgets(tools: &Tools) -> Result<()> {
     write(&stamp_file, stamp)
 }
 
+fn leb128(data: &[u8], at: &mut usize) -> Result<u32> {
+    let (mut value, mut shift) = (0u32, 0);
+    loop {
+        let byte = *data.get(*at).ok_or("truncated WebAssembly")?;
+        *at += 1;
+        value |= u32::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+        shift += 7;
+        if shift > 28 {
+            return Err("bad LEB128 in WebAssembly".into());
+        }
+    }
+}
+
+fn put_leb128(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The module with every import from `module` renamed to a short name (`a0`, `a1`, …), and the
+/// names it replaced, old to new. Only the import section changes.
+fn short_import_names(wasm: &[u8], module: &str) -> Result<(Vec<u8>, Vec<(String, String)>)> {
+    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+        return Err("not a WebAssembly module".into());
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut renamed = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb128(wasm, &mut at)? as usize;
+        let end = at + size;
+        let section = wasm.get(at..end).ok_or("truncated WebAssembly section")?;
+        if id != 2 {
+            out.push(id);
+            put_leb128(&mut out, size as u32);
+            out.extend(section);
+            at = end;
+            continue;
+        }
+        let mut p = 0;
+        let count = leb128(section, &mut p)?;
+        let mut body = Vec::new();
+        put_leb128(&mut body, count);
+        for _ in 0..count {
+            let name = |p: &mut usize| -> Result<String> {
+                let len = leb128(section, p)? as usize;
+                let text = section.get(*p..*p + len).ok_or("truncated import name")?;
+                *p += len;
+                Ok(String::from_utf8_lossy(text).into_owned())
+            };
+            let from = name(&mut p)?;
+            let field = name(&mut p)?;
+            let start = p;
+            let kind = *section.get(p).ok_or("truncated import")?;
+            p += 1;
+            match kind {
+                0 => {
+                    leb128(section, &mut p)?;
+                }
+                1 | 2 => {
+                    if kind == 1 {
+                        p += 1; // reference type
+                    }
+                    let flags = leb128(section, &mut p)?;
+                    leb128(section, &mut p)?;
+                    if flags & 1 == 1 {
+                        leb128(section, &mut p)?;
+                    }
+                }
+                3 => p += 2,
+                4 => {
+                    p += 1;
+                    leb128(section, &mut p)?;
+                }
+                other => return Err(format!("unknown import kind {other}")),
+            }
+            let field = if from == module {
+                let short = format!("a{}", renamed.len());
+                renamed.push((field, short.clone()));
+                short
+            } else {
+                field
+            };
+            for text in [&from, &field] {
+                put_leb128(&mut body, text.len() as u32);
+                body.extend(text.as_bytes());
+            }
+            body.extend(&section[start..p]);
+        }
+        out.push(2);
+        put_leb128(&mut out, body.len() as u32);
+        out.extend(body);
+        at = end;
+    }
+    Ok((out, renamed))
+}
+
+/// The glue with each import's key renamed; every old name must be there exactly once, as a
+/// whole word, or the glue is not what this step expects.
+fn rename_keys(glue: &str, renamed: &[(String, String)]) -> Result<String> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = glue.to_owned();
+    for (old, new) in renamed {
+        let found: Vec<usize> = out
+            .match_indices(old.as_str())
+            .filter(|(i, _)| {
+                let before = out[..*i].chars().next_back().is_none_or(|c| !word(c));
+                let after = out[i + old.len()..].chars().next().is_none_or(|c| !word(c));
+                before && after
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let [i] = found[..] else {
+            return Err(format!("the glue names the import {old} {} times, not once", found.len()));
+        };
+        out.replace_range(i..i + old.len(), new);
+    }
+    Ok(out)
+}
+
 /// Static-asset headers. Module scripts and WebAssembly load with CORS, and storefronts are on
 /// other origins than the Worker.
 const HEADERS: &str = "\
@@ -283,4 +425,42 @@ fn worker(tools: &Tools) -> Result<()> {
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", tools.npm_tool("wasm-opt"))
         .env("ESBUILD_BIN", tools.npm_tool("esbuild")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module that imports `f` from "./g.js" and `memory` from "env".
+    fn module() -> Vec<u8> {
+        let mut imports = vec![2];
+        for (from, field, desc) in
+            [("./g.js", "__wbg_f_0123456789abcdef", &[0u8, 0][..]), ("env", "memory", &[2, 0, 1])]
+        {
+            imports.push(from.len() as u8);
+            imports.extend(from.as_bytes());
+            imports.push(field.len() as u8);
+            imports.extend(field.as_bytes());
+            imports.extend(desc);
+        }
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend([1, 4, 1, 0x60, 0, 0]); // a type section: one `() -> ()`
+        wasm.push(2);
+        wasm.push(imports.len() as u8);
+        wasm.extend(imports);
+        wasm
+    }
+
+    #[test]
+    fn import_names_shorten_and_the_glue_follows() {
+        let (wasm, renamed) = short_import_names(&module(), "./g.js").unwrap();
+        assert_eq!(renamed, [("__wbg_f_0123456789abcdef".to_owned(), "a0".to_owned())]);
+        let again = short_import_names(&wasm, "./g.js").unwrap().1;
+        assert_eq!(again, [("a0".to_owned(), "a0".to_owned())], "the section still parses");
+        assert!(wasm.windows(6).any(|w| w == b"memory"), "other modules' imports are kept");
+        let glue = "const i={__wbg_f_0123456789abcdef:function(){},x__wbg_f_0123456789abcdef:1};";
+        let out = rename_keys(glue, &renamed).unwrap();
+        assert_eq!(out, "const i={a0:function(){},x__wbg_f_0123456789abcdef:1};");
+        assert!(rename_keys("const i={};", &renamed).is_err(), "a name the glue lacks fails");
+    }
 }

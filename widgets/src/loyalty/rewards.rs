@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use js_sys::{Function, Promise, Reflect};
-use leptos::either::{Either, EitherOf3};
+use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{focus_soon, points_text, LoyaltyContext};
 use crate::api::ApiError;
-use crate::format;
+use crate::{format, Unavailable};
 
 /// The programme's rewards and, for a signed-in shopper, the codes already issued.
 pub fn rewards(ctx: LoyaltyContext) -> impl IntoView {
@@ -73,79 +73,145 @@ fn request_key() -> String {
     format!("{:x}{:x}", part(), part())
 }
 
-/// The way to redeem one reward: a button while the shopper has the points, a confirmation,
-/// then the code.
+/// The way to redeem one reward: a button while the shopper has the points, then the
+/// confirmation and the code, which are their own part of the module (`redemption_flow`),
+/// fetched the first time a shopper presses Redeem.
 fn redemption(reward: &Reward, name: String, cost: String, ctx: LoyaltyContext) -> impl IntoView {
+    // The flow has been opened (its part is drawn from then on), and is asking to confirm.
+    let opened = RwSignal::new(false);
     let confirming = RwSignal::new(false);
+    let redeem_button = NodeRef::<html::Button>::new();
+    let ask = move |_| {
+        opened.set(true);
+        confirming.set(true);
+    };
+    let locale = ctx.locale.clone();
+    let balance_ctx = ctx.clone();
+    let points = i64::from(reward.points);
+    let label = format!("Redeem {name}");
+    let action = move || {
+        if confirming.get() {
+            return None;
+        }
+        let missing = points - balance_ctx.balance();
+        Some(if missing > 0 {
+            let text = format!("{} more needed", points_text(&locale, missing));
+            Either::Left(view! { <p class="missing">{text}</p> })
+        } else {
+            Either::Right(view! {
+                <button
+                    type="button"
+                    class="redeem"
+                    part="button"
+                    node_ref=redeem_button
+                    aria-label=label.clone()
+                    on:click=ask
+                >
+                    "Redeem"
+                </button>
+            })
+        })
+    };
+    let flow = Flow {
+        reward: reward.id.clone(),
+        question: format!("Spend {cost} for {name}?"),
+        ctx,
+        confirming,
+        redeem_button,
+    };
+    let flow = move || {
+        opened.get().then(|| {
+            let flow = flow.clone();
+            Suspend::new(async move {
+                crate::part!(redemption_flow(flow))
+                    .unwrap_or_else(|Unavailable| crate::unavailable().into_any())
+            })
+        })
+    };
+    view! {
+        {action}
+        {flow}
+    }
+}
+
+/// What the redemption flow needs from the reward's row.
+#[derive(Clone)]
+struct Flow {
+    reward: String,
+    question: String,
+    ctx: LoyaltyContext,
+    /// Shared with the row: while true the flow asks to confirm and the row hides its button.
+    confirming: RwSignal<bool>,
+    /// The row's Redeem button, where focus goes back when the flow ends without a code.
+    redeem_button: NodeRef<html::Button>,
+}
+
+/// The confirmation, the request and the code it gives.
+#[cfg_attr(
+    feature = "client",
+    leptos::wasm_split::wasm_split(redemption, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn redemption_flow(flow: Flow) -> Result<AnyView, Unavailable> {
+    let Flow { reward, question, ctx, confirming, redeem_button } = flow;
     let sending = RwSignal::new(false);
     // The code issued, or what went wrong.
     let outcome = RwSignal::new(None::<Result<String, &'static str>>);
     let key = StoredValue::new(None::<String>);
-    let redeem_button = NodeRef::<html::Button>::new();
     let confirm_button = NodeRef::<html::Button>::new();
     let copy_button = NodeRef::<html::Button>::new();
-
-    let ask = move |_| {
-        outcome.set(None);
-        confirming.set(true);
-        focus_soon(confirm_button);
-    };
+    let announce = ctx.announce;
+    // Each time the shopper asks again, the last outcome goes and focus moves to Confirm.
+    Effect::new(move || {
+        if confirming.get() {
+            outcome.set(None);
+            focus_soon(confirm_button);
+        }
+    });
     let cancel = move |_| {
         confirming.set(false);
-        outcome.set(None);
         focus_soon(redeem_button);
     };
-    let redeem = {
+    let redeem = move |_| {
+        if sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
+        outcome.set(None);
+        let request = key.with_value(Option::clone).unwrap_or_else(request_key);
+        key.set_value(Some(request.clone()));
+        let body = RedemptionRequest { reward: reward.clone(), request: Some(request) };
         let ctx = ctx.clone();
-        let id = reward.id.clone();
-        move |_| {
-            if sending.get_untracked() {
-                return;
-            }
-            sending.set(true);
-            outcome.set(None);
-            let request = key.with_value(Option::clone).unwrap_or_else(request_key);
-            key.set_value(Some(request.clone()));
-            let body = RedemptionRequest { reward: id.clone(), request: Some(request) };
-            let ctx = ctx.clone();
-            spawn_local(async move {
-                let path = format!("{}/redemptions", ctx.path);
-                match ctx.client.post::<_, Redeemed>(&path, &body).await {
-                    Ok(done) => {
-                        key.set_value(None);
-                        ctx.account.set(Some(done.account));
-                        outcome.set(Some(Ok(done.code.code)));
-                        confirming.set(false);
-                        focus_soon(copy_button);
-                    }
-                    Err(e) => {
-                        leptos::logging::error!("[rapport] the reward was not redeemed: {e}");
-                        match refusal(&e) {
-                            Some(text) => {
-                                key.set_value(None);
-                                outcome.set(Some(Err(text)));
-                                confirming.set(false);
-                                focus_soon(redeem_button);
-                            }
-                            // Still confirming: Confirm tries again with the same key.
-                            None => outcome.set(Some(Err(
-                                "The reward could not be redeemed. Please try again.",
-                            ))),
+        spawn_local(async move {
+            let path = format!("{}/redemptions", ctx.path);
+            match ctx.client.post::<_, Redeemed>(&path, &body).await {
+                Ok(done) => {
+                    key.set_value(None);
+                    ctx.account.set(Some(done.account));
+                    confirming.set(false);
+                    outcome.set(Some(Ok(done.code.code)));
+                    focus_soon(copy_button);
+                }
+                Err(e) => {
+                    leptos::logging::error!("[rapport] the reward was not redeemed: {e}");
+                    match refusal(&e) {
+                        Some(text) => {
+                            key.set_value(None);
+                            confirming.set(false);
+                            outcome.set(Some(Err(text)));
+                            focus_soon(redeem_button);
                         }
+                        // Still confirming: Confirm tries again with the same key.
+                        None => outcome
+                            .set(Some(Err("The reward could not be redeemed. Please try again."))),
                     }
                 }
-                sending.set(false);
-            });
-        }
+            }
+            sending.set(false);
+        });
     };
-
-    let question = format!("Spend {cost} for {name}?");
-    let locale = ctx.locale.clone();
-    let balance_ctx = ctx.clone();
-    let points = i64::from(reward.points);
-    let action = move || {
-        if confirming.get() {
-            return EitherOf3::A(view! {
+    let ask = move || {
+        confirming.get().then(|| {
+            view! {
                 <div class="confirm">
                     <p>{question.clone()}</p>
                     <button
@@ -159,28 +225,9 @@ fn redemption(reward: &Reward, name: String, cost: String, ctx: LoyaltyContext) 
                     </button>
                     <button type="button" class="link" on:click=cancel>"Cancel"</button>
                 </div>
-            });
-        }
-        let missing = points - balance_ctx.balance();
-        if missing > 0 {
-            let text = format!("{} more needed", points_text(&locale, missing));
-            EitherOf3::B(view! { <p class="missing">{text}</p> })
-        } else {
-            EitherOf3::C(view! {
-                <button
-                    type="button"
-                    class="redeem"
-                    part="button"
-                    node_ref=redeem_button
-                    aria-label=format!("Redeem {name}")
-                    on:click=ask
-                >
-                    "Redeem"
-                </button>
-            })
-        }
+            }
+        })
     };
-    let announce = ctx.announce;
     let result = move || {
         outcome.get().map(|o| match o {
             Ok(code) => Either::Left(view! {
@@ -192,10 +239,11 @@ fn redemption(reward: &Reward, name: String, cost: String, ctx: LoyaltyContext) 
             Err(text) => Either::Right(view! { <p class="field-error" role="alert">{text}</p> }),
         })
     };
-    view! {
-        {action}
+    Ok(view! {
+        {ask}
         {result}
     }
+    .into_any())
 }
 
 /// Codes the shopper bought earlier, newest first.
