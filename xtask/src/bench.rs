@@ -100,17 +100,30 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         measured.insert(name.trim().to_owned(), s);
     }
     // What a shopper downloads on a page with these widgets: the loader (CSS inside), the
-    // module's main part, its link file and the shared chunks, and each widget's own part.
-    let pages: [(&str, &[&str], &str); 3] = [
+    // module's main part, glue and link file, each widget's own part and the shared chunks it
+    // needs (as the link file lists them); the parts a widget fetches on first use (the
+    // review form, a redemption) come on top, when opened.
+    let needs = chunk_needs()?;
+    let pages: [(&str, &[&str], &str); 5] = [
         ("shopper payload", &["reviews"], "reviews"),
         ("shopper payload, loyalty", &["loyalty"], "loyalty"),
         ("shopper payload, reviews and loyalty", &["reviews", "loyalty"], "reviews and loyalty"),
+        ("shopper payload, reviews, form opened", &["reviews", "review_form"], "reviews, form opened"),
+        ("shopper payload, loyalty, redeemed", &["loyalty", "redemption"], "loyalty, redeemed"),
     ];
     for (key, widgets, label) in pages {
         let mut names = vec!["loader rapport.js (incl. CSS)".to_owned()];
+        let mut chunks = std::collections::BTreeSet::new();
+        for w in widgets {
+            chunks.extend(needs.get(*w).cloned().unwrap_or_default());
+        }
         for (name, _) in &parts {
-            let own = name.strip_prefix("split_").and_then(|n| n.strip_suffix(".wasm"));
-            if own.is_none_or(|w| widgets.contains(&w)) {
+            let wanted = match name.strip_suffix(".wasm") {
+                Some(stem) if stem.starts_with("split_") => widgets.contains(&&stem[6..]),
+                Some(stem) if stem.starts_with("chunk_") => chunks.contains(stem),
+                _ => true,
+            };
+            if wanted {
                 names.push(format!("module {name}"));
             }
         }
@@ -134,6 +147,33 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The chunks each part needs (`reviews` → `chunk_7`, …), read from the splitter's link file
+/// before minification, where each part's loader is followed by the list of its chunks.
+fn chunk_needs() -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let path = root().join("target/widgets/split/__wasm_split.js");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(chunks_in(&text))
+}
+
+fn chunks_in(text: &str) -> std::collections::HashMap<String, Vec<String>> {
+    let mut needs = std::collections::HashMap::new();
+    for (at, _) in text.match_indices("\"./split_") {
+        let rest = &text[at + 9..];
+        let Some(name) = rest.split(".wasm").next() else { continue };
+        let Some(list) = rest.split_once('[').and_then(|(_, l)| l.split_once(']')).map(|(l, _)| l)
+        else {
+            continue;
+        };
+        let chunks = list
+            .split(',')
+            .filter_map(|c| c.trim().strip_prefix("__"))
+            .map(str::to_owned)
+            .collect();
+        needs.insert(name.to_owned(), chunks);
+    }
+    needs
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -360,4 +400,26 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     drop(bare);
     drop(rapport);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_part_lists_the_chunks_it_needs() {
+        let link = r#"const __chunk_5 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_5.wasm", import.meta.url));
+}, []);
+export const __wasm_split_load_reviews = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_reviews.wasm", import.meta.url));
+}
+, [__chunk_5, __chunk_7]));
+export const __wasm_split_load_loyalty = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_loyalty.wasm", import.meta.url));
+}
+, []));"#;
+        let needs = super::chunks_in(link);
+        assert_eq!(needs["reviews"], ["chunk_5", "chunk_7"]);
+        assert!(needs["loyalty"].is_empty());
+        assert_eq!(needs.len(), 2);
+    }
 }
