@@ -108,7 +108,11 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         ("shopper payload", &["reviews"], "reviews"),
         ("shopper payload, loyalty", &["loyalty"], "loyalty"),
         ("shopper payload, reviews and loyalty", &["reviews", "loyalty"], "reviews and loyalty"),
-        ("shopper payload, reviews, form opened", &["reviews", "review_form"], "reviews, form opened"),
+        (
+            "shopper payload, reviews, form opened",
+            &["reviews", "review_form"],
+            "reviews, form opened",
+        ),
         ("shopper payload, loyalty, redeemed", &["loyalty", "redemption"], "loyalty, redeemed"),
     ];
     for (key, widgets, label) in pages {
