@@ -189,21 +189,6 @@ describe("the loyalty widget's first view", () => {
       await context.close();
     });
   }
-
-  test("a part the widget opens later (the review form) that cannot be fetched is said so in place, and the rest works", async () => {
-    const { context, page, widget, logs, problems, live } = await open("/fetched.html", { failPart: "split_review_form" });
-    await live();
-    await widget.getByRole("button", { name: "Write a review" }).click();
-    await widget.locator(".unavailable").waitFor();
-    assert.equal(await widget.locator(".unavailable").textContent(), "This section cannot respond right now. Please reload the page.");
-    assert.ok(logs.some((l) => l.startsWith("[rapport]")), logs.join("\n"));
-    // The widget itself is live: the next reviews still come.
-    await widget.getByRole("button", { name: "Show more reviews" }).click();
-    await widget.locator(".review").nth(5).waitFor();
-    assert.deepEqual(problems, []);
-    await page.close();
-    await context.close();
-  });
 });
 
 describe("rendered into the page by the merchant's server", () => {
