@@ -9,10 +9,11 @@
 //! drawn from, which gives the same DOM.
 //!
 //! The browser build is one module cut into parts (wasm-split, see ARCHITECTURE.md): a small
-//! main part with the `mount_*` exports, the code every widget shares, and each widget's own
-//! code, fetched the first time the page mounts that widget. A product page with reviews does
-//! not download the loyalty widget, and a shopper who moves on to a page with another widget
-//! fetches only that widget's part. Each widget kind is also a cargo feature, so the Worker
+//! main part with the `mount_*` exports, chunks of shared code, and each widget's own code,
+//! fetched with the chunks it needs the first time the page mounts that widget; what a widget
+//! opens later (the review form, a redemption) is a part of its own. A product page with
+//! reviews does not download the loyalty widget, and a shopper who moves on to a page with
+//! another widget fetches only what that widget adds. Each widget kind is also a cargo feature, so the Worker
 //! renders only the kinds it serves.
 
 // The loyalty panel's view type nests deeply, and rendering it to HTML in the Worker walks it.
