@@ -401,8 +401,72 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
             "all_widgets_live": median(&mut all_bytes),
         }),
     );
+    lighthouse(&shop_origin, report)?;
     drop(bare);
     drop(rapport);
+    Ok(())
+}
+
+/// Lighthouse runs per page, alternating with and without the widgets.
+const LIGHTHOUSE_RUNS: usize = 3;
+
+/// Lighthouse (mobile preset, simulated throttling) on the demo page and on the same page
+/// without the Rapport script: the widgets may add at most 50 ms to each of FCP, LCP and TBT.
+fn lighthouse(shop_origin: &str, report: &mut Map<String, Value>) -> Result<()> {
+    let bin = crate::setup::bench_packages()?.join("lighthouse");
+    let dir = root().join("target/bench/lighthouse");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let pages = [("with widgets", "/"), ("without the script", "/without-rapport.html")];
+    let mut runs: Vec<Vec<[f64; 4]>> = vec![Vec::new(), Vec::new()];
+    for i in 0..LIGHTHOUSE_RUNS {
+        for (p, (_, path)) in pages.iter().enumerate() {
+            let out = dir.join(format!("run-{i}-{p}.json"));
+            crate::proc::run(
+                Command::new(&bin)
+                    .arg(format!("{shop_origin}{path}"))
+                    .args(["--output=json", "--quiet", "--only-categories=performance"])
+                    .arg("--chrome-flags=--headless=new --no-sandbox")
+                    .arg(format!("--output-path={}", out.display()))
+                    .env("CHROME_PATH", "/usr/bin/chromium"),
+            )?;
+            let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+            let r: Value = serde_json::from_str(&text).map_err(|e| format!("lighthouse: {e}"))?;
+            let audit = |k: &str| r["audits"][k]["numericValue"].as_f64().unwrap_or(f64::NAN);
+            runs[p].push([
+                r["categories"]["performance"]["score"].as_f64().unwrap_or(f64::NAN) * 100.0,
+                audit("first-contentful-paint"),
+                audit("largest-contentful-paint"),
+                audit("total-blocking-time"),
+            ]);
+        }
+    }
+    let medians: Vec<[f64; 4]> = runs
+        .iter()
+        .map(|r| std::array::from_fn(|k| median(&mut r.iter().map(|m| m[k]).collect::<Vec<_>>())))
+        .collect();
+    println!(
+        "
+Lighthouse, mobile preset, {LIGHTHOUSE_RUNS} runs each (medians; the widgets may add 50 ms to each of FCP, LCP, TBT):"
+    );
+    println!("{:<32} {:>8} {:>10} {:>10} {:>10}", "", "score", "FCP ms", "LCP ms", "TBT ms");
+    for ((label, _), m) in pages.iter().zip(&medians) {
+        println!("{label:<32} {:>8.0} {:>10.0} {:>10.0} {:>10.0}", m[0], m[1], m[2], m[3]);
+    }
+    let (with, without) = (medians[0], medians[1]);
+    println!(
+        "{:<32} {:>8} {:>10.0} {:>10.0} {:>10.0}",
+        "added by the widgets",
+        "",
+        with[1] - without[1],
+        with[2] - without[2],
+        with[3] - without[3]
+    );
+    let entry =
+        |m: [f64; 4]| json!({ "score": m[0], "fcp_ms": m[1], "lcp_ms": m[2], "tbt_ms": m[3] });
+    report.insert(
+        "lighthouse".into(),
+        json!({ "with_widgets": entry(with), "without_script": entry(without) }),
+    );
     Ok(())
 }
 

@@ -130,21 +130,31 @@ fn wasm_split() -> Result<PathBuf> {
 
 /// `npm ci` when node_modules is missing or older than package-lock.json.
 fn npm_packages() -> Result<PathBuf> {
-    let root = root();
     if !exists("node") || !exists("npm") {
         apt(&["nodejs", "npm"])?;
     }
-    let marker = root.join("node_modules/.package-lock.json");
-    let lock = root.join("package-lock.json");
+    npm_ci(&root())
+}
+
+/// `npm ci` in `dir` when its node_modules is missing or older than its package-lock.json;
+/// answers its `node_modules/.bin`.
+fn npm_ci(dir: &std::path::Path) -> Result<PathBuf> {
+    let marker = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
     let stale = match (std::fs::metadata(&marker), std::fs::metadata(&lock)) {
         (Ok(m), Ok(l)) => m.modified().ok() < l.modified().ok(),
         _ => true,
     };
     if stale {
-        println!("xtask: installing npm packages");
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&root))?;
+        println!("xtask: installing npm packages in {}", dir.display());
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))?;
     }
-    Ok(root.join("node_modules/.bin"))
+    Ok(dir.join("node_modules/.bin"))
+}
+
+/// What only the bench uses (Lighthouse), kept out of the test install: its `node_modules/.bin`.
+pub fn bench_packages() -> Result<PathBuf> {
+    npm_ci(&root().join("xtask/bench"))
 }
 
 /// Installs Debian packages (as root, or through sudo).

@@ -16,6 +16,14 @@ pub fn render(rapport_origin: &str, customer_token: &str) -> Result<String> {
         .replace("{{CUSTOMER_TOKEN}}", customer_token))
 }
 
+/// The same page without the Rapport script tag: what the page costs without the widgets (their
+/// elements and the space the page reserves for them stay).
+pub fn without_script(page: &str) -> String {
+    let Some(start) = page.find("<script type=\"module\" src=\"") else { return page.to_owned() };
+    let Some(len) = page[start..].find("</script>") else { return page.to_owned() };
+    format!("{}{}", &page[..start], &page[start + len + "</script>".len()..])
+}
+
 fn respond(mut stream: TcpStream, page: &str) {
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
@@ -34,6 +42,7 @@ fn respond(mut stream: TcpStream, page: &str) {
     let path = path.split('?').next().unwrap_or("/");
     let (status, kind, body) = match path {
         "/" | "/index.html" => ("200 OK", "text/html; charset=utf-8", page),
+        "/without-rapport.html" => ("200 OK", "text/html; charset=utf-8", &*without_script(page)),
         _ => ("404 Not Found", "text/plain; charset=utf-8", "not found"),
     };
     let _ = write!(
