@@ -236,10 +236,8 @@ try {
       return false;
     }
 
-    // What the shopper reads when the widget cannot show anything.
-    get failed_() {
-      return "This section could not be loaded.";
-    }
+    // What the shopper reads when the widget cannot show anything: `failed_` (every rendered
+    // widget has its own) and `notFound_`.
 
     async fetchView_() {
       return readView(await fetch(this.viewUrl_()));
@@ -325,18 +323,20 @@ try {
       return "Reviews are not available for this product.";
     }
 
-    viewUrl_() {
+    get product_() {
       const product = this.getAttribute("product");
       if (!product) throw new Error("<rapport-reviews> needs a product attribute");
+      return product;
+    }
+
+    viewUrl_() {
       const shop = encodeURIComponent(config.shop);
       const locale = encodeURIComponent(config.locale);
-      return `${config.api}/v1/shops/${shop}/products/${encodeURIComponent(product)}/reviews.html?locale=${locale}&css=none`;
+      return `${config.api}/v1/shops/${shop}/products/${encodeURIComponent(this.product_)}/reviews.html?locale=${locale}&css=none`;
     }
 
     render_(wasm, box, data) {
-      const product = this.getAttribute("product");
-      if (!product) throw new Error("<rapport-reviews> needs a product attribute");
-      return wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, product, data);
+      return wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, this.product_, data);
     }
   }
 
