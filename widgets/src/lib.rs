@@ -13,8 +13,8 @@
 //! fetched with the chunks it needs the first time the page mounts that widget; what a widget
 //! opens later (the review form, a redemption) is a part of its own. A product page with
 //! reviews does not download the loyalty widget, and a shopper who moves on to a page with
-//! another widget fetches only what that widget adds. Each widget kind is also a cargo feature, so the Worker
-//! renders only the kinds it serves.
+//! another widget fetches only what that widget adds. Each widget kind is also a cargo
+//! feature, so the Worker renders only the kinds it serves.
 
 // The loyalty panel's view type nests deeply, and rendering it to HTML in the Worker walks it.
 #![recursion_limit = "256"]
@@ -154,10 +154,6 @@ fn rejected(e: MountError) -> JsValue {
 fn data<T: serde::de::DeserializeOwned>(first: JsValue) -> Result<T, MountError> {
     serde_wasm_bindgen::from_value(first).map_err(|e| MountError::Data(e.to_string()))
 }
-
-// Each widget's code is its own part of the module (`wasm_split`): the module the loader
-// imports holds the exports and what every widget shares is fetched with the first widget, and
-// a widget's own part only when the page has that widget.
 
 /// Mounts `<rapport-reviews>` for `product` into `container`. An empty `token` means no
 /// shopper is signed in. `first` is the product's first page as the Worker rendered it.

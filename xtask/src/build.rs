@@ -176,11 +176,10 @@ fn widgets(tools: &Tools) -> Result<()> {
         .arg("--out-dir")
         .arg(&staged)
         .arg(split.join(format!("{GLUE}.wasm"))))?;
+    // The other parts and the link file, as the splitter wrote them; the main part is bound.
     for entry in std::fs::read_dir(&split).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".js") {
-            std::fs::copy(entry.path(), staged.join(&name)).map_err(|e| e.to_string())?;
-        } else if name.ends_with(".wasm") && name != format!("{GLUE}.wasm") {
+        if name != format!("{GLUE}.wasm") {
             std::fs::copy(entry.path(), staged.join(&name)).map_err(|e| e.to_string())?;
         }
     }
