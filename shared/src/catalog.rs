@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::Sku;
 use crate::loyalty::LoyaltyRules;
+use crate::referral::ReferralRules;
 use crate::reviews::ModerationRule;
 
 /// A field of a request body that broke a rule, reported back as a 400.
@@ -185,6 +186,12 @@ impl From<Origin> for String {
     }
 }
 
+impl Origin {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What a merchant configures for their shop. Its presence in KV is what makes a shop exist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShopSettings {
@@ -206,6 +213,9 @@ pub struct ShopSettings {
     /// The loyalty programme; none when the shop does not run one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loyalty: Option<LoyaltyRules>,
+    /// The referral programme; none when the shop does not run one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<ReferralRules>,
 }
 
 fn default_locale() -> String {
@@ -223,6 +233,10 @@ impl ShopSettings {
             link_url("sign_in_url", url)?;
         }
         self.loyalty = self.loyalty.map(|l| l.validate(&self.currency)).transpose()?;
+        self.referral = self
+            .referral
+            .map(|r| r.validate(&self.currency, self.loyalty.as_ref(), &self.allowed_origins))
+            .transpose()?;
         Ok(self)
     }
 

@@ -72,6 +72,57 @@ pub fn discount_code(
     crate::loyalty::format_code(&mac.finalize().into_bytes())
 }
 
+fn hmac_sha256(secret: &TokenSecret, message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A shopper's e-mail hash: lowercase hex HMAC-SHA256, keyed with the shop's token secret, of
+/// the trimmed, lowercased address — what a merchant's server puts in a token's `email_hash`
+/// claim, and what the Worker computes from an order or a friend's claim. The address itself
+/// is never stored.
+pub fn email_hash(secret: &TokenSecret, email: &str) -> String {
+    hex(&hmac_sha256(secret, email.trim().to_lowercase().as_bytes()))
+}
+
+/// A value that must be compared but never kept (a shipping address, a network address on one
+/// day), hashed with the shop's secret under `purpose`: 128 bits of hex.
+pub fn keyed_hash(secret: &TokenSecret, purpose: &str, value: &str) -> String {
+    hex(&hmac_sha256(secret, format!("{purpose}\n{value}").as_bytes())[..16])
+}
+
+/// The `attempt`-th candidate referral code of an advocate (the next is tried when one is
+/// taken by another advocate of the shop).
+pub fn referral_code(
+    secret: &TokenSecret,
+    shop: &ShopId,
+    customer: &CustomerId,
+    attempt: u32,
+) -> String {
+    let digest =
+        hmac_sha256(secret, format!("referral-code\n{shop}\n{customer}\n{attempt}").as_bytes());
+    crate::referral::format_referral_code(&digest)
+}
+
+/// A discount code for `purpose` (`friend`: a referred friend's offer; `reward`: an
+/// advocate's reward) and `key` (the friend's key): derived, so a retried claim or payout
+/// gives the same code, and unguessable without the shop's secret.
+pub fn referral_discount_code(
+    secret: &TokenSecret,
+    shop: &ShopId,
+    purpose: &str,
+    key: &str,
+) -> String {
+    let digest = hmac_sha256(secret, format!("referral-{purpose}\n{shop}\n{key}").as_bytes());
+    crate::loyalty::format_code(&digest)
+}
+
 /// A configured secret shorter than [`MIN_TOKEN_SECRET_BYTES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeakSecret;
@@ -125,6 +176,28 @@ mod tests {
         ] {
             assert_ne!(code, different);
         }
+    }
+
+    #[test]
+    fn hashes_are_keyed_and_normalise_email_addresses() {
+        let secret = TokenSecret::parse(&"k".repeat(32)).unwrap();
+        let other = TokenSecret::parse(&"j".repeat(32)).unwrap();
+        let h = email_hash(&secret, " Ann@Example.com ");
+        assert_eq!(h, email_hash(&secret, "ann@example.com"));
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, email_hash(&other, "ann@example.com"));
+        assert_ne!(
+            keyed_hash(&secret, "network", "1.2.3.4"),
+            keyed_hash(&secret, "address", "1.2.3.4")
+        );
+        let shop = ShopId::parse("acme").unwrap();
+        let ann = CustomerId::parse("ann").unwrap();
+        let code = referral_code(&secret, &shop, &ann, 0);
+        assert_eq!(crate::referral::normalise_referral_code(&code), Some(code.clone()));
+        assert_ne!(code, referral_code(&secret, &shop, &ann, 1));
+        let friend = referral_discount_code(&secret, &shop, "friend", "e:abc");
+        assert_eq!(crate::loyalty::normalise_code(&friend), Some(friend.clone()));
+        assert_ne!(friend, referral_discount_code(&secret, &shop, "reward", "e:abc"));
     }
 
     #[test]

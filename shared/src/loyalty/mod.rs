@@ -160,7 +160,7 @@ pub struct Consumption {
 }
 
 /// Letters of a discount code: Crockford's base 32 (no I, L, O, U), easy to read aloud and type.
-const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(crate) const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Formats 50 bits from `digest` as a code: `RP-XXXXX-XXXXX`.
 pub fn format_code(digest: &[u8]) -> String {

@@ -17,7 +17,10 @@
 
 use serde::Deserialize;
 
-use super::{order_id, parse_money, refund_id, Order, OrderError, OrderLine, OrderStatus};
+use super::{
+    codes, order_id, parse_money, refund_id, Order, OrderError, OrderLine, OrderStatus,
+    ReferralSignals,
+};
 use crate::catalog::{Currency, Product};
 use crate::ids::{CustomerId, OrderId, RefundId, Sku};
 use crate::time::parse_timestamp;
@@ -42,6 +45,14 @@ struct RawOrder {
     status: OrderStatus,
     updated_at: String,
     lines: Vec<OrderLine>,
+    /// The buyer's e-mail address: hashed by the Worker, never stored.
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    discount_codes: Vec<String>,
+    /// `{"rapport_ref": "CODE"}` attributes the order to a referral.
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// A generic delivery.
@@ -75,6 +86,12 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
             currency: order.currency,
             lines: order.lines,
             status: order.status,
+            referral: ReferralSignals {
+                discount_codes: codes(order.discount_codes.iter().map(String::as_str)),
+                ref_code: order.attributes.get("rapport_ref").cloned(),
+                email: order.email.filter(|e| !e.trim().is_empty()),
+                ..ReferralSignals::default()
+            },
         }),
         Raw::Refund { order_id: order, refund_id: refund, amount, currency } => Delivery::Refund {
             amount_minor: parse_money(&amount, currency.as_str()).filter(|m| *m >= 0).ok_or_else(

@@ -90,6 +90,67 @@ pub struct Order {
     pub status: OrderStatus,
     /// Unix seconds of the platform's last change, to order updates.
     pub updated_at: i64,
+    /// What the order can be attributed to a referral by, and who it came from.
+    #[serde(default, skip_serializing_if = "ReferralSignals::is_empty")]
+    pub referral: ReferralSignals,
+}
+
+/// What a referral is recognised by on an order: the discount codes used, the `rapport_ref`
+/// attribute, and (hashed, never kept raw) the buyer's e-mail and shipping addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralSignals {
+    /// The discount codes used on the order, as the platform sent them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discount_codes: Vec<String>,
+    /// The order's `rapport_ref` attribute, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ref_code: Option<String>,
+    /// The buyer's e-mail address as the payload has it. Never serialised: the Worker replaces
+    /// it with [`ReferralSignals::email_hash`] before the order is stored anywhere.
+    #[serde(skip)]
+    pub email: Option<String>,
+    /// The shipping address as one line (street, postcode, country). Never serialised, like
+    /// the e-mail address.
+    #[serde(skip)]
+    pub shipping_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_hash: Option<String>,
+}
+
+impl ReferralSignals {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The most discount codes read from one order.
+const MAX_CODES: usize = 10;
+
+/// The discount codes of an order, at most [`MAX_CODES`] of at most 60 characters.
+pub(crate) fn codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    codes
+        .into_iter()
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && c.len() <= 60)
+        .take(MAX_CODES)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One line of an address's parts that tell a household: street, postcode, country; `None`
+/// when the street is missing.
+pub(crate) fn address_line(
+    street: Option<&str>,
+    postcode: Option<&str>,
+    country: Option<&str>,
+) -> Option<String> {
+    let street = street.map(str::trim).filter(|s| !s.is_empty())?;
+    let norm = |s: Option<&str>| {
+        s.unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    };
+    Some(format!("{}|{}|{}", norm(Some(street)), norm(postcode), norm(country)))
 }
 
 /// Why a payload could not be read as an order.
@@ -161,6 +222,8 @@ impl OrderState {
             OrderEvent::Order(mut order) => {
                 if self.customer_forgotten {
                     order.customer = None;
+                    order.referral.email_hash = None;
+                    order.referral.address_hash = None;
                 }
                 self.paid |= order.status == OrderStatus::Paid;
                 self.cancelled |= order.status == OrderStatus::Cancelled;
@@ -194,6 +257,8 @@ impl OrderState {
         self.customer_forgotten = true;
         if let Some(order) = &mut self.order {
             order.customer = None;
+            order.referral.email_hash = None;
+            order.referral.address_hash = None;
         }
     }
 
@@ -280,6 +345,7 @@ mod tests {
             ],
             status,
             updated_at,
+            referral: ReferralSignals::default(),
         }
     }
 

@@ -6,8 +6,8 @@
 use serde::Deserialize;
 
 use super::{
-    numeric_id, order_id, parse_money, refund_id, sum_money, Order, OrderError, OrderLine,
-    OrderStatus,
+    address_line, codes, numeric_id, order_id, parse_money, refund_id, sum_money, Order,
+    OrderError, OrderLine, OrderStatus, ReferralSignals,
 };
 use crate::catalog::{Currency, Money, Product};
 use crate::ids::{CustomerId, OrderId, RefundId, Sku};
@@ -29,6 +29,39 @@ struct RawOrder {
     customer: Option<RawCustomer>,
     #[serde(default)]
     line_items: Vec<RawLine>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    discount_codes: Vec<RawDiscountCode>,
+    /// Cart attributes: `rapport_ref` is set here by the theme.
+    #[serde(default)]
+    note_attributes: Vec<RawAttribute>,
+    #[serde(default)]
+    shipping_address: Option<RawAddress>,
+}
+
+#[derive(Deserialize)]
+struct RawDiscountCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct RawAttribute {
+    name: String,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawAddress {
+    #[serde(default)]
+    address1: Option<String>,
+    #[serde(default)]
+    zip: Option<String>,
+    #[serde(default)]
+    country_code: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +119,20 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         lines,
         status,
         updated_at: raw.updated_at.as_deref().and_then(parse_timestamp).unwrap_or(0),
+        referral: ReferralSignals {
+            discount_codes: codes(raw.discount_codes.iter().map(|c| c.code.as_str())),
+            ref_code: raw
+                .note_attributes
+                .iter()
+                .find(|a| a.name == "rapport_ref")
+                .and_then(|a| a.value.as_ref()?.as_str().map(str::to_owned)),
+            email: raw.email.filter(|e| !e.trim().is_empty()),
+            shipping_address: raw.shipping_address.and_then(|a| {
+                let country = a.country_code.or(a.country);
+                address_line(a.address1.as_deref(), a.zip.as_deref(), country.as_deref())
+            }),
+            ..ReferralSignals::default()
+        },
     })
 }
 
@@ -213,6 +260,28 @@ mod tests {
         assert_eq!(o.lines.len(), 3);
         assert!(o.lines.iter().all(|l| l.product.as_str() == "632910392" && l.quantity == 1));
         assert_eq!(o.updated_at, 1_199_980_800);
+        assert_eq!(o.referral.discount_codes, ["TENOFF"]);
+        assert_eq!(o.referral.email.as_deref(), Some("bob.norman@hostmail.com"));
+        assert_eq!(o.referral.ref_code, None, "its note attributes name no referral");
+        assert!(o
+            .referral
+            .shipping_address
+            .as_deref()
+            .is_some_and(|a| a.starts_with("chestnut street 92|40202|")));
+        let stored = serde_json::to_string(&o).unwrap();
+        assert!(!stored.contains("hostmail") && !stored.contains("Chestnut"), "{stored}");
+    }
+
+    #[test]
+    fn the_referral_attribute_comes_from_the_cart_attributes() {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fixture("order.json", "order")).unwrap();
+        v["note_attributes"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "rapport_ref", "value": "abcd-efgh"}));
+        let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(o.referral.ref_code.as_deref(), Some("abcd-efgh"));
     }
 
     #[test]

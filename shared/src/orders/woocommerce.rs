@@ -5,7 +5,8 @@
 use serde::Deserialize;
 
 use super::{
-    numeric_id, order_id, parse_money, sum_money, Order, OrderError, OrderLine, OrderStatus,
+    address_line, codes, numeric_id, order_id, parse_money, sum_money, Order, OrderError,
+    OrderLine, OrderStatus, ReferralSignals,
 };
 use crate::catalog::Currency;
 use crate::ids::{CustomerId, Sku};
@@ -22,6 +23,43 @@ struct RawOrder {
     date_modified_gmt: Option<String>,
     #[serde(default)]
     line_items: Vec<RawLine>,
+    #[serde(default)]
+    billing: Option<RawBilling>,
+    #[serde(default)]
+    shipping: Option<RawShipping>,
+    #[serde(default)]
+    coupon_lines: Vec<RawCoupon>,
+    /// Order meta: `rapport_ref` (or `_rapport_ref`) is set here by the shop's plugin.
+    #[serde(default)]
+    meta_data: Vec<RawMeta>,
+}
+
+#[derive(Deserialize)]
+struct RawBilling {
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawShipping {
+    #[serde(default)]
+    address_1: Option<String>,
+    #[serde(default)]
+    postcode: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawCoupon {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct RawMeta {
+    key: String,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +110,19 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         lines,
         status,
         updated_at: raw.date_modified_gmt.as_deref().and_then(parse_timestamp).unwrap_or(0),
+        referral: ReferralSignals {
+            discount_codes: codes(raw.coupon_lines.iter().map(|c| c.code.as_str())),
+            ref_code: raw
+                .meta_data
+                .iter()
+                .find(|m| m.key == "rapport_ref" || m.key == "_rapport_ref")
+                .and_then(|m| m.value.as_ref()?.as_str().map(str::to_owned)),
+            email: raw.billing.and_then(|b| b.email).filter(|e| !e.trim().is_empty()),
+            shipping_address: raw.shipping.and_then(|s| {
+                address_line(s.address_1.as_deref(), s.postcode.as_deref(), s.country.as_deref())
+            }),
+            ..ReferralSignals::default()
+        },
     })
 }
 
@@ -99,6 +150,23 @@ mod tests {
         let products: Vec<_> = o.lines.iter().map(|l| (l.product.as_str(), l.quantity)).collect();
         assert_eq!(products, [("93", 2), ("22", 1)]);
         assert!(o.updated_at > 0);
+        assert_eq!(o.referral.email.as_deref(), Some("john.doe@example.com"));
+        assert_eq!(o.referral.shipping_address.as_deref(), Some("969 market|94103|us"));
+        assert!(o.referral.discount_codes.is_empty());
+    }
+
+    #[test]
+    fn coupons_and_the_referral_meta() {
+        let mut v = fixture();
+        v["coupon_lines"] =
+            serde_json::json!([{"id": 1, "code": "RP-AAAAA-BBBBB", "discount": "10.00"}]);
+        v["meta_data"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"id": 2, "key": "_rapport_ref", "value": "ABCD-EFGH"}));
+        let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(o.referral.discount_codes, ["RP-AAAAA-BBBBB"]);
+        assert_eq!(o.referral.ref_code.as_deref(), Some("ABCD-EFGH"));
     }
 
     #[test]
