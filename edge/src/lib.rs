@@ -14,14 +14,23 @@ pub mod routes;
 mod store;
 
 pub use objects::codes::DiscountCodesObject;
+pub use objects::directory::DirectoryObject;
 pub use objects::eraser::ShopEraserObject;
 pub use objects::ledger::LedgerObject;
 pub use objects::limiter::LimiterObject;
 pub use objects::orders::OrderObject;
 pub use objects::product_reviews::ProductReviewsObject;
-use worker::{event, Context, Env, Request, Response, Result};
+pub use objects::referrals::ReferralsObject;
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     handlers::handle(req, env).await
+}
+
+/// The Cron Trigger: pays the referral rewards whose hold period has ended by the scheduled
+/// time.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    handlers::scheduled(&env, (event.schedule() / 1000.0) as i64).await;
 }

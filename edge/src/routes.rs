@@ -2,8 +2,8 @@
 //!
 //! Routing is a pure function from method and path to a [`Route`] with parsed identifiers, so a
 //! handler never sees a raw shop id or SKU, and the table can be tested without a runtime.
-//! Everything else under `/v1/` is a JSON 404; paths outside `/v1/` never reach the Worker
-//! (they are the widget files, served as static assets).
+//! Everything else under `/v1/` is a JSON 404; paths outside `/v1/` and `/r/` (referral links)
+//! never reach the Worker (they are the widget files, served as static assets).
 
 use rapport_shared::ids::{CustomerId, OrderKey, ReviewId, ShopId, Sku};
 use worker::Method;
@@ -40,6 +40,25 @@ pub enum Route {
     Redeem { shop: ShopId },
     /// `POST /v1/shops/{shop}/loyalty/birthday`
     Birthday { shop: ShopId },
+    /// `GET /v1/shops/{shop}/referrals`: the referral programme; with a token, the advocate's
+    /// code, link and figures.
+    Referrals { shop: ShopId },
+    /// `POST /v1/shops/{shop}/referrals/preferences`: whether friends see the advocate's name.
+    ReferralPreferences { shop: ShopId },
+    /// `POST /v1/shops/{shop}/referrals/shares`: the advocate shared their link.
+    ReferralShare { shop: ShopId },
+    /// `GET /v1/shops/{shop}/referrals/codes/{code}`: the friend's welcome banner.
+    ReferralInvitation { shop: ShopId, code: String },
+    /// `POST /v1/shops/{shop}/referrals/claims`: a friend claims their offer.
+    ReferralClaim { shop: ShopId },
+    /// `GET /r/{shop}/{code}[?to=URL]`: a referral link, counted and redirected.
+    ReferralLink { shop: ShopId, code: String },
+    /// `GET /v1/admin/shops/{shop}/referrals[?status=]`: the referrals and refused claims.
+    AdminReferrals { shop: ShopId },
+    /// `PUT /v1/admin/shops/{shop}/referrals/{id}`: approve or reject a held referral.
+    AdminDecideReferral { shop: ShopId, id: String },
+    /// `GET /v1/admin/shops/{shop}/referral-stats[?from=&to=]`: the programme's figures.
+    AdminReferralStats { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/discount-codes/{code}`: verify a code at checkout.
     AdminCode { shop: ShopId, code: String },
     /// `POST /v1/admin/shops/{shop}/discount-codes/{code}/consume`: use it, once.
@@ -118,6 +137,30 @@ fn code(s: &str) -> Result<String, ApiError> {
     String::from_utf8(bytes).map_err(|_| unknown())
 }
 
+/// A referral code as a link or a banner names it (normalised by the handler); anything
+/// longer cannot be one.
+fn referral_code(s: &str) -> Result<String, ApiError> {
+    if s.is_empty() || s.len() > 20 {
+        return Err(ApiError::not_found(
+            "referral_code_not_found",
+            "no referral code with this value",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A referral's id: the friend's key (`e:{hash}`, `c:{customer}`).
+fn referral_id(s: &str) -> Result<String, ApiError> {
+    let ok = !s.is_empty()
+        && s.len() <= 140
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@+".contains(&b));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(ApiError::not_found("referral_not_found", "no referral with this id"))
+    }
+}
+
 fn review(s: &str) -> Result<ReviewId, ApiError> {
     ReviewId::parse(s).map_err(|e| ApiError::invalid_id("review id", e))
 }
@@ -156,6 +199,29 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "shops", s, "loyalty", "birthday"] => {
             vec![(Post, Route::Birthday { shop: shop(s)? })]
+        }
+        ["v1", "shops", s, "referrals"] => vec![(Get, Route::Referrals { shop: shop(s)? })],
+        ["v1", "shops", s, "referrals", "preferences"] => {
+            vec![(Post, Route::ReferralPreferences { shop: shop(s)? })]
+        }
+        ["v1", "shops", s, "referrals", "shares"] => {
+            vec![(Post, Route::ReferralShare { shop: shop(s)? })]
+        }
+        ["v1", "shops", s, "referrals", "claims"] => {
+            vec![(Post, Route::ReferralClaim { shop: shop(s)? })]
+        }
+        ["v1", "shops", s, "referrals", "codes", c] => {
+            vec![(Get, Route::ReferralInvitation { shop: shop(s)?, code: referral_code(c)? })]
+        }
+        ["r", s, c] => vec![(Get, Route::ReferralLink { shop: shop(s)?, code: referral_code(c)? })],
+        ["v1", "admin", "shops", s, "referrals"] => {
+            vec![(Get, Route::AdminReferrals { shop: shop(s)? })]
+        }
+        ["v1", "admin", "shops", s, "referrals", id] => {
+            vec![(Put, Route::AdminDecideReferral { shop: shop(s)?, id: referral_id(id)? })]
+        }
+        ["v1", "admin", "shops", s, "referral-stats"] => {
+            vec![(Get, Route::AdminReferralStats { shop: shop(s)? })]
         }
         ["v1", "admin", "shops", s, "discount-codes", c] => {
             vec![(Get, Route::AdminCode { shop: shop(s)?, code: code(c)? })]

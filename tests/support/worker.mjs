@@ -35,9 +35,10 @@ export function shopSecrets(shop) {
  * `killRuntime()` (SIGKILL to the workerd process, as a machine failure would) and `restart()`
  * (a new `wrangler dev` on the same state, answering at the new `url`).
  * Secrets that should exist on the edge without being usable (e.g. a too-short one) can be
- * passed in `extraVars`.
+ * passed in `extraVars`. With `testScheduled`, the Cron Trigger can be fired at any time with
+ * `GET /cdn-cgi/handler/scheduled?cron=...&time=<ms>`.
  */
-export async function startWorker(shops, extraVars = {}) {
+export async function startWorker(shops, extraVars = {}, { testScheduled = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "rapport-worker-"));
   const vars = { ...extraVars };
   for (const s of shops) {
@@ -69,7 +70,7 @@ export async function startWorker(shops, extraVars = {}) {
       join(root, "node_modules/.bin/wrangler"),
       ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
         "--persist-to", worker.state, "--env-file", envFile,
-        "--show-interactive-dev-session=false", "--log-level", "warn"],
+        "--show-interactive-dev-session=false", "--log-level", process.env.RAPPORT_WRANGLER_LOG ?? "warn", ...(testScheduled ? ["--test-scheduled"] : [])],
       { cwd: root, stdio: ["ignore", out, out], detached: true,
         env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
     );

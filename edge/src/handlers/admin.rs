@@ -77,6 +77,7 @@ pub async fn put_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Resp
     require_admin(&req, env, shop)?;
     let settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT).await?.validate()?;
     Store::open(env)?.put_settings(shop, &settings).await?;
+    super::referrals::register(env, shop, Some(&settings)).await?;
     Ok(json(&settings, 200)?)
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Reviews are kept but anonymised (their text is about the product); purchase records, the link
 //! from orders to the customer, the record of their helpful votes and their loyalty ledger
-//! (entries, birthday, issued codes) are removed. Issued codes stay valid at checkout: their
+//! (entries, birthday, issued codes) are removed, and so are their referral code, its figures
+//! and their claim of a friend's offer. Issued codes stay valid at checkout: their
 //! records name no customer.
 
 use std::collections::BTreeSet;
@@ -85,7 +86,9 @@ pub async fn export(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<R
         .map(|(sku, order)| json!({ "product": sku, "order": order }))
         .collect();
     let loyalty = super::loyalty::export(env, shop, customer).await?;
+    let referral = super::referrals::export(env, shop, customer).await?;
     let body = json!({
+        "referral": referral,
         "customer": customer,
         "reviews": reviews,
         "orders": order_states,
@@ -121,6 +124,7 @@ pub async fn forget(
     }
     // After the orders: none of them tells the ledger anything once it is unlinked.
     super::loyalty::forget(env, shop, customer).await?;
+    super::referrals::forget(env, shop, customer).await?;
     store.delete(&keys::loyalty_member(shop, customer)).await?;
     Ok(json!({
         "reviews_anonymised": anonymised,

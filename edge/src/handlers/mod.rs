@@ -4,6 +4,7 @@ mod admin;
 mod customers;
 mod import;
 mod loyalty;
+mod referrals;
 mod reviews;
 mod shopper;
 mod views;
@@ -51,6 +52,24 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::LoyaltyHtml { shop } => loyalty::view_html(&req, &env, &shop).await,
         Route::Redeem { shop } => loyalty::redeem(req, &env, &shop).await,
         Route::Birthday { shop } => loyalty::birthday(req, &env, &shop).await,
+        Route::Referrals { shop } => referrals::view(&req, &env, &shop).await,
+        Route::ReferralPreferences { shop } => referrals::preferences(req, &env, &shop).await,
+        Route::ReferralShare { shop } => referrals::share(req, &env, &shop).await,
+        Route::ReferralInvitation { shop, code } => referrals::invitation(&env, &shop, &code).await,
+        Route::ReferralClaim { shop } => referrals::claim(req, &env, &shop).await,
+        Route::ReferralLink { shop, code } => referrals::link(&req, &env, &shop, &code).await,
+        Route::AdminReferrals { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            referrals::list(&req, &env, &shop).await
+        }
+        Route::AdminDecideReferral { shop, id } => {
+            admin::require_admin(&req, &env, &shop)?;
+            referrals::decide(req, &env, &shop, &id).await
+        }
+        Route::AdminReferralStats { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            referrals::stats(&req, &env, &shop).await
+        }
         Route::AdminCode { shop, code } => {
             admin::require_admin(&req, &env, &shop)?;
             loyalty::code(&env, &shop, &code).await
@@ -122,6 +141,11 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
             webhooks::failures(&env, &shop).await
         }
     }
+}
+
+/// The Cron Trigger's work at `now` (Unix seconds of the scheduled time).
+pub async fn scheduled(env: &Env, now: i64) {
+    referrals::payout(env, now).await;
 }
 
 async fn preflight(

@@ -149,12 +149,12 @@ pub async fn ratings(req: &Request, env: &Env, shop: &ShopId) -> Result<Response
 
 /// A network address, hashed with the shop id: enough to limit and to count one vote per
 /// address, without keeping the address itself.
-fn address_subject(req: &Request, shop: &ShopId) -> String {
+pub(super) fn address_subject(req: &Request, shop: &ShopId) -> String {
     let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
     format!("ip:{}", &sha256_hex(format!("{shop}|{ip}").as_bytes())[..24])
 }
 
-async fn limit(
+pub(super) async fn limit(
     env: &Env,
     shop: &ShopId,
     action: &str,

@@ -69,14 +69,18 @@ async fn apply(
     settings: &ShopSettings,
     shop: &ShopId,
     order: OrderKey,
-    event: Event,
+    mut event: Event,
 ) -> Result<OrderState, ApiError> {
     let name = orders::name(shop, &order);
+    if let Event::Order(o) = &mut event {
+        super::referrals::seal(env, shop, o);
+    }
+    let referral = super::referrals::order_programme(settings);
     let loyalty = settings
         .loyalty
         .clone()
         .map(|rules| orders::Loyalty { rules, currency: settings.currency.clone() });
-    let command = Command::Apply { shop: shop.clone(), order, event, loyalty };
+    let command = Command::Apply { shop: shop.clone(), order, event, loyalty, referral };
     call(env, orders::BINDING, &name, &command).await
 }
 

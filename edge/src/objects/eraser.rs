@@ -6,14 +6,17 @@
 //! every step is idempotent. The settings go first, so the shop stops existing for every API
 //! at once and nothing new is written while the rest is removed. For each key the step purges
 //! the object the key names (a product's reviews object, a shopper's loyalty ledger) before
-//! deleting the key; the last step purges the shop's fixed order and discount-code shards.
+//! deleting the key; the last step purges the shop's fixed order and discount-code shards and its referral
+//! object, and takes the shop off the Cron Trigger's list.
 
 use rapport_shared::ids::{CustomerId, ShopId, Sku};
 use rapport_shared::keys;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, codes, ledger, orders, product_reviews as pr, refuse, reply};
+use super::{
+    call, codes, directory, ledger, orders, product_reviews as pr, referrals, refuse, reply,
+};
 use crate::store::Store;
 
 pub const BINDING: &str = "SHOP_ERASER";
@@ -127,7 +130,11 @@ impl ShopEraserObject {
                 let name = codes::shard_name(&shop, i);
                 self.purge(codes::BINDING, &name, &codes::Command::Purge).await?;
             }
-            job.objects_purged += orders::SHARDS + codes::SHARDS;
+            let name = referrals::name(&shop);
+            self.purge(referrals::BINDING, &name, &referrals::Command::Purge).await?;
+            let command = directory::Command::Remove { shop: shop.clone() };
+            self.purge(directory::BINDING, directory::NAME, &command).await?;
+            job.objects_purged += orders::SHARDS + codes::SHARDS + 1;
             job.done_at = Some(now);
         }
         Ok(())

@@ -172,6 +172,9 @@ impl LedgerObject {
             .map(|c| CodeRecord {
                 code: c.code.clone(),
                 discount: c.discount.clone(),
+                percent_off: None,
+                minimum_order: None,
+                exclusive: false,
                 reward: c.reward.clone(),
                 issued_at: c.at,
                 consumed: None,

@@ -12,6 +12,9 @@
 //! - [`codes::DiscountCodesObject`], [`codes::SHARDS`] per shop, chosen by the code: issued
 //!   discount codes, consumed by the checkout exactly once.
 //!
+//! - [`referrals::ReferralsObject`], one per shop: the referral programme's advocates, claims,
+//!   referrals and figures, so every fraud rule and every reward is decided in one place.
+//! - [`directory::DirectoryObject`], one: the shops the Cron Trigger pays referral rewards for.
 //! - [`eraser::ShopEraserObject`], one per shop: erases the shop in resumable steps.
 //!
 //! The Worker talks to them with one JSON command per request ([`call`]).
@@ -22,11 +25,13 @@
 //! mark is cleared only after the view's writes have succeeded.
 
 pub mod codes;
+pub mod directory;
 pub mod eraser;
 pub mod ledger;
 pub mod limiter;
 pub mod orders;
 pub mod product_reviews;
+pub mod referrals;
 
 use rapport_shared::ErrorBody;
 use serde::de::DeserializeOwned;
@@ -76,6 +81,11 @@ const RELAYED: &[&str] = &[
     "code_not_found",
     "code_already_used",
     "erasure_not_found",
+    "referral_code_not_found",
+    "referral_not_found",
+    "referral_not_held",
+    "self_referral",
+    "existing_customer",
 ];
 
 /// Which of `shards` objects holds `key`: FNV-1a, stable across deployments, unlike the

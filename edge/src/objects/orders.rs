@@ -22,11 +22,13 @@ use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, entries, ledger, mark_token, put_with_alarm, reply};
+use super::{call, entries, ledger, mark_token, put_with_alarm, referrals, reply};
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::Currency;
-use rapport_shared::loyalty::{Account, LoyaltyRules, Presence};
+use rapport_shared::loyalty::{normalise_code, Account, LoyaltyRules, Presence};
+use rapport_shared::referral::book::{OrderFacts, Referral};
+use rapport_shared::referral::normalise_referral_code;
 
 pub const BINDING: &str = "ORDERS";
 
@@ -54,6 +56,9 @@ pub enum Command {
         event: Event,
         /// The shop's programme, when it runs one.
         loyalty: Option<Loyalty>,
+        /// The shop's referral programme, when it runs one.
+        #[serde(default)]
+        referral: Option<referrals::Programme>,
     },
     /// Read an order's state (for the admin API and for a refund's currency).
     Read { order: OrderKey },
@@ -107,6 +112,8 @@ const RECONCILE_ALARM_MS: f64 = 5000.0;
 struct Pending {
     shop: ShopId,
     loyalty: Option<Loyalty>,
+    #[serde(default)]
+    referral: Option<referrals::Programme>,
 }
 
 fn failed(e: crate::error::ApiError) -> worker::Error {
@@ -121,6 +128,7 @@ impl OrderObject {
         shop: &ShopId,
         order: &OrderKey,
         loyalty: Option<Loyalty>,
+        referral: Option<referrals::Programme>,
         token: f64,
     ) -> Result<OrderState> {
         let storage = self.state.storage();
@@ -180,6 +188,31 @@ impl OrderObject {
                 storage.put(&awarded_key, customer).await?;
             }
         }
+        // A paid order, with its version, to the shop's referral programme: it records the
+        // buyer, and attributes the order or revalues the referral it made.
+        if let (Some(programme), Some(o), true) = (referral, &state.order, state.paid) {
+            let signals = &o.referral;
+            let facts = OrderFacts {
+                order: order.clone(),
+                version,
+                customer: o.customer.clone(),
+                email_hash: signals.email_hash.clone(),
+                address_hash: signals.address_hash.clone(),
+                discount_codes: signals
+                    .discount_codes
+                    .iter()
+                    .filter_map(|c| normalise_code(c))
+                    .collect(),
+                ref_code: signals.ref_code.as_deref().and_then(normalise_referral_code),
+                net_minor: state.net_spent_minor(),
+                currency: o.currency.clone(),
+            };
+            let command = referrals::Command::Order { facts, programme, now: now() };
+            let _: Option<Referral> =
+                call(&self.env, referrals::BINDING, &referrals::name(shop), &command)
+                    .await
+                    .map_err(failed)?;
+        }
         // A later delivery replaced the mark if it is not `token` any more: that one stays.
         let mark = format!("{PENDING}{order}");
         if storage.get::<f64>(&mark).await? == Some(token) {
@@ -210,7 +243,7 @@ impl DurableObject for OrderObject {
                 storage.delete(&key).await?;
                 continue;
             };
-            self.reconcile(&pending.shop, &order, pending.loyalty, token).await?;
+            self.reconcile(&pending.shop, &order, pending.loyalty, pending.referral, token).await?;
         }
         Response::ok("reconciled")
     }
@@ -230,12 +263,13 @@ impl DurableObject for OrderObject {
         let (state_key, awarded_key) = (format!("state:{order}"), format!("awarded:{order}"));
         let version_key = format!("version:{order}");
         let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
-        let mut loyalty = None;
+        let (mut loyalty, mut referral) = (None, None);
         let shop = match command {
             Command::Read { .. } | Command::Purge => return reply(&state),
-            Command::Apply { shop, event, loyalty: programme, .. } => {
+            Command::Apply { shop, event, loyalty: programme, referral: referrals, .. } => {
                 state.apply(event.into());
                 loyalty = programme;
+                referral = referrals;
                 shop
             }
             Command::Forget { shop, .. } => {
@@ -249,7 +283,8 @@ impl DurableObject for OrderObject {
         // The state, its version and the mark that it is still to be reconciled, with the
         // alarm that reconciles it if this delivery does not get to.
         let token = mark_token().as_f64().unwrap_or_default();
-        let pending = Pending { shop: shop.clone(), loyalty: loyalty.clone() };
+        let pending =
+            Pending { shop: shop.clone(), loyalty: loyalty.clone(), referral: referral.clone() };
         let batch = worker::js_sys::Object::new();
         let set = |k: &str, v: worker::wasm_bindgen::JsValue| {
             worker::js_sys::Reflect::set(&batch, &k.into(), &v)
@@ -260,7 +295,7 @@ impl DurableObject for OrderObject {
         set(&format!("{PENDING_WITH}{order}"), serde_wasm_bindgen::to_value(&pending)?)?;
         let at = worker::js_sys::Date::now() + RECONCILE_ALARM_MS;
         put_with_alarm(&storage, batch, at).await?;
-        let state = self.reconcile(&shop, &order, loyalty, token).await?;
+        let state = self.reconcile(&shop, &order, loyalty, referral, token).await?;
         reply(&state)
     }
 }

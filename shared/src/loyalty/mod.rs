@@ -144,7 +144,18 @@ pub struct BirthdayRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRecord {
     pub code: String,
+    /// The amount off; with `percent_off`, zero.
     pub discount: Money,
+    /// A percentage off instead of an amount (a referred friend's offer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_off: Option<u8>,
+    /// The order must be worth at least this much.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_order: Option<Money>,
+    /// Not to be combined with other discounts on the same order.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub exclusive: bool,
+    /// A loyalty reward's id, or `referral-friend` / `referral-reward`.
     pub reward: String,
     pub issued_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -206,6 +206,8 @@ pub struct OrderState {
 }
 
 /// Something that happened to an order.
+// Built once per delivery and consumed at once: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderEvent {
     /// A created, updated or paid order.

@@ -53,6 +53,59 @@ pub struct Advocate {
     /// When the advocate's recent rewards were attributed (inside the velocity window).
     #[serde(default)]
     pub reward_times: Vec<i64>,
+    /// The advocate's referrals counted by where they stand.
+    #[serde(default)]
+    pub tally: Tally,
+}
+
+/// An advocate's referrals by stage, kept as they move.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Friends whose first order counts (not refused, reversed or rejected).
+    pub ordered: u64,
+    /// Rewards waiting (for the hold period or the merchant).
+    pub pending: u64,
+    pub paid: u64,
+    pub points_pending: u64,
+    pub points_paid: u64,
+}
+
+fn counts(stage: Stage) -> bool {
+    matches!(stage, Stage::Held | Stage::Pending | Stage::Paid)
+}
+
+fn waits(stage: Stage) -> bool {
+    matches!(stage, Stage::Held | Stage::Pending)
+}
+
+impl Tally {
+    /// Moves a referral worth `reward` from `change.from` to `change.to`.
+    pub fn apply(&mut self, change: Change, reward: &RewardValue) {
+        let points = match reward {
+            RewardValue::Points(p) => u64::from(*p),
+            RewardValue::Discount(_) => 0,
+        };
+        let mut step = |stage: Stage, sign: i8| {
+            let add = |n: &mut u64, by: u64| {
+                *n = if sign > 0 { n.saturating_add(by) } else { n.saturating_sub(by) };
+            };
+            if counts(stage) {
+                add(&mut self.ordered, 1);
+            }
+            if waits(stage) {
+                add(&mut self.pending, 1);
+                add(&mut self.points_pending, points);
+            }
+            if stage == Stage::Paid {
+                add(&mut self.paid, 1);
+                add(&mut self.points_paid, points);
+            }
+        };
+        if let Some(from) = change.from {
+            step(from, -1);
+        }
+        step(change.to, 1);
+    }
 }
 
 /// The day number of Unix seconds.
@@ -75,6 +128,7 @@ impl Advocate {
             networks: Vec::new(),
             friends: Vec::new(),
             reward_times: Vec::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -691,6 +745,24 @@ mod tests {
         assert_eq!(held.status.stage(), Stage::Rejected);
         assert_eq!(held.decide(true, String::new(), 30, T0), Err(NotHeld(Stage::Rejected)));
         assert_eq!(held.recent().status, RecentStatus::NotEligible);
+    }
+
+    #[test]
+    fn the_tally_follows_each_referral() {
+        let mut t = Tally::default();
+        let points = RewardValue::Points(500);
+        t.apply(Change { from: None, to: Stage::Held }, &points);
+        t.apply(Change { from: None, to: Stage::Refused }, &points);
+        assert_eq!((t.ordered, t.pending, t.points_pending), (1, 1, 500));
+        t.apply(Change { from: Some(Stage::Held), to: Stage::Pending }, &points);
+        t.apply(Change { from: Some(Stage::Pending), to: Stage::Paid }, &points);
+        assert_eq!(
+            t,
+            Tally { ordered: 1, pending: 0, paid: 1, points_pending: 0, points_paid: 500 }
+        );
+        t.apply(Change { from: None, to: Stage::Pending }, &points);
+        t.apply(Change { from: Some(Stage::Pending), to: Stage::Reversed }, &points);
+        assert_eq!((t.ordered, t.pending), (1, 0));
     }
 
     #[test]
