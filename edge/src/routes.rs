@@ -43,6 +43,8 @@ pub enum Route {
     /// `GET /v1/shops/{shop}/referrals`: the referral programme; with a token, the advocate's
     /// code, link and figures.
     Referrals { shop: ShopId },
+    /// `GET /v1/shops/{shop}/referrals.html[?locale=&css=none]`: the widget's first view.
+    ReferralsHtml { shop: ShopId },
     /// `POST /v1/shops/{shop}/referrals/preferences`: whether friends see the advocate's name.
     ReferralPreferences { shop: ShopId },
     /// `POST /v1/shops/{shop}/referrals/shares`: the advocate shared their link.
@@ -201,6 +203,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             vec![(Post, Route::Birthday { shop: shop(s)? })]
         }
         ["v1", "shops", s, "referrals"] => vec![(Get, Route::Referrals { shop: shop(s)? })],
+        ["v1", "shops", s, "referrals.html"] => {
+            vec![(Get, Route::ReferralsHtml { shop: shop(s)? })]
+        }
         ["v1", "shops", s, "referrals", "preferences"] => {
             vec![(Post, Route::ReferralPreferences { shop: shop(s)? })]
         }

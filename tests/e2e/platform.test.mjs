@@ -35,6 +35,9 @@ const loyaltyPage = (mode) => `<!doctype html><html lang="en"><head>${snippet(wo
   <style>rapport-loyalty:not(:defined) { display: block; height: var(--rapport-loyalty-height, 640px); }
   rapport-loyalty[mode="launcher"]:not(:defined) { height: 0; }</style></head>
   <body><main style="width: 760px"><rapport-loyalty${mode ? ` mode="${mode}"` : ""}></rapport-loyalty></main></body></html>`;
+const referralPage = () => `<!doctype html><html lang="en"><head>${snippet(worker.url, signedIn())}
+  <style>rapport-referral:not(:defined) { display: block; height: var(--rapport-referral-height, 560px); }</style></head>
+  <body><main style="width: 760px"><rapport-referral></rapport-referral></main></body></html>`;
 const prerendered = () => `<rapport-reviews product="${PRODUCT}">${rendered}</rapport-reviews>`;
 
 before(async () => {
@@ -62,6 +65,7 @@ before(async () => {
     "/no-script.html": frame("", prerendered(), worker.url, false),
     "/loyalty.html": loyaltyPage(""),
     "/launcher.html": loyaltyPage("launcher"),
+    "/referral.html": referralPage(),
   });
   // The shopper's own view goes only to the shop's storefront origins: list this one too.
   seedDemo(worker.url, demo, [stub.origin, shop.origin]);
@@ -189,6 +193,23 @@ describe("the loyalty widget's first view", () => {
       await context.close();
     });
   }
+});
+
+describe("the referral widget's first view", () => {
+  test("the advocate's link shows before the WebAssembly, and the module draws the same DOM", async () => {
+    const { context, page, wasmFinished, release, problems } = await open("/referral.html", { holdWasm: true });
+    const widget = page.locator("rapport-referral");
+    await widget.locator("input.link").waitFor({ timeout: 10_000 });
+    assert.match(await widget.locator("input.link").inputValue(), new RegExp(`^${worker.url}/r/demo-outfitters/[0-9A-Z]{4}-[0-9A-Z]{4}$`));
+    assert.equal(wasmFinished.length, 0);
+    const before = await page.evaluate(shape, "rapport-referral");
+    release();
+    await page.waitForFunction(() => document.querySelector("rapport-referral").rapportLive === true);
+    assert.equal(await page.evaluate(shape, "rapport-referral"), before);
+    await assertNoLayoutShift(page);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
 
 describe("rendered into the page by the merchant's server", () => {

@@ -88,9 +88,11 @@ describe("the reviews widget on the demo storefront", () => {
     await page.screenshot({ path: join(root, "target/e2e/storefront.png"), fullPage: true });
 
     await assertNoLayoutShift(page);
-    // Reviews and loyalty on one page: each part of the module once, both widgets' own parts.
+    // Reviews, loyalty and referral on one page: each part of the module once, every widget's
+    // own part.
     assert.equal(new Set(wasmRequests).size, wasmRequests.length, "no part fetched twice");
-    assert.deepEqual([...new Set(moduleParts(wasmRequests))], ["loyalty", "main", "reviews", "shared"]);
+    await page.waitForFunction(() => [...document.querySelectorAll("rapport-reviews, rapport-loyalty, rapport-referral")].every((w) => w.rapportLive));
+    assert.deepEqual([...new Set(moduleParts(wasmRequests))], ["loyalty", "main", "referral", "reviews", "shared"]);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -194,6 +194,27 @@ describe("the advocate's page and link", () => {
     assert.equal(res.headers.get("access-control-allow-origin"), ORIGIN);
   });
 
+  test("the rendered first view: the offer signed out (public), the advocate's link signed in (private)", async () => {
+    const html = async (auth) => {
+      const res = await fetch(`${worker.url}/v1/shops/acme/referrals.html?css=none`, { headers: auth ? { authorization: `Bearer ${auth}` } : {} });
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    };
+    const out = await html();
+    assert.equal(out.status, 200);
+    assert.match(out.headers.get("cache-control"), /^public/);
+    assert.match(out.text, /<h2 id="rapport-referral-title" part="title">Give €10.00 off, get 500 points<\/h2>/);
+    assert.match(out.text, /Give your friends €10.00 off their first order of €50.00 or more, and get 500 points when they order\./);
+    assert.match(out.text, /href="\/account\/login"/);
+    const data = JSON.parse(out.text.match(/class="rapport-data">([^<]*)<\/script>/)[1]);
+    assert.equal(data.advocate, undefined);
+    const { code } = await advocate("ann");
+    const signedIn = await html(token("ann"));
+    assert.equal(signedIn.headers.get("cache-control"), "private, no-store");
+    assert.ok(signedIn.text.includes(`value="${worker.url}/r/acme/${code}"`), signedIn.text.slice(0, 400));
+    assert.match(signedIn.text, /<code part="code" class="code">[0-9A-Z]{4}-[0-9A-Z]{4}<\/code>/);
+    assert.equal((await html("not-a-token")).status, 401);
+  });
+
   test("bad tokens and other storefronts get no advocate data", async () => {
     for (const auth of ["not-a-token", token("ann", { secret: "x".repeat(40) }), token("ann", { shop: "other", secret: other.tokenSecret })]) {
       const res = await call("GET", "/v1/shops/acme/referrals", { auth });

@@ -98,9 +98,11 @@ export async function storefront(rapport, token, pages = {}) {
 
 /**
  * Seeds the demo shop through `cargo xtask seed`, the same code `cargo xtask demo` runs. With the
- * shop's generic webhook secret, the demo shopper's orders are delivered as signed webhooks too.
+ * shop's generic webhook secret, the demo shopper's orders are delivered as signed webhooks too,
+ * and their referral story is told through the shopper API.
  */
 export function seedDemo(api, secrets, origins, webhookSecret) {
   execFileSync("cargo", ["xtask", "seed", "--api", api, "--shop", secrets.shop, "--admin-key", secrets.adminKey,
-    ...origins.flatMap((o) => ["--origin", o]), ...(webhookSecret ? ["--webhook-secret", webhookSecret] : [])], { cwd: root, stdio: "inherit" });
+    ...origins.flatMap((o) => ["--origin", o]), ...(webhookSecret ? ["--webhook-secret", webhookSecret, "--token-secret", secrets.tokenSecret] : [])],
+  { cwd: root, stdio: "inherit" });
 }

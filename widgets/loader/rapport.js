@@ -6,7 +6,7 @@
 // reserved space, and loads the WebAssembly once, only when a widget comes near the viewport.
 // It never throws into the host page: failures become a small inline notice and a console line
 // prefixed with [rapport].
-// __RAPPORT_CSS__ and __RAPPORT_MODULE__ are filled in at build time. Element properties that
+// __RAPPORT_CSS__, __RAPPORT_MODULE__ and __RAPPORT_WELCOME__ are filled in at build time. Element properties that
 // end in `_` are the loader's own and are shortened by the build; `rapportLive` (the widget's
 // WebAssembly has taken over) is read by tests and tools.
 
@@ -399,6 +399,87 @@ try {
     }
   }
 
+  // <rapport-referral>: the shopper's referral link, shares and figures; signed out, the offer.
+  class RapportReferral extends RapportElement {
+    get folds_() {
+      return true;
+    }
+
+    get rendered_() {
+      return true;
+    }
+
+    get failed_() {
+      return "Referrals could not be loaded.";
+    }
+
+    get notFound_() {
+      return this.failed_;
+    }
+
+    viewUrl_() {
+      return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/referrals.html?locale=${encodeURIComponent(config.locale)}&css=none`;
+    }
+
+    // Signed in, the advocate's own view; a token the Worker refuses gets the signed-out one.
+    async fetchView_() {
+      if (config.customerToken) {
+        const res = await fetch(this.viewUrl_(), { headers: { authorization: `Bearer ${config.customerToken}` } });
+        if (res.status !== 401) return readView(res);
+        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out view"));
+        this.expired_ = true;
+      }
+      return readView(await fetch(this.viewUrl_()));
+    }
+
+    refused_(error) {
+      if (error.code !== "referral_not_enabled") return false;
+      this.setAttribute("hidden", "");
+      console.warn(TAG, "this shop has no referral programme; <rapport-referral> stays empty");
+      return true;
+    }
+
+    render_(wasm, box, data) {
+      const token = this.expired_ ? "" : config.customerToken;
+      return wasm.mount_referral(box, config.api, config.shop, config.locale, token, data);
+    }
+  }
+
+  // A friend arriving by a referral link (`?ref=CODE`) sees a welcome banner, drawn without
+  // WebAssembly by a small module fetched only then. The arrival is kept in the browser (to show
+  // the banner on the next pages until the friend claims or closes it) only when `data-consent`
+  // allows `referral`.
+  const consents = config.consent.split(/[\s,]+/);
+  const keepArrival = consents.includes("referral") || consents.includes("all");
+  const arrivalKey = `rapport:referral:${config.shop}`;
+  const arrival = () => {
+    const code = new URLSearchParams(location.search).get("ref");
+    if (code) return code;
+    if (!keepArrival) return null;
+    try {
+      const kept = JSON.parse(localStorage.getItem(arrivalKey) || "null");
+      return kept && !kept.closed && Date.now() - kept.at < 30 * 86400e3 ? kept.code : null;
+    } catch (_) {
+      return null;
+    }
+  };
+  const keep = (value) => {
+    if (!keepArrival) return;
+    try {
+      if (value) localStorage.setItem(arrivalKey, JSON.stringify(value));
+      else localStorage.removeItem(arrivalKey);
+    } catch (_) {
+      // Storage may be blocked; the banner still shows on this page.
+    }
+  };
+  const code = config.shop && arrival();
+  if (code) {
+    keep({ code, at: Date.now() });
+    import(new URL(__RAPPORT_WELCOME__, here).href)
+      .then((m) => m.welcome({ config, sheet, code, keep, report }))
+      .catch((error) => report("welcome banner", error));
+  }
+
   // <rapport-stars product="SKU">: a compact star badge for collection pages. It needs no
   // WebAssembly: every badge on the page shares one batched request, drawn here in a few lines.
   const pendingStars = new Map();
@@ -467,6 +548,7 @@ try {
 
   if (!customElements.get("rapport-reviews")) customElements.define("rapport-reviews", RapportReviews);
   if (!customElements.get("rapport-loyalty")) customElements.define("rapport-loyalty", RapportLoyalty);
+  if (!customElements.get("rapport-referral")) customElements.define("rapport-referral", RapportReferral);
   if (!customElements.get("rapport-stars")) customElements.define("rapport-stars", RapportStars);
 } catch (error) {
   report("could not start", error);

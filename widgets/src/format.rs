@@ -102,3 +102,8 @@ pub fn month(locale: &str, month: u8) -> String {
     let d = Date::new_with_year_month_day(2000, i32::from(month) - 1, 1);
     String::from(d.to_locale_date_string(locale, &options(&[("month", "long".into())])))
 }
+
+/// `1 point`, `1,240 points`.
+pub fn points_text(locale: &str, n: i64) -> String {
+    format!("{} {}", points(locale, n, false), if n == 1 { "point" } else { "points" })
+}

@@ -20,11 +20,18 @@
 #![recursion_limit = "256"]
 
 mod api;
+#[cfg(any(feature = "loyalty", feature = "referral"))]
+mod clipboard;
 mod fold;
-#[cfg_attr(not(all(feature = "reviews", feature = "loyalty")), allow(dead_code))]
+#[cfg_attr(
+    not(all(feature = "reviews", feature = "loyalty", feature = "referral")),
+    allow(dead_code)
+)]
 mod format;
 #[cfg(feature = "loyalty")]
 pub mod loyalty;
+#[cfg(feature = "referral")]
+mod referral;
 #[cfg(feature = "reviews")]
 mod review_form;
 #[cfg(feature = "reviews")]
@@ -212,6 +219,34 @@ fn draw_loyalty(m: Mount) -> Result<(), MountError> {
     let mode = loyalty::Mode::parse(&subject);
     let first = (data(first)?, expired);
     leptos::mount::mount_to(container, move || view! { <loyalty::Loyalty config mode first/> })
+        .forget();
+    Ok(())
+}
+
+/// Mounts `<rapport-referral>` into `container`. An empty `token` means no shopper is signed
+/// in. `first` is the answer the Worker rendered the first view from. Resolves once the widget
+/// is drawn.
+#[cfg(all(feature = "client", feature = "referral"))]
+#[wasm_bindgen]
+pub async fn mount_referral(
+    container: HtmlElement,
+    api: String,
+    shop: String,
+    locale: String,
+    token: String,
+    first: JsValue,
+) -> Result<(), JsValue> {
+    draw_referral(Mount::new(container, [api, shop, locale, token], String::new(), first))
+        .await
+        .map_err(rejected)
+}
+
+#[cfg(all(feature = "client", feature = "referral"))]
+#[leptos::wasm_split::wasm_split(referral, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn draw_referral(m: Mount) -> Result<(), MountError> {
+    let Mount { container, config, first, .. } = m;
+    let first = data(first)?;
+    leptos::mount::mount_to(container, move || view! { <referral::Referral config first/> })
         .forget();
     Ok(())
 }

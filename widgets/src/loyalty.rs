@@ -259,10 +259,7 @@ fn link(url: Option<&str>) -> Option<String> {
     url.filter(|u| is_link_url(u)).map(str::to_owned)
 }
 
-/// `1 point`, `1,240 points`.
-pub(crate) fn points_text(locale: &str, n: i64) -> String {
-    format!("{} {}", format::points(locale, n, false), if n == 1 { "point" } else { "points" })
-}
+pub(crate) use format::points_text;
 
 /// Moves focus to `target` once the DOM shows it (after the current update is drawn).
 pub(crate) fn focus_soon<E>(target: NodeRef<E>)

@@ -32,3 +32,11 @@ pub fn loyalty(
         view! { <crate::loyalty::Loyalty config mode first/> }.to_html()
     })
 }
+
+/// The first view of `<rapport-referral>`, from the Worker's answer: the programme, and signed
+/// in the advocate's page.
+#[cfg(feature = "referral")]
+pub fn referral(config: Config, view: rapport_shared::referral::ReferralView) -> String {
+    let owner = Owner::new();
+    owner.with(|| view! { <crate::referral::Referral config first=view/> }.to_html())
+}

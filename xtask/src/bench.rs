@@ -285,7 +285,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
     let shop_origin =
         format!("http://127.0.0.1:{}", listener.local_addr().map_err(|e| e.to_string())?.port());
-    seed::seed(&api, DEMO_SHOP, &admin_key, std::slice::from_ref(&shop_origin), None)?;
+    seed::seed(&api, DEMO_SHOP, &admin_key, std::slice::from_ref(&shop_origin), None, None)?;
 
     let reviews = format!("{api}/v1/shops/{DEMO_SHOP}/products/RIDGE-TENT-2P/reviews");
     println!(

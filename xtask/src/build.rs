@@ -56,7 +56,7 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
 
 /// The browser build's cargo features: every widget kind, in one module that wasm-split cuts
 /// into parts.
-const CLIENT_FEATURES: &str = "client,reviews,loyalty";
+const CLIENT_FEATURES: &str = "client,reviews,loyalty,referral";
 
 /// The glue's name: wasm-bindgen writes `widgets.js` and `widgets_bg.wasm`, and the split's
 /// link file imports `./widgets.js`.
@@ -145,6 +145,7 @@ fn widgets(tools: &Tools) -> Result<()> {
     // Skip the rest when the compiled module, the loader and the styles are all unchanged.
     inputs.extend(read(&loader_dir.join("rapport.js"))?);
     inputs.extend(read(&loader_dir.join("rapport.css"))?);
+    inputs.extend(read(&loader_dir.join("welcome.js"))?);
     // A change to this pipeline is a change of input too.
     inputs.extend(include_bytes!("build.rs"));
     let stamp = sha256_hex(&inputs);
@@ -242,7 +243,13 @@ fn widgets(tools: &Tools) -> Result<()> {
         .arg("--mangle-props=_$")
         .arg(format!("--define:__RAPPORT_CSS__={css}"))
         .arg(format!("--define:__RAPPORT_MODULE__={module}"))
+        .arg("--define:__RAPPORT_WELCOME__=\"./welcome.js\"")
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
+    // The welcome banner, imported by the loader only on a referral arrival.
+    run(Command::new(tools.npm_tool("esbuild"))
+        .arg(loader_dir.join("welcome.js"))
+        .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
+        .arg(format!("--outfile={}", dist.join("welcome.js").display())))?;
     // Files of earlier layouts.
     for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -389,6 +396,9 @@ fn rename_keys(glue: &str, renamed: &[(String, String)]) -> Result<String> {
 /// other origins than the Worker.
 const HEADERS: &str = "\
 /rapport.js
+  Access-Control-Allow-Origin: *
+  Cache-Control: public, max-age=300
+/welcome.js
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=300
 /w/*

@@ -38,6 +38,7 @@ pub fn run(args: &Args) -> Result<()> {
         &dev.admin_key,
         &[storefront_origin.clone(), format!("http://localhost:{storefront_port}")],
         Some(&dev.webhook_secret),
+        Some(&dev.token_secret),
     )?;
 
     let secret =

@@ -31,12 +31,13 @@ jobs:
   build   build the widgets into dist/ and the Worker into edge/build/ (release)
   bench   build, then print widget payload and Worker sizes (raw, gzip, brotli)
   setup   install what is missing: wasm32 target, wasm-bindgen, worker-build, npm and Debian packages
-  token   mint a shopper token: --shop SHOP --customer ID [--name NAME] [--ttl SECONDS]
+  token   mint a shopper token: --shop SHOP --customer ID [--name NAME] [--email ADDRESS]
+          [--ttl SECONDS]
           (the secret comes from RAPPORT_TOKEN_SECRET or .dev.vars)
   seed    load the demo shop into a running Worker: --api URL --shop SHOP --admin-key KEY
           [--origin URL ...] [--webhook-secret SECRET (the shop's generic webhook secret:
-          also sends the demo shopper's order history)]
-          [--origin URL]...
+          also sends the demo shopper's order history)] [--token-secret SECRET (with the
+          webhook secret: also the demo shopper's referrals, through the shopper API)]
   import  send a shop's history (generic-format JSON lines, or CSV) in resumable parts:
           --api URL --shop SHOP --admin-key KEY --file FILE [--import NAME]
 ";

@@ -23,7 +23,8 @@ pub fn run(args: &Args) -> Result<()> {
         .ok_or_else(|| format!("no secret: set RAPPORT_TOKEN_SECRET or {binding} in .dev.vars"))?;
     let secret =
         TokenSecret::parse(&raw).map_err(|_| "the secret must be at least 32 bytes".to_owned())?;
-    let claims = ShopperClaims { sub: customer, shop, name: args.value("name"), email_hash: None };
+    let email_hash = args.value("email").map(|e| rapport_shared::secrets::email_hash(&secret, &e));
+    let claims = ShopperClaims { sub: customer, shop, name: args.value("name"), email_hash };
     println!("{}", mint_shopper_token(&secret, claims, now(), ttl));
     Ok(())
 }

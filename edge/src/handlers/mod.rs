@@ -53,6 +53,7 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::Redeem { shop } => loyalty::redeem(req, &env, &shop).await,
         Route::Birthday { shop } => loyalty::birthday(req, &env, &shop).await,
         Route::Referrals { shop } => referrals::view(&req, &env, &shop).await,
+        Route::ReferralsHtml { shop } => referrals::view_html(&req, &env, &shop).await,
         Route::ReferralPreferences { shop } => referrals::preferences(req, &env, &shop).await,
         Route::ReferralShare { shop } => referrals::share(req, &env, &shop).await,
         Route::ReferralInvitation { shop, code } => referrals::invitation(&env, &shop, &code).await,

@@ -24,6 +24,7 @@ use worker::{console_error, Env, Request, Response};
 
 use super::reviews::{address_subject, limit};
 use super::shopper::authenticate;
+use super::views;
 use crate::cors;
 use crate::error::ApiError;
 use crate::http::{bearer, json, now, query, read_json};
@@ -126,14 +127,46 @@ fn private(mut resp: Response, origin: Option<String>) -> Result<Response, ApiEr
 /// `GET /v1/shops/{shop}/referrals`: the programme; with a shopper token, the advocate's code,
 /// link, figures and recent friends too (the code is made on the first visit).
 pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let (view, origin) = referral_view(req, env, shop).await?;
+    let signed_in = view.advocate.is_some();
+    answer(json(&view, 200)?, origin, signed_in)
+}
+
+/// `GET /v1/shops/{shop}/referrals.html[?locale=&css=none]`: the widget's first view, rendered
+/// from what `GET .../referrals` answers; with a token, the advocate's own (private).
+pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let query = views::ViewQuery::parse(req)?;
+    let (view, origin) = referral_view(req, env, shop).await?;
+    let signed_in = view.advocate.is_some();
+    let html = views::referral(req, &query, shop, &view)?;
+    answer(views::html(html)?, origin, signed_in)
+}
+
+/// A signed-out view is public and cacheable (and varies with the token); an advocate's is
+/// private.
+fn answer(
+    mut resp: Response,
+    origin: Option<String>,
+    signed_in: bool,
+) -> Result<Response, ApiError> {
+    if signed_in {
+        return private(resp, origin);
+    }
+    let headers = resp.headers_mut();
+    headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
+    headers.set("vary", "Authorization")?;
+    Ok(cors::public(resp)?)
+}
+
+async fn referral_view(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<(ReferralView, Option<String>), ApiError> {
     let (settings, rules) = programme(env, shop).await?;
     let programme = public_programme(&settings, &rules);
     if bearer(req).is_none() {
-        let mut resp = json(&ReferralView { programme, advocate: None }, 200)?;
-        let headers = resp.headers_mut();
-        headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
-        headers.set("vary", "Authorization")?;
-        return Ok(cors::public(resp)?);
+        return Ok((ReferralView { programme, advocate: None }, None));
     }
     let origin = cors::check(req, &settings)?;
     let shopper = authenticate(req, env, shop)?;
@@ -149,7 +182,7 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
         now,
     };
     let advocate: AdvocateView = object(env, shop, &command).await?;
-    private(json(&ReferralView { programme, advocate: Some(advocate) }, 200)?, origin)
+    Ok((ReferralView { programme, advocate: Some(advocate) }, origin))
 }
 
 /// `POST /v1/shops/{shop}/referrals/preferences`: `{"show_name": true}` lets friends see the

@@ -22,6 +22,7 @@
 use rapport_shared::ids::{ShopId, Sku};
 use rapport_shared::locale::Locale;
 use rapport_shared::loyalty::LoyaltyView;
+use rapport_shared::referral::ReferralView;
 use rapport_shared::reviews::{script_safe, ProductReviews};
 use rapport_widgets::loyalty::Mode;
 use rapport_widgets::Config;
@@ -177,6 +178,19 @@ pub fn loyalty(
         answer.clone(),
         loyalty.expired,
     );
+    Ok(element(view, &markup, &data, ""))
+}
+
+/// `<rapport-referral>` from the programme and, signed in, the advocate's page.
+pub fn referral(
+    req: &Request,
+    view: &ViewQuery,
+    shop: &ShopId,
+    answer: &ReferralView,
+) -> Result<String, ApiError> {
+    let data = serde_json::to_string(answer)
+        .map_err(|e| ApiError::Internal(format!("referral view to JSON: {e}")))?;
+    let markup = rapport_widgets::render::referral(config(req, view, shop)?, answer.clone());
     Ok(element(view, &markup, &data, ""))
 }
 

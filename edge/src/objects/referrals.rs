@@ -180,7 +180,7 @@ impl Batch {
     }
 
     fn put<T: Serialize>(&mut self, key: &str, value: &T) -> worker::Result<()> {
-        let value = serde_wasm_bindgen::to_value(value)?;
+        let value = JsValue::from_str(&to_json(value)?);
         js_sys::Reflect::set(&self.puts, &JsValue::from_str(key), &value)?;
         Ok(())
     }
@@ -188,6 +188,18 @@ impl Batch {
     fn delete(&mut self, key: String) {
         self.deletes.push(key);
     }
+}
+
+// Values are stored as JSON text: the records also cross to the Worker and the admin API as
+// JSON, so one serialiser serves both (a second one, to JavaScript values, costs more
+// in the Worker's WebAssembly).
+fn to_json<T: Serialize>(value: &T) -> worker::Result<String> {
+    serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(value: &JsValue) -> worker::Result<T> {
+    let text = value.as_string().unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
 fn due_key(due_at: i64, friend: &str) -> String {
@@ -200,7 +212,13 @@ fn week_key(week: i64) -> String {
 
 impl ReferralsObject {
     async fn get<T: DeserializeOwned>(&self, key: &str) -> worker::Result<Option<T>> {
-        self.state.storage().get(key).await
+        let text: Option<String> = self.state.storage().get(key).await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| worker::Error::RustError(e.to_string())))
+            .transpose()
+    }
+
+    async fn set<T: Serialize>(&self, key: &str, value: &T) -> worker::Result<()> {
+        self.state.storage().put(key, to_json(value)?).await
     }
 
     async fn commit(&self, batch: Batch) -> worker::Result<()> {
@@ -413,7 +431,7 @@ impl ReferralsObject {
             if !claim.registered {
                 self.register(shop, record(&claim)).await?;
                 claim.registered = true;
-                self.state.storage().put(&claim_key, &claim).await?;
+                self.set(&claim_key, &claim).await?;
             }
             return reply(&Claimed { discount_code: claim.discount_code, offer });
         }
@@ -470,7 +488,7 @@ impl ReferralsObject {
         self.register(shop, record(&claim)).await?;
         let mut claim = claim;
         claim.registered = true;
-        self.state.storage().put(&claim_key, &claim).await?;
+        self.set(&claim_key, &claim).await?;
         reply(&Claimed { discount_code: claim.discount_code, offer })
     }
 
@@ -689,7 +707,7 @@ impl ReferralsObject {
                 )
                 .await?;
                 referral.reward_code = Some(code);
-                self.state.storage().put(&key, &referral).await?;
+                self.set(&key, &referral).await?;
             }
         }
         Ok(())
@@ -698,7 +716,7 @@ impl ReferralsObject {
     async fn listing(&self, stage: Option<Stage>) -> worker::Result<Listing> {
         let mut referrals = Vec::new();
         for (_, value) in self.list(ListOptions::new().prefix("ref:")).await? {
-            let referral: Referral = serde_wasm_bindgen::from_value(value)?;
+            let referral: Referral = from_json(&value)?;
             if stage.is_none_or(|s| s == referral.status.stage()) {
                 referrals.push(referral);
             }
@@ -711,7 +729,7 @@ impl ReferralsObject {
                 .list(ListOptions::new().prefix("refused:").reverse(true).limit(LIST_LIMIT))
                 .await?
             {
-                refused_claims.push(serde_wasm_bindgen::from_value(value)?);
+                refused_claims.push(from_json(&value)?);
             }
         }
         Ok(Listing { referrals, refused_claims })
@@ -748,11 +766,11 @@ impl ReferralsObject {
             let friend = &key[prefix.len()..];
             if let Some(mut referral) = self.get::<Referral>(&format!("ref:{friend}")).await? {
                 referral.advocate = None;
-                storage.put(&format!("ref:{friend}"), &referral).await?;
+                self.set(&format!("ref:{friend}"), &referral).await?;
             }
             if let Some(mut claim) = self.get::<Claim>(&format!("claim:{friend}")).await? {
                 claim.advocate = None;
-                storage.put(&format!("claim:{friend}"), &claim).await?;
+                self.set(&format!("claim:{friend}"), &claim).await?;
             }
             storage.delete(&key).await?;
         }
@@ -761,7 +779,7 @@ impl ReferralsObject {
             if let Some(mut referral) = self.get::<Referral>(&format!("ref:{friend}")).await? {
                 referral.friend_customer = None;
                 referral.first_name = None;
-                storage.put(&format!("ref:{friend}"), &referral).await?;
+                self.set(&format!("ref:{friend}"), &referral).await?;
             }
             if let Some(claim) = self.get::<Claim>(&format!("claim:{friend}")).await? {
                 storage
@@ -799,7 +817,7 @@ impl DurableObject for ReferralsObject {
                     return refuse(404, "referral_code_not_found", "open the referral page first");
                 };
                 advocate.show_name = show_name;
-                self.state.storage().put(&key, &advocate).await?;
+                self.set(&key, &advocate).await?;
                 reply(&true)
             }
             Command::Share { customer, network, now } => {
@@ -882,7 +900,7 @@ impl DurableObject for ReferralsObject {
                 let mut parsed = Vec::new();
                 for (key, value) in weeks {
                     if let Ok(week) = key["week:".len()..].parse::<i64>() {
-                        parsed.push((week, serde_wasm_bindgen::from_value::<WeekStats>(value)?));
+                        parsed.push((week, from_json::<WeekStats>(&value)?));
                     }
                 }
                 let outstanding: Outstanding = self.get("outstanding").await?.unwrap_or_default();

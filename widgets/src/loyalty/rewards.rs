@@ -2,16 +2,11 @@
 //! redemption carries a key chosen here, kept until the API has answered for good, so a retry
 //! after a lost answer returns the same code instead of spending twice.
 
-use std::time::Duration;
-
-use js_sys::{Function, Promise, Reflect};
 use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rapport_shared::loyalty::{Redeemed, RedemptionRequest, Reward};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use super::{focus_soon, points_text, LoyaltyContext};
 use crate::api::ApiError;
@@ -292,31 +287,10 @@ fn code_box(
                 part="button"
                 node_ref=node_ref
                 aria-label=label
-                on:click=move |_| copy(&text, announce)
+                on:click=move |_| crate::clipboard::copy(&text, announce, "Copied")
             >
                 "Copy"
             </button>
         </span>
     }
-}
-
-/// Puts `text` on the clipboard and says how it went.
-fn copy(text: &str, announce: RwSignal<&'static str>) {
-    let done = move |ok: bool| {
-        announce.set(if ok { "Copied" } else { "Could not copy. Select the code and copy it." });
-        // Cleared, so copying again is announced again.
-        set_timeout(move || announce.set(""), Duration::from_secs(3));
-    };
-    let Some(promise) = write_text(text) else { return done(false) };
-    spawn_local(async move { done(JsFuture::from(promise).await.is_ok()) });
-}
-
-/// `navigator.clipboard.writeText(text)`, or `None` where the page may not use the clipboard
-/// (an insecure origin, an old browser).
-fn write_text(text: &str) -> Option<Promise> {
-    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
-    let clipboard = Reflect::get(&navigator, &JsValue::from_str("clipboard")).ok()?;
-    let write: Function =
-        Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok()?.dyn_into().ok()?;
-    write.call1(&clipboard, &JsValue::from_str(text)).ok()?.dyn_into().ok()
 }
