@@ -104,10 +104,16 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     // needs (as the link file lists them); the parts a widget fetches on first use (the
     // review form, a redemption) come on top, when opened.
     let needs = chunk_needs()?;
-    let pages: [(&str, &[&str], &str); 5] = [
+    let pages: [(&str, &[&str], &str); 7] = [
         ("shopper payload", &["reviews"], "reviews"),
         ("shopper payload, loyalty", &["loyalty"], "loyalty"),
+        ("shopper payload, referral", &["referral"], "referral"),
         ("shopper payload, reviews and loyalty", &["reviews", "loyalty"], "reviews and loyalty"),
+        (
+            "shopper payload, reviews, loyalty and referral",
+            &["reviews", "loyalty", "referral"],
+            "reviews, loyalty and referral",
+        ),
         (
             "shopper payload, reviews, form opened",
             &["reviews", "review_form"],
