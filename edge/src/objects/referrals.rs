@@ -191,8 +191,8 @@ impl Batch {
 }
 
 // Values are stored as JSON text: the records also cross to the Worker and the admin API as
-// JSON, so one serialiser serves both (a second one, to JavaScript values, costs more
-// in the Worker's WebAssembly).
+// JSON, so one serialiser serves both. Stored as JavaScript values instead (a second
+// serialiser per type), the Worker's WebAssembly measured 21 KB more raw, 5 KB more gzip.
 fn to_json<T: Serialize>(value: &T) -> worker::Result<String> {
     serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))
 }
