@@ -15,7 +15,9 @@ const acme = shopSecrets("acme");
 const other = shopSecrets("other");
 // A shop whose rewards pay without a hold: what the Cron Trigger pays can be seen at once.
 const quick = shopSecrets("quick");
-const secrets = { acme, other, quick };
+// A shop that rewards advocates with a discount code instead of points.
+const gift = shopSecrets("gift");
+const secrets = { acme, other, quick, gift };
 const GENERIC_SECRET = "gen-" + "r5".repeat(12);
 const SHOPIFY_SECRET = "shpss_" + "c8".repeat(16);
 const WOO_SECRET = "woo-" + "d9".repeat(12);
@@ -134,8 +136,8 @@ const points = async (customer, shop = "acme") =>
   (await admin(worker.url, secrets[shop], "GET", `/customers/${customer}/loyalty`)).body.ledger.entries.filter((e) => e.reason === "referral");
 
 before(async () => {
-  worker = await startWorker([acme, other, quick], {
-    GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET, GENERIC_WEBHOOK_SECRET_QUICK: GENERIC_SECRET, SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET, WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET,
+  worker = await startWorker([acme, other, quick, gift], {
+    GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET, GENERIC_WEBHOOK_SECRET_QUICK: GENERIC_SECRET, GENERIC_WEBHOOK_SECRET_GIFT: GENERIC_SECRET, SHOPIFY_WEBHOOK_SECRET_ACME: SHOPIFY_SECRET, WOOCOMMERCE_WEBHOOK_SECRET_ACME: WOO_SECRET,
   }, { testScheduled: true });
   const settings = await admin(worker.url, acme, "PUT", "", {
     name: "Acme Outdoor", currency: "EUR", allowed_origins: [ORIGIN], sign_in_url: "/account/login", loyalty, referral,
@@ -151,6 +153,11 @@ before(async () => {
     name: "Quick", currency: "EUR", allowed_origins: [ORIGIN], loyalty, referral: { ...referral, hold_days: 0 },
   });
   assert.equal(quickSettings.status, 200, JSON.stringify(quickSettings.body));
+  const giftSettings = await admin(worker.url, gift, "PUT", "", {
+    name: "Gift", currency: "EUR", allowed_origins: [ORIGIN],
+    referral: { ...referral, hold_days: 0, friend_offer: { percent_off: 15 }, advocate_reward: { kind: "discount", discount: { amount_minor: 1500, currency: "EUR" } } },
+  });
+  assert.equal(giftSettings.status, 200, JSON.stringify(giftSettings.body));
 });
 after(async () => worker?.stop());
 
@@ -362,6 +369,25 @@ describe("attribution, hold, payout and reversal", () => {
     });
     assert.equal(res.status, 200);
     assert.equal((await byOrder("generic:Q-1", "quick")).status.stage, "paid");
+  });
+
+  test("a discount reward: the advocate gets a single-use code of their own; the friend's percentage code says so", async () => {
+    const { code } = await advocate("gil", { shop: "gift" });
+    const claimed = await claim(code, "hana@example.com", { shop: "gift" });
+    assert.equal(claimed.status, 201);
+    const friendCode = await admin(worker.url, gift, "GET", `/discount-codes/${claimed.body.discount_code}`);
+    assert.equal(friendCode.body.percent_off, 15);
+    assert.equal((await genericOrder({ shop: "gift", id: "D-1", customer: "hana", email: "hana@example.com", codes: [claimed.body.discount_code] })).status, 200);
+    await cron();
+    const paid = await byOrder("generic:D-1", "gift");
+    assert.equal(paid.status.stage, "paid");
+    assert.match(paid.reward_code, /^RP-[0-9A-Z]{5}-[0-9A-Z]{5}$/);
+    const reward = await admin(worker.url, gift, "GET", `/discount-codes/${paid.reward_code}`);
+    assert.deepEqual([reward.status, reward.body.reward, reward.body.discount.amount_minor], [200, "referral-reward", 1500]);
+    await cron();
+    assert.equal((await byOrder("generic:D-1", "gift")).reward_code, paid.reward_code, "given once");
+    const page = await advocate("gil", { shop: "gift" });
+    assert.deepEqual(page.recent.map((r) => [r.status, r.code]), [["paid", paid.reward_code]]);
   });
 
   test("WooCommerce by the rapport_ref meta: a cancellation within the window reverses, the cron pays nothing", async () => {

@@ -38,10 +38,14 @@ export async function welcome({ config, sheet, code, keep, report }) {
   const close = el("button", { type: "button", class: "close", "aria-label": "Close the invitation" }, el("span", { "aria-hidden": "true" }, "×"));
   const status = el("p", { class: "field-error", role: "status" });
   const email = el("input", { type: "email", id: "rapport-welcome-email", name: "email", autocomplete: "email", required: "" });
+  const name = el("input", { type: "text", id: "rapport-welcome-name", name: "first_name", autocomplete: "given-name", maxlength: "40" });
   const submit = el("button", { type: "submit", class: "primary", part: "button" }, "Get my code");
+  // The friend's first name is shown to whoever invited them only if they give it.
   const form = el("form", { class: "claim", novalidate: "" },
     el("label", { for: "rapport-welcome-email" }, "Your e-mail address"),
-    el("span", { class: "claim-row" }, email, submit));
+    el("span", { class: "claim-row" }, email, submit),
+    el("label", { for: "rapport-welcome-name" }, `Your first name (optional: ${invitation.advocate ? invitation.advocate : "your friend"} will see it)`),
+    name);
   const panel = el("aside", { class: "welcome", part: "welcome", "aria-labelledby": "rapport-welcome-title" },
     close,
     el("h2", { id: "rapport-welcome-title", part: "title" }, `${who} invited you to ${invitation.shop_name}`),
@@ -72,7 +76,7 @@ export async function welcome({ config, sheet, code, keep, report }) {
       const claim = await fetch(`${base}/claims`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ code, email: email.value }),
+        body: JSON.stringify({ code, email: email.value, ...(name.value.trim() ? { first_name: name.value.trim() } : {}) }),
       });
       const body = await claim.json().catch(() => null);
       if (!claim.ok) {

@@ -52,7 +52,7 @@ async function load(throttle) {
   const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
   // Then the shopper scrolls to the bottom, and every widget on the page goes live.
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-  await page.waitForFunction(() => [...document.querySelectorAll("rapport-reviews, rapport-loyalty")].every((w) => w.rapportLive),
+  await page.waitForFunction(() => [...document.querySelectorAll("rapport-reviews, rapport-loyalty, rapport-referral")].every((w) => w.rapportLive),
     null, { timeout: 60_000 });
   await page.waitForLoadState("networkidle");
   await Promise.all(reading);

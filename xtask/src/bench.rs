@@ -81,6 +81,8 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     let mut rows = vec![
         ("loader rapport.js (incl. CSS)".to_owned(), files.loader.clone()),
         ("  of which CSS".to_owned(), files.css.clone()),
+        // Fetched only by a friend arriving with `?ref=`: not in any page kind's sum below.
+        ("welcome banner welcome.js".to_owned(), files.loader.with_file_name("welcome.js")),
     ];
     let parts = files.parts()?;
     for (name, path) in &parts {
