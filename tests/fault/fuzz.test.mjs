@@ -1,8 +1,8 @@
 // Generated bad input against the built Worker: for every route in edge/src/routes.rs, a few
 // hundred requests with malformed bodies (random JSON of the wrong types, extreme numbers, empty
 // and huge strings, invalid UTF-8, truncated JSON), queries, headers and ids (another shop's,
-// unknown ones, malformed ones). Each must be answered below 500, and every 4xx with the JSON
-// error body `{"error": {"code", "message"}}`.
+// unknown ones, malformed ones). Each must be answered below 500, every 4xx with the JSON
+// error body `{"error": {"code", "message"}}`, and a redirect (a referral link) only to the shop.
 //
 // FUZZ_SEED repeats a run (the seed is printed); FUZZ_CASES sets the requests per route.
 
@@ -22,7 +22,7 @@ const other = shopSecrets("fuzz-other");
 const doomed = shopSecrets("fuzz-doomed");
 const SECRETS = { shopify: "shpss_" + "f1".repeat(16), woo: "wc-" + "f2".repeat(12), generic: "gen-" + "f3".repeat(12) };
 let worker;
-const seeded = { review: null, code: null };
+const seeded = { review: null, code: null, referral: null };
 
 let rand = prng(SEED);
 const int = (n) => Math.floor(rand() * n);
@@ -126,6 +126,8 @@ const skuSeg = () => seg(pick(["TENT", "MUG"]), ["NOPE", ...BAD_IDS]);
 const reviewSeg = () => seg(seeded.review ?? "0000000000000000000001", ["0000000000000000000000", ...BAD_IDS]);
 const customerSeg = () => seg(pick(["fuzz-shopper", "kim"]), BAD_IDS);
 const codeSeg = () => seg(seeded.code ?? "ABC", ["ABC", "0O0O", "%E2%82%AC", ...BAD_IDS]);
+const referralSeg = () => seg(seeded.referral ?? "ABCD-EFGH", ["ZZZZ-ZZZZ", "abcd efgh", "0O0O-IIII", ...BAD_IDS]);
+const referralIdSeg = () => seg(pick(["e:0000", "c:kim"]), ["e:", "a/b", ...BAD_IDS]);
 const orderSeg = () => seg(pick(["generic:F-1", "shopify:1", "woocommerce:2"]), ["generic:", ":", "x:1", ...BAD_IDS]);
 
 function randomQuery(names) {
@@ -155,6 +157,16 @@ const ROUTES = [
   { route: "loyalty", method: "GET", path: () => `/v1/shops/${shopSeg()}/loyalty`, auth: shopperAuth },
   { route: "redeem", method: "POST", path: () => `/v1/shops/${shopSeg()}/loyalty/redemptions`, body: () => body({ reward: "5-off", request: () => `r-${int(1e9)}` }), auth: shopperAuth },
   { route: "birthday", method: "POST", path: () => `/v1/shops/${shopSeg()}/loyalty/birthday`, body: () => body({ month: () => int(14), day: () => int(33) }), auth: shopperAuth },
+  { route: "referrals", method: "GET", path: () => `/v1/shops/${shopSeg()}/referrals`, auth: shopperAuth },
+  { route: "referrals html", method: "GET", path: () => `/v1/shops/${shopSeg()}/referrals.html${randomQuery(["locale", "css"])}`, auth: shopperAuth },
+  { route: "referral preferences", method: "POST", path: () => `/v1/shops/${shopSeg()}/referrals/preferences`, body: () => body({ show_name: () => chance(0.5) }), auth: shopperAuth },
+  { route: "referral share", method: "POST", path: () => `/v1/shops/${shopSeg()}/referrals/shares`, body: () => body({ channel: () => pick(["copy", "native", "email", "x", "pigeon"]) }), auth: shopperAuth },
+  { route: "referral invitation", method: "GET", path: () => `/v1/shops/${shopSeg()}/referrals/codes/${referralSeg()}` },
+  { route: "referral claim", method: "POST", path: () => `/v1/shops/${shopSeg()}/referrals/claims`, body: () => body({ code: () => seeded.referral, email: () => pick(["a@b.co", `f${int(1e6)}@fuzz.example`, "no", ""]), first_name: () => pick(["Ann", "", "x".repeat(300)]) }) },
+  { route: "referral link", method: "GET", path: () => `/r/${shopSeg()}/${referralSeg()}${randomQuery(["to"])}` },
+  { route: "admin referrals", method: "GET", path: () => `/v1/admin/shops/${shopSeg()}/referrals${randomQuery(["status"])}`, auth: adminAuth },
+  { route: "admin decide referral", method: "PUT", path: () => `/v1/admin/shops/${shopSeg()}/referrals/${referralIdSeg()}`, body: () => body({ decision: () => pick(["approve", "reject", "maybe"]), reason: () => pick(["", "x".repeat(600)]) }), auth: adminAuth },
+  { route: "admin referral stats", method: "GET", path: () => `/v1/admin/shops/${shopSeg()}/referral-stats${randomQuery(["from", "to"])}`, auth: adminAuth },
   { route: "admin code", method: "GET", path: () => `/v1/admin/shops/${shopSeg()}/discount-codes/${codeSeg()}`, auth: adminAuth },
   { route: "consume code", method: "POST", path: () => `/v1/admin/shops/${shopSeg()}/discount-codes/${codeSeg()}/consume`, body: () => body({ order: "1001" }), auth: adminAuth },
   { route: "admin ledger", method: "GET", path: () => `/v1/admin/shops/${shopSeg()}/customers/${customerSeg()}/loyalty`, auth: adminAuth },
@@ -207,11 +219,11 @@ function generate(spec) {
 const describeCase = (c) => `${c.method} ${c.path} headers=${JSON.stringify(c.headers).slice(0, 400)} body=${typeof c.raw === "string" ? JSON.stringify(c.raw.slice(0, 300)) : c.raw ? `<${c.raw.length} bytes>` : "none"}`;
 
 async function send(c) {
-  const res = await fetch(`${worker.url}${c.path}`, { method: c.method, headers: c.headers, body: c.method === "GET" ? undefined : c.raw, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${worker.url}${c.path}`, { method: c.method, headers: c.headers, body: c.method === "GET" ? undefined : c.raw, redirect: "manual", signal: AbortSignal.timeout(60_000) });
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* checked below */ }
-  return { status: res.status, text, json };
+  return { status: res.status, text, json, location: res.headers.get("location") };
 }
 
 before(async () => {
@@ -219,9 +231,10 @@ before(async () => {
   worker = await startWorker([acme, other, doomed], {
     SHOPIFY_WEBHOOK_SECRET_FUZZ_ACME: SECRETS.shopify, WOOCOMMERCE_WEBHOOK_SECRET_FUZZ_ACME: SECRETS.woo, GENERIC_WEBHOOK_SECRET_FUZZ_ACME: SECRETS.generic,
   });
-  const programme = { points_per_unit: 1, signup_bonus: 600, rewards: [{ id: "5-off", points: 500, discount: { amount_minor: 500, currency: "EUR" } }] };
+  const programme = { points_per_unit: 1, signup_bonus: 600, referral_bonus: 100, rewards: [{ id: "5-off", points: 500, discount: { amount_minor: 500, currency: "EUR" } }] };
+  const referral = { friend_offer: { percent_off: 10 }, advocate_reward: { kind: "points" }, landing_url: "https://fuzz.example/" };
   for (const s of [acme, other, doomed]) {
-    const res = await admin(worker.url, s, "PUT", "", { name: s.shop, currency: "EUR", allowed_origins: ["https://fuzz.example"], loyalty: programme });
+    const res = await admin(worker.url, s, "PUT", "", { name: s.shop, currency: "EUR", allowed_origins: ["https://fuzz.example"], loyalty: programme, referral });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal((await admin(worker.url, s, "PUT", "/products", { products: [{ sku: "TENT", title: "Tent" }, { sku: "MUG", title: "Mug" }] })).status, 200);
   }
@@ -235,6 +248,8 @@ before(async () => {
     method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${shopperToken()}` }, body: JSON.stringify({ reward: "5-off", request: "seed" }),
   });
   seeded.code = (await redeemed.json()).code?.code ?? null;
+  const page = await fetch(`${worker.url}/v1/shops/${acme.shop}/referrals`, { headers: { authorization: `Bearer ${shopperToken()}` } });
+  seeded.referral = (await page.json()).advocate?.code ?? null;
 });
 after(async () => worker?.stop());
 
@@ -254,7 +269,9 @@ for (const spec of ROUTES) {
         const res = await send(c);
         const answer = `${res.status}${res.json?.error?.code ? ` ${res.json.error.code}` : ""}`;
         statuses[answer] = (statuses[answer] ?? 0) + 1;
+        // A referral link redirects to the shop's own storefront, never elsewhere.
         const problem = res.status >= 500 ? `status ${res.status}`
+          : res.status >= 300 && res.status < 400 && !res.location?.startsWith("https://fuzz.example/") ? `a redirect to ${res.location}`
           : res.status >= 400 && !(typeof res.json?.error?.code === "string" && typeof res.json?.error?.message === "string") ? `status ${res.status} without a JSON error body`
             : null;
         if (!problem) return;

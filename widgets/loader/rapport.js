@@ -54,6 +54,8 @@ try {
   const views = [];
   const load = async () => {
     await Promise.allSettled(views);
+    // And drawn: the module is requested after the frame that shows them.
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
     return importModule();
   };
 
