@@ -35,19 +35,31 @@ async function load(throttle) {
       if (body) bodies.set(r.url(), { wasm: r.url().endsWith(".wasm"), brotli: brotli(body) });
     })());
   });
+  // The moment the reviews summary is drawn: the first animation frame after it enters the
+  // widget's shadow root, seen from inside the page. (Polling from here would start only once
+  // `goto` has seen the load event, which on a slow run comes after the content, and after the
+  // WebAssembly too.)
+  await page.addInitScript(() => {
+    const attach = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) {
+      const root = attach.call(this, init);
+      if (this.localName === "rapport-reviews") {
+        new MutationObserver((_, observer) => {
+          if (!root.querySelector(".summary")) return;
+          observer.disconnect();
+          requestAnimationFrame(() => {
+            const t = performance.now();
+            // What had arrived from the Worker by then.
+            const done = performance.getEntriesByType("resource").filter((e) => e.responseEnd <= t).map((e) => e.name);
+            window.__rapportFirstContent = { t, done };
+          });
+        }).observe(root, { childList: true, subtree: true });
+      }
+      return root;
+    };
+  });
   await page.goto(url);
-  const handle = await page.waitForFunction(
-    () => {
-      const summary = document.querySelector("rapport-reviews")?.shadowRoot?.querySelector(".summary");
-      if (!summary) return false;
-      const t = performance.now();
-      // What had arrived from the Worker by then.
-      const done = performance.getEntriesByType("resource").filter((e) => e.responseEnd <= t).map((e) => e.name);
-      return { t, done };
-    },
-    null,
-    { polling: "raf", timeout: 60_000 },
-  );
+  const handle = await page.waitForFunction(() => window.__rapportFirstContent, null, { timeout: 60_000 });
   const first = await handle.jsonValue();
   const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
   // Then the shopper scrolls to the bottom, and every widget on the page goes live.
