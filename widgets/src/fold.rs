@@ -30,3 +30,26 @@ pub fn Fold(children: Children) -> impl IntoView {
 pub fn show_more() -> impl IntoView {
     view! { <button type="button" class="more if-clipped" part="button">"Show more"</button> }
 }
+
+/// A widget's first view as a frame: its title, the fold holding `body`, the foot with the
+/// "show more" button, and the live region that says `announce` ("Copied").
+pub fn framed(
+    class: &'static str,
+    part: &'static str,
+    title_id: &'static str,
+    title: String,
+    body: AnyView,
+    announce: RwSignal<&'static str>,
+) -> impl IntoView {
+    view! {
+        <section class=class part=part aria-labelledby=title_id>
+            <h2 id=title_id part="title">{title}</h2>
+            <Fold>{body}</Fold>
+            <div class="fold-foot">{show_more()}</div>
+            // Nothing until there is something to say (an empty text renders as a space in HTML).
+            <p class="visually-hidden" role="status">
+                {move || Some(announce.get()).filter(|a| !a.is_empty())}
+            </p>
+        </section>
+    }
+}

@@ -22,7 +22,7 @@ use rapport_shared::loyalty::{Account, LoyaltyView, Programme};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, Client};
-use crate::fold::{show_more, Fold};
+use crate::fold::framed;
 use crate::format;
 use crate::Config;
 
@@ -235,22 +235,8 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
         }
         .into_any()
     };
-    view! {
-        <section
-            class=if mode == Mode::Inline { "loyalty frame" } else { "loyalty" }
-            part="loyalty"
-            aria-labelledby="rapport-loyalty-title"
-        >
-            <h2 id="rapport-loyalty-title" part="title">{title}</h2>
-            <Fold>{body}</Fold>
-            <div class="fold-foot">{show_more()}</div>
-            // Nothing until there is something to say (an empty text renders as a space in HTML).
-            <p class="visually-hidden" role="status">
-                {move || Some(announce.get()).filter(|a| !a.is_empty())}
-            </p>
-        </section>
-    }
-    .into_any()
+    let class = if mode == Mode::Inline { "loyalty frame" } else { "loyalty" };
+    framed(class, "loyalty", "rapport-loyalty-title", title, body, announce).into_any()
 }
 
 /// A link from the shop's settings, only if it is a web address or a path on the shop (the same

@@ -20,7 +20,7 @@ use rapport_shared::referral::{
 
 use crate::api::{self, Client};
 use crate::clipboard;
-use crate::fold::{show_more, Fold};
+use crate::fold::framed;
 use crate::format;
 use crate::Config;
 
@@ -77,17 +77,7 @@ pub fn Referral(
         Some(advocate) => signed_in(ctx.clone(), &programme, advocate, &locale, intro).into_any(),
         None => signed_out(&programme, intro).into_any(),
     };
-    let announce = ctx.announce;
-    view! {
-        <section class="referral frame" part="referral" aria-labelledby="rapport-referral-title">
-            <h2 id="rapport-referral-title" part="title">{title}</h2>
-            <Fold>{body}</Fold>
-            <div class="fold-foot">{show_more()}</div>
-            <p class="visually-hidden" role="status">
-                {move || Some(announce.get()).filter(|a| !a.is_empty())}
-            </p>
-        </section>
-    }
+    framed("referral frame", "referral", "rapport-referral-title", title, body, ctx.announce)
 }
 
 /// `€10.00 off`, `15% off`.

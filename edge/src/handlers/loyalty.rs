@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{console_error, Env, Request, Response};
 
-use super::shopper::authenticate;
+use super::shopper::{authenticate, private, view_answer};
 use super::views;
 use crate::cors;
 use crate::error::ApiError;
@@ -27,8 +27,6 @@ use crate::store::Store;
 
 /// Loyalty request bodies are a few fields.
 const BODY_LIMIT: usize = 4 * 1024;
-/// The programme is the same for every shopper; caches may keep it briefly.
-const PROGRAMME_CACHE_SECONDS: u32 = 60;
 
 /// The shop's settings and programme, or the 404 that says which is missing.
 async fn programme(env: &Env, shop: &ShopId) -> Result<(ShopSettings, LoyaltyRules), ApiError> {
@@ -86,17 +84,12 @@ async fn shopper_request(
     Ok(ShopperRequest { settings, rules, origin, shopper })
 }
 
-fn private(mut resp: Response, origin: Option<String>) -> Result<Response, ApiError> {
-    resp.headers_mut().set("cache-control", "private, no-store")?;
-    Ok(cors::allow(resp, origin)?)
-}
-
 /// `GET /v1/shops/{shop}/loyalty`: the programme; with a shopper token, their account too.
 /// A token that does not verify is refused (401), never answered as if signed out.
 pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let (view, origin) = loyalty_view(req, env, shop).await?;
     let resp = json(&view, 200)?;
-    answer(resp, origin, view.account.is_some())
+    view_answer(resp, origin, view.account.is_some())
 }
 
 /// `GET /v1/shops/{shop}/loyalty.html[?locale=&mode=&css=none&expired=1]`: the widget's first
@@ -108,7 +101,7 @@ pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Respon
     let (view, origin) = loyalty_view(req, env, shop).await?;
     let signed_in = view.account.is_some();
     let html = views::loyalty(req, &query, &loyalty, shop, &view)?;
-    answer(views::html(html)?, origin, signed_in)
+    view_answer(views::html(html)?, origin, signed_in)
 }
 
 /// The programme, and with a verified token the shopper's account (the visit settles what is
@@ -133,23 +126,6 @@ async fn loyalty_view(
     let view =
         LoyaltyView { programme: programme_of(&r.settings, r.rules), account: Some(account) };
     Ok((view, r.origin))
-}
-
-/// A signed-out view is public and cacheable; a shopper's is private.
-fn answer(
-    mut resp: Response,
-    origin: Option<String>,
-    signed_in: bool,
-) -> Result<Response, ApiError> {
-    if signed_in {
-        return private(resp, origin);
-    }
-    let headers = resp.headers_mut();
-    headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
-    // The same URL with a token is the shopper's account: a cache must not answer it with
-    // this signed-out view.
-    headers.set("vary", "Authorization")?;
-    Ok(cors::public(resp)?)
 }
 
 fn programme_of(settings: &ShopSettings, rules: LoyaltyRules) -> Programme {

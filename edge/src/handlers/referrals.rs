@@ -23,7 +23,7 @@ use serde_json::json;
 use worker::{console_error, Env, Request, Response};
 
 use super::reviews::{address_subject, limit};
-use super::shopper::authenticate;
+use super::shopper::{authenticate, private, view_answer};
 use super::views;
 use crate::cors;
 use crate::error::ApiError;
@@ -39,8 +39,6 @@ const BODY_LIMIT: usize = 4 * 1024;
 const CLAIMS: RateLimit = RateLimit { max: 10, window_seconds: 3600 };
 /// Shares one advocate may record per hour.
 const SHARES: RateLimit = RateLimit { max: 60, window_seconds: 3600 };
-/// The programme is the same for every shopper; caches may keep it briefly.
-const PROGRAMME_CACHE_SECONDS: u32 = 60;
 
 async fn object<T: serde::de::DeserializeOwned>(
     env: &Env,
@@ -119,17 +117,12 @@ fn public_programme(settings: &ShopSettings, rules: &ReferralRules) -> ReferralP
     }
 }
 
-fn private(mut resp: Response, origin: Option<String>) -> Result<Response, ApiError> {
-    resp.headers_mut().set("cache-control", "private, no-store")?;
-    Ok(cors::allow(resp, origin)?)
-}
-
 /// `GET /v1/shops/{shop}/referrals`: the programme; with a shopper token, the advocate's code,
 /// link, figures and recent friends too (the code is made on the first visit).
 pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let (view, origin) = referral_view(req, env, shop).await?;
     let signed_in = view.advocate.is_some();
-    answer(json(&view, 200)?, origin, signed_in)
+    view_answer(json(&view, 200)?, origin, signed_in)
 }
 
 /// `GET /v1/shops/{shop}/referrals.html[?locale=&css=none]`: the widget's first view, rendered
@@ -139,23 +132,7 @@ pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Respon
     let (view, origin) = referral_view(req, env, shop).await?;
     let signed_in = view.advocate.is_some();
     let html = views::referral(req, &query, shop, &view)?;
-    answer(views::html(html)?, origin, signed_in)
-}
-
-/// A signed-out view is public and cacheable (and varies with the token); an advocate's is
-/// private.
-fn answer(
-    mut resp: Response,
-    origin: Option<String>,
-    signed_in: bool,
-) -> Result<Response, ApiError> {
-    if signed_in {
-        return private(resp, origin);
-    }
-    let headers = resp.headers_mut();
-    headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
-    headers.set("vary", "Authorization")?;
-    Ok(cors::public(resp)?)
+    view_answer(views::html(html)?, origin, signed_in)
 }
 
 async fn referral_view(

@@ -11,6 +11,32 @@ use crate::error::ApiError;
 use crate::http::{bearer, json, now};
 use crate::store::Store;
 
+/// A programme is the same for every shopper; caches may keep a signed-out view briefly.
+const PROGRAMME_CACHE_SECONDS: u32 = 60;
+
+/// A shopper's own answer: never cached, and readable only by the shop's storefront origin.
+pub fn private(mut resp: Response, origin: Option<String>) -> Result<Response, ApiError> {
+    resp.headers_mut().set("cache-control", "private, no-store")?;
+    Ok(cors::allow(resp, origin)?)
+}
+
+/// A widget's view (JSON or rendered): signed out, public and cacheable; signed in, private.
+pub fn view_answer(
+    mut resp: Response,
+    origin: Option<String>,
+    signed_in: bool,
+) -> Result<Response, ApiError> {
+    if signed_in {
+        return private(resp, origin);
+    }
+    let headers = resp.headers_mut();
+    headers.set("cache-control", &format!("public, max-age={PROGRAMME_CACHE_SECONDS}"))?;
+    // The same URL with a token is the shopper's own view: a cache must not answer it with
+    // this signed-out one.
+    headers.set("vary", "Authorization")?;
+    Ok(cors::public(resp)?)
+}
+
 /// Verifies the request's shopper token for `shop`.
 pub fn authenticate(req: &Request, env: &Env, shop: &ShopId) -> Result<Shopper, ApiError> {
     let token = bearer(req).ok_or_else(|| ApiError::Unauthorized {
@@ -32,7 +58,5 @@ pub async fn me(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, Api
     let settings = Store::open(env)?.existing_shop(shop).await?;
     let origin = cors::check(req, &settings)?;
     let shopper = authenticate(req, env, shop)?;
-    let mut resp = json(&shopper, 200)?;
-    resp.headers_mut().set("cache-control", "private, no-store")?;
-    Ok(cors::allow(resp, origin)?)
+    private(json(&shopper, 200)?, origin)
 }
