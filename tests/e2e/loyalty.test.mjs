@@ -156,6 +156,9 @@ describe("the loyalty widget", () => {
     const launcher = p.locator("rapport-loyalty").locator('[part="launcher"]');
     await launcher.locator(".launcher-balance").waitFor();
     assert.match(await launcher.textContent(), /Rewards\s*347 points/);
+    // Measured once the module has taken over: the swap replaces the button, and a box read
+    // across it finds the old one gone.
+    await p.waitForFunction(() => document.querySelector("rapport-loyalty").rapportLive === true);
     const box = await launcher.boundingBox();
     assert.ok(box.x + box.width > 1280 - 80 && box.y + box.height > 900 - 80, `bottom right: ${JSON.stringify(box)}`);
     const dialog = p.locator("rapport-loyalty").getByRole("dialog");
