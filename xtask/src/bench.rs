@@ -1,9 +1,9 @@
 //! `cargo xtask bench`: what Rapport costs a shopper's page and a merchant's Worker.
 //!
 //! - Payload: raw, gzip (-9) and brotli (-q 11) bytes of each widget file and of the Worker.
-//! - Edge: `wrk` against the reviews endpoint and a signed-in shopper's loyalty account and, in
-//!   the same run, against a bare Worker under the same wrangler and workerd, alternating rounds;
-//!   medians and the ratios to the bare Worker.
+//! - Edge: `wrk` against the reviews endpoint, a signed-in shopper's loyalty account and a referral
+//!   link and, in the same run, against a bare Worker under the same wrangler and workerd,
+//!   alternating rounds; medians and the ratios to the bare Worker.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
 //!
 //! Machines are shared and noisy: compare ratios and medians, not single figures. Everything is
@@ -309,11 +309,24 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
         email_hash: None,
     };
     let token = mint_shopper_token(&secret, claims, seed::now(), 3600);
-    let (mut ours, mut base, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
+    // A referral link: counted by the shop's one referral object, then redirected. The bench
+    // shopper's page makes their code.
+    let page: Value = ureq::get(&format!("{api}/v1/shops/{DEMO_SHOP}/referrals"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .map_err(|e| format!("the bench shopper's referral page: {e}"))?
+        .body_mut()
+        .read_json()
+        .map_err(|e| format!("the bench shopper's referral page: {e}"))?;
+    let code = page["advocate"]["code"].as_str().ok_or("the referral page has no code")?;
+    let link = format!("{api}/r/{DEMO_SHOP}/{code}");
+    let (mut ours, mut base, mut accounts, mut links) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         base.push(wrk(&format!("{bare_url}/"), None)?);
         ours.push(wrk(&reviews, None)?);
         accounts.push(wrk(&loyalty, Some(&token))?);
+        links.push(wrk(&link, None)?);
     }
     let summary = |loads: &[Load]| {
         let pick = |f: fn(&Load) -> f64| median(&mut loads.iter().map(f).collect::<Vec<_>>());
@@ -322,12 +335,17 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
     let (base_rps, base_p50, base_p99) = summary(&base);
     let (our_rps, our_p50, our_p99) = summary(&ours);
     let (acc_rps, acc_p50, acc_p99) = summary(&accounts);
+    let (link_rps, link_p50, link_p99) = summary(&links);
     println!("{:<32} {:>10} {:>10} {:>10}", "", "req/s", "p50 ms", "p99 ms");
     println!("{:<32} {base_rps:>10.0} {base_p50:>10.1} {base_p99:>10.1}", "bare Worker");
     println!("{:<32} {our_rps:>10.0} {our_p50:>10.1} {our_p99:>10.1}", "GET product reviews");
     println!(
         "{:<32} {acc_rps:>10.0} {acc_p50:>10.1} {acc_p99:>10.1}",
         "GET loyalty account (signed in)"
+    );
+    println!(
+        "{:<32} {link_rps:>10.0} {link_p50:>10.1} {link_p99:>10.1}",
+        "GET referral link (302)"
     );
     println!(
         "{:<32} {:>10.2} {:>10.2} {:>10.2}",
@@ -343,9 +361,18 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
         acc_p50 / base_p50,
         acc_p99 / base_p99
     );
+    println!(
+        "{:<32} {:>10.2} {:>10.2} {:>10.2}",
+        "ratio referral link / bare",
+        link_rps / base_rps,
+        link_p50 / base_p50,
+        link_p99 / base_p99
+    );
     report.insert(
         "edge".into(),
         json!({
+            "referral_link": { "rps": link_rps, "p50_ms": link_p50, "p99_ms": link_p99 },
+            "ratio_referral_link": { "rps": link_rps / base_rps, "p50": link_p50 / base_p50, "p99": link_p99 / base_p99 },
             "bare": { "rps": base_rps, "p50_ms": base_p50, "p99_ms": base_p99 },
             "reviews": { "rps": our_rps, "p50_ms": our_p50, "p99_ms": our_p99 },
             "loyalty_account": { "rps": acc_rps, "p50_ms": acc_p50, "p99_ms": acc_p99 },
