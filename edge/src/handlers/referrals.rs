@@ -17,13 +17,13 @@ use rapport_shared::referral::{
     AdvocateView, ClaimRequest, Claimed, Invitation, ReferralProgramme, ReferralRules,
     ReferralView, ShareRequest,
 };
-use rapport_shared::secrets::{email_hash, keyed_hash, token_secret_binding, TokenSecret};
+use rapport_shared::secrets::{email_hash, keyed_hash, TokenSecret};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{console_error, Env, Request, Response};
 
 use super::reviews::{address_subject, limit};
-use super::shopper::{authenticate, private, view_answer};
+use super::shopper::{authenticate, private, token_secret, view_answer};
 use super::views;
 use crate::cors;
 use crate::error::ApiError;
@@ -59,16 +59,6 @@ async fn programme(env: &Env, shop: &ShopId) -> Result<(ShopSettings, ReferralRu
     }
 }
 
-fn secret(env: &Env, shop: &ShopId) -> Result<TokenSecret, ApiError> {
-    let binding = token_secret_binding(shop);
-    let raw = env
-        .secret(&binding)
-        .map_err(|_| ApiError::Internal(format!("secret {binding} is not set")))?
-        .to_string();
-    TokenSecret::parse(&raw)
-        .map_err(|_| ApiError::Internal(format!("secret {binding} is too short")))
-}
-
 /// The caller's network address, hashed with the shop's secret and today's date: comparable
 /// within a day, never kept raw, not linkable across days.
 fn network(req: &Request, secret: &TokenSecret, now: i64) -> String {
@@ -97,7 +87,7 @@ pub fn order_programme(settings: &ShopSettings) -> Option<Programme> {
 pub fn seal(env: &Env, shop: &ShopId, order: &mut Order) {
     let signals = &mut order.referral;
     let (email, address) = (signals.email.take(), signals.shipping_address.take());
-    let Ok(secret) = secret(env, shop) else {
+    let Ok(secret) = token_secret(env, shop) else {
         return;
     };
     signals.email_hash =
@@ -147,7 +137,7 @@ async fn referral_view(
     }
     let origin = cors::check(req, &settings)?;
     let shopper = authenticate(req, env, shop)?;
-    let secret = secret(env, shop)?;
+    let secret = token_secret(env, shop)?;
     let now = now();
     let command = Command::Open {
         shop: shop.clone(),
@@ -181,7 +171,7 @@ pub async fn share(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respons
     let shopper = authenticate(&req, env, shop)?;
     let _: ShareRequest = read_json(&mut req, BODY_LIMIT).await?;
     limit(env, shop, "share", &format!("c:{}", shopper.customer), SHARES).await?;
-    let secret = secret(env, shop)?;
+    let secret = token_secret(env, shop)?;
     let now = now();
     let command =
         Command::Share { customer: shopper.customer, network: network(&req, &secret, now), now };
@@ -225,7 +215,7 @@ pub async fn claim(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respons
         None => None,
     };
     limit(env, shop, "referral-claim", &address_subject(&req, shop), CLAIMS).await?;
-    let secret = secret(env, shop)?;
+    let secret = token_secret(env, shop)?;
     let now = now();
     let command = Command::Claim {
         shop: shop.clone(),
@@ -252,7 +242,7 @@ pub async fn link(
 ) -> Result<Response, ApiError> {
     let (settings, rules) = programme(env, shop).await?;
     let code = code_param(code)?;
-    let secret = secret(env, shop)?;
+    let secret = token_secret(env, shop)?;
     let now = now();
     let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
     let command = Command::Click {

@@ -43,14 +43,18 @@ pub fn authenticate(req: &Request, env: &Env, shop: &ShopId) -> Result<Shopper, 
         code: "token_missing",
         message: "send the shopper token as `Authorization: Bearer <token>`".into(),
     })?;
+    Ok(verify_shopper_token(&token, &token_secret(env, shop)?, shop, now())?)
+}
+
+/// The shop's shopper-token secret; a missing or weak one is our fault (500), never the caller's.
+pub fn token_secret(env: &Env, shop: &ShopId) -> Result<TokenSecret, ApiError> {
     let binding = token_secret_binding(shop);
     let raw = env
         .secret(&binding)
         .map_err(|_| ApiError::Internal(format!("secret {binding} is not set")))?
         .to_string();
-    let secret = TokenSecret::parse(&raw)
-        .map_err(|_| ApiError::Internal(format!("secret {binding} is too short")))?;
-    Ok(verify_shopper_token(&token, &secret, shop, now())?)
+    TokenSecret::parse(&raw)
+        .map_err(|_| ApiError::Internal(format!("secret {binding} is too short")))
 }
 
 /// `GET /v1/shops/{shop}/me`: who the token says the shopper is.

@@ -23,11 +23,11 @@ use rapport_shared::loyalty::{
     Account, AdjustmentPoints, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Presence, Reason,
     RedeemError, Redeemed,
 };
-use rapport_shared::secrets::{discount_code, token_secret_binding, TokenSecret};
+use rapport_shared::secrets::discount_code;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, codes, mark_token, put_with_alarm, refuse, reply};
+use super::{call, codes, mark_token, put_with_alarm, refuse, reply, token_secret};
 
 pub const BINDING: &str = "LEDGERS";
 
@@ -198,12 +198,6 @@ impl LedgerObject {
         self.save(&ledger).await?;
         Ok(true)
     }
-
-    fn secret(&self, shop: &ShopId) -> Result<TokenSecret> {
-        let binding = token_secret_binding(shop);
-        let raw = self.env.secret(&binding)?.to_string();
-        TokenSecret::parse(&raw).map_err(|_| worker::Error::RustError(format!("{binding} is weak")))
-    }
 }
 
 impl DurableObject for LedgerObject {
@@ -252,7 +246,7 @@ impl DurableObject for LedgerObject {
                 ledger.set_bonus(&source, reason, on, amount, now)
             }
             Act::Redeem { reward, request } => {
-                let secret = self.secret(&ctx.shop)?;
+                let secret = token_secret(&self.env, &ctx.shop)?;
                 let code = |seq| discount_code(&secret, &ctx.shop, &ctx.customer, seq);
                 match ledger.redeem(rules, &reward, request.as_deref(), code, now) {
                     Ok(code) => issued = Some(code),

@@ -33,6 +33,8 @@ pub mod orders;
 pub mod product_reviews;
 pub mod referrals;
 
+use rapport_shared::ids::ShopId;
+use rapport_shared::secrets::{token_secret_binding, TokenSecret};
 use rapport_shared::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -87,6 +89,13 @@ const RELAYED: &[&str] = &[
     "self_referral",
     "existing_customer",
 ];
+
+/// The shop's shopper-token secret, which also keys the codes and hashes an object derives.
+pub fn token_secret(env: &Env, shop: &ShopId) -> worker::Result<TokenSecret> {
+    let binding = token_secret_binding(shop);
+    let raw = env.secret(&binding)?.to_string();
+    TokenSecret::parse(&raw).map_err(|_| worker::Error::RustError(format!("{binding} is weak")))
+}
 
 /// Which of `shards` objects holds `key`: FNV-1a, stable across deployments, unlike the
 /// standard library's randomised hasher.

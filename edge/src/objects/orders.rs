@@ -76,6 +76,8 @@ pub struct Loyalty {
 }
 
 /// [`OrderEvent`] as it crosses to the object.
+// Built once per delivery and serialised at once: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 pub enum Event {
     Order(rapport_shared::orders::Order),

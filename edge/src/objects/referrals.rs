@@ -34,15 +34,13 @@ use rapport_shared::referral::stats::{
     report, sketch_hash, week_of, Outstanding, Report, WeekStats,
 };
 use rapport_shared::referral::{AdvocateStats, AdvocateView, Claimed, FriendOffer, RewardValue};
-use rapport_shared::secrets::{
-    referral_code, referral_discount_code, token_secret_binding, TokenSecret,
-};
+use rapport_shared::secrets::{referral_code, referral_discount_code};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 use worker::{durable_object, js_sys, DurableObject, Env, ListOptions, Request, Response, State};
 
-use super::{call, codes, entries, ledger, refuse, reply};
+use super::{call, codes, entries, ledger, refuse, reply, token_secret};
 
 pub const BINDING: &str = "REFERRALS";
 
@@ -233,20 +231,14 @@ impl ReferralsObject {
         Ok(entries(&self.state.storage().list_with_options(options).await?))
     }
 
-    fn secret(&self, shop: &ShopId) -> worker::Result<TokenSecret> {
-        let binding = token_secret_binding(shop);
-        let raw = self.env.secret(&binding)?.to_string();
-        TokenSecret::parse(&raw).map_err(|_| worker::Error::RustError(format!("{binding} is weak")))
-    }
-
     async fn week(&self, now: i64) -> worker::Result<(String, WeekStats)> {
         let key = week_key(week_of(now));
         let stats = self.get(&key).await?.unwrap_or_default();
         Ok((key, stats))
     }
 
-    /// Records `change` of `referral` in the week's figures, the outstanding counts, the
-    /// advocate's tally and the due index.
+    /// Records `change` of `referral` in the week's figures, the outstanding counts and the due
+    /// index (a new referral's first order counts `net_in_shop_currency` of revenue).
     async fn account(
         &self,
         batch: &mut Batch,
@@ -268,6 +260,20 @@ impl ReferralsObject {
         if let Status::Pending { due_at } = referral.status {
             batch.put(&due_key(due_at, &referral.id), &true)?;
         }
+        Ok(())
+    }
+
+    /// Records `change` of an existing `referral`: [`Self::account`], and the stored
+    /// advocate's tally.
+    async fn account_move(
+        &self,
+        batch: &mut Batch,
+        referral: &Referral,
+        change: Change,
+        before: &Status,
+        now: i64,
+    ) -> worker::Result<()> {
+        self.account(batch, referral, change, Some(before), 0, now).await?;
         if let Some(customer) = &referral.advocate {
             let key = format!("adv:{customer}");
             if let Some(mut advocate) = self.get::<Advocate>(&key).await? {
@@ -294,7 +300,7 @@ impl ReferralsObject {
         let mut advocate = match self.get::<Advocate>(&key).await? {
             Some(advocate) => advocate,
             None => {
-                let secret = self.secret(shop)?;
+                let secret = token_secret(&self.env, shop)?;
                 let mut attempt = 0;
                 let code = loop {
                     let code = referral_code(&secret, shop, &customer, attempt);
@@ -462,7 +468,7 @@ impl ReferralsObject {
                 return refuse(409, rule.code(), rule.message());
             }
         };
-        let secret = self.secret(shop)?;
+        let secret = token_secret(&self.env, shop)?;
         let claim = Claim {
             friend: friend.clone(),
             advocate: Some(customer.clone()),
@@ -518,7 +524,7 @@ impl ReferralsObject {
             };
             let before = referral.status.clone();
             if let Some(change) = referral.revalue(facts.version, facts.net_minor, hold_days, now) {
-                self.account(&mut batch, &referral, change, Some(&before), 0, now).await?;
+                self.account_move(&mut batch, &referral, change, &before, now).await?;
             }
             batch.put(&format!("ref:{friend}"), &referral)?;
             self.commit(batch).await?;
@@ -582,15 +588,8 @@ impl ReferralsObject {
             batch.put(&format!("friend-of:{customer}"), &friend)?;
         }
         // The advocate's tally was moved above, with the record it belongs to.
-        let (key, mut week) = self.week(now).await?;
-        week.record(change, in_shop_currency(facts.net_minor));
-        batch.put(&key, &week)?;
-        let mut outstanding: Outstanding = self.get("outstanding").await?.unwrap_or_default();
-        outstanding.apply(change);
-        batch.put("outstanding", &outstanding)?;
-        if let Status::Pending { due_at } = referral.status {
-            batch.put(&due_key(due_at, &friend), &true)?;
-        }
+        self.account(&mut batch, &referral, change, None, in_shop_currency(facts.net_minor), now)
+            .await?;
         self.commit(batch).await?;
         Ok(Some(referral))
     }
@@ -611,7 +610,7 @@ impl ReferralsObject {
             if let Some(mut referral) = self.get::<Referral>(&format!("ref:{friend}")).await? {
                 let before = referral.status.clone();
                 if let Some(change) = referral.pay(now) {
-                    self.account(&mut batch, &referral, change, Some(&before), 0, now).await?;
+                    self.account_move(&mut batch, &referral, change, &before, now).await?;
                     batch.put(&format!("ref:{friend}"), &referral)?;
                     batch.put(&format!("tell:{friend}"), &true)?;
                     paid += 1;
@@ -690,7 +689,7 @@ impl ReferralsObject {
                 .map_err(|e| worker::Error::RustError(format!("a referral bonus: {e:?}")))?;
             }
             RewardValue::Discount(discount) => {
-                let secret = self.secret(shop)?;
+                let secret = token_secret(&self.env, shop)?;
                 let code = referral_discount_code(&secret, shop, "reward", friend);
                 self.register(
                     shop,
@@ -888,7 +887,7 @@ impl DurableObject for ReferralsObject {
                     }
                 };
                 let mut batch = Batch::new();
-                self.account(&mut batch, &referral, change, Some(&before), 0, now).await?;
+                self.account_move(&mut batch, &referral, change, &before, now).await?;
                 batch.put(&key, &referral)?;
                 self.commit(batch).await?;
                 reply(&referral)
