@@ -257,13 +257,55 @@ pub struct Product {
     pub image_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Money>,
+    /// Can a shopper buy it now: published, active and in stock (or sold on backorder).
+    /// Recommendations leave out what cannot be bought.
+    #[serde(default = "available", skip_serializing_if = "is_available")]
+    pub available: bool,
+    /// The platform's product type, vendor and tags: what "similar" blends with behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Bought again and again (coffee, filters): "for you" may show it to someone who bought it.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub repeat_purchase: bool,
     /// Unix seconds of the platform's last change, when it says: an older version of the
     /// product arriving late does not replace a newer one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
 }
 
+fn available() -> bool {
+    true
+}
+
+fn is_available(a: &bool) -> bool {
+    *a
+}
+
+/// The most tags a product keeps.
+pub const MAX_TAGS: usize = 50;
+
 impl Product {
+    /// A product known by its SKU and title only: available, nothing else said.
+    pub fn new(sku: Sku, title: impl Into<String>) -> Self {
+        Self {
+            sku,
+            title: title.into(),
+            url: None,
+            image_url: None,
+            price: None,
+            available: true,
+            product_type: None,
+            vendor: None,
+            tags: Vec::new(),
+            repeat_purchase: false,
+            updated_at: None,
+        }
+    }
+
     /// Should `self` replace `stored`? Not when both are dated and `stored` is newer.
     pub fn supersedes(&self, stored: &Product) -> bool {
         match (self.updated_at, stored.updated_at) {
@@ -281,6 +323,19 @@ impl Product {
         }
         if let Some(price) = &self.price {
             price.check("price")?;
+        }
+        for (field, text) in
+            [("product_type", &mut self.product_type), ("vendor", &mut self.vendor)]
+        {
+            if let Some(t) = text {
+                *t = bounded_text(field, t, 1, 100)?;
+            }
+        }
+        if self.tags.len() > MAX_TAGS {
+            return Err(FieldError::new("tags", format!("lists at most {MAX_TAGS} tags")));
+        }
+        for tag in &mut self.tags {
+            *tag = bounded_text("tags", tag, 1, 100)?;
         }
         if self.updated_at.is_some_and(|t| !(0..=MAX_UNIX_SECONDS).contains(&t)) {
             return Err(FieldError::new("updated_at", "must be Unix seconds from 1970 to 9999"));
@@ -371,12 +426,8 @@ mod tests {
     #[test]
     fn a_dated_product_replaces_only_an_older_one() {
         let at = |t: Option<i64>| Product {
-            sku: Sku::parse("TENT").unwrap(),
-            title: "Tent".into(),
-            url: None,
-            image_url: None,
-            price: None,
             updated_at: t,
+            ..Product::new(Sku::parse("TENT").unwrap(), "Tent")
         };
         assert!(at(Some(2)).supersedes(&at(Some(1))));
         assert!(at(Some(2)).supersedes(&at(Some(2))), "a repeat is harmless");

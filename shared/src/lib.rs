@@ -16,6 +16,7 @@ pub mod loyalty;
 #[cfg(feature = "server")]
 pub mod orders;
 pub mod ratelimit;
+pub mod recs;
 pub mod referral;
 pub mod reviews;
 #[cfg(feature = "server")]

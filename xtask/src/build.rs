@@ -289,9 +289,12 @@ fn put_leb128(out: &mut Vec<u8>, mut value: u32) {
     }
 }
 
+/// Import names, old to new.
+type Renames = Vec<(String, String)>;
+
 /// The module with every import from `module` renamed to a short name (`a0`, `a1`, …), and the
-/// names it replaced, old to new. Only the import section changes.
-fn short_import_names(wasm: &[u8], module: &str) -> Result<(Vec<u8>, Vec<(String, String)>)> {
+/// names it replaced. Only the import section changes.
+fn short_import_names(wasm: &[u8], module: &str) -> Result<(Vec<u8>, Renames)> {
     if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
         return Err("not a WebAssembly module".into());
     }

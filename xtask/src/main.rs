@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod demo;
 mod devvars;
+mod eval;
 mod import;
 mod proc;
 mod seed;
@@ -38,6 +39,8 @@ jobs:
           [--origin URL ...] [--webhook-secret SECRET (the shop's generic webhook secret:
           also sends the demo shopper's order history)] [--token-secret SECRET (with the
           webhook secret: also the demo shopper's referrals, through the shopper API)]
+  eval-recs  the recommendation model's HR/NDCG/recall@10 against popularity, item-kNN and
+          EASE^R on a `user,item,timestamp` CSV: --interactions FILE [--ease-lambda L]
   import  send a shop's history (generic-format JSON lines, or CSV) in resumable parts:
           --api URL --shop SHOP --admin-key KEY --file FILE [--import NAME]
 ";
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         "token" => token::run(&args),
         "seed" => seed::run(&args),
         "import" => import::run(&args),
+        "eval-recs" => eval::run(&args),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -203,6 +203,23 @@ struct RawProduct {
     #[serde(default)]
     variants: Vec<RawVariant>,
     #[serde(default)]
+    images: Vec<RawImage>,
+    #[serde(default)]
+    image: Option<RawImage>,
+    /// `active`, `draft` or `archived`; older payloads leave it out.
+    #[serde(default)]
+    status: Option<String>,
+    /// Absent (older payloads) or a time: published; `null`: hidden from the store.
+    #[serde(default, deserialize_with = "present")]
+    published_at: Option<Option<String>>,
+    #[serde(default)]
+    product_type: Option<String>,
+    #[serde(default)]
+    vendor: Option<String>,
+    /// Comma-separated.
+    #[serde(default)]
+    tags: Option<String>,
+    #[serde(default)]
     updated_at: Option<String>,
 }
 
@@ -210,6 +227,38 @@ struct RawProduct {
 struct RawVariant {
     #[serde(default)]
     price: Option<String>,
+    #[serde(default)]
+    inventory_quantity: Option<i64>,
+    /// `continue`: sold when out of stock.
+    #[serde(default)]
+    inventory_policy: Option<String>,
+    /// `shopify` when Shopify counts the stock; `null` when nobody does.
+    #[serde(default)]
+    inventory_management: Option<String>,
+}
+
+impl RawVariant {
+    fn sellable(&self) -> bool {
+        self.inventory_management.is_none()
+            || self.inventory_policy.as_deref() == Some("continue")
+            || self.inventory_quantity.is_none_or(|q| q > 0)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawImage {
+    #[serde(default)]
+    src: Option<String>,
+}
+
+/// Tells a field that is `null` (`Some(None)`) from one that is absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Trims a free-text attribute, dropping it when empty.
+fn attribute(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// A `products/create` or `products/update` body, as a catalog product (priced at its first
@@ -223,12 +272,35 @@ pub fn product(body: &[u8], currency: &Currency) -> Result<Product, OrderError> 
         .and_then(|v| v.price.as_deref())
         .and_then(|p| parse_money(p, currency.as_str()))
         .map(|amount_minor| Money { amount_minor, currency: currency.clone() });
+    let image_url = raw
+        .image
+        .into_iter()
+        .chain(raw.images)
+        .find_map(|i| i.src)
+        .filter(|src| crate::catalog::is_link_url(src));
+    let active = raw.status.as_deref().is_none_or(|s| s == "active");
+    let published = !matches!(raw.published_at, Some(None));
+    let in_stock = raw.variants.is_empty() || raw.variants.iter().any(RawVariant::sellable);
+    let tags = raw
+        .tags
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .take(crate::catalog::MAX_TAGS)
+        .map(str::to_owned)
+        .collect();
     Product {
         sku: Sku::parse(&raw.id.to_string()).map_err(|e| OrderError::new(e.to_string()))?,
         title: raw.title,
         url: raw.handle.map(|h| format!("/products/{h}")),
-        image_url: None,
+        image_url,
         price,
+        available: active && published && in_stock,
+        product_type: attribute(raw.product_type),
+        vendor: attribute(raw.vendor),
+        tags,
+        repeat_purchase: false,
         updated_at: raw.updated_at.as_deref().and_then(crate::time::parse_timestamp),
     }
     .validate()
@@ -309,5 +381,38 @@ mod tests {
             ("632910392", "IPod Nano - 8GB", Some("/products/ipod-nano"))
         );
         assert_eq!(p.price.map(|m| m.amount_minor), Some(19_900));
+        assert_eq!(
+            p.image_url.as_deref(),
+            Some("http://static.shopify.com/s/files/1/6909/3384/products/ipod-nano.png?0")
+        );
+        assert!(p.available, "published, 10 in stock");
+        assert_eq!(
+            (p.product_type.as_deref(), p.vendor.as_deref()),
+            (Some("Cult Products"), Some("Apple"))
+        );
+        assert_eq!(p.tags, ["Emotive", "Flash Memory", "MP3", "Music"]);
+    }
+
+    #[test]
+    fn a_product_that_cannot_be_bought_is_unavailable() {
+        let currency = Currency::try_from("USD".to_owned()).unwrap();
+        let with = |changes: serde_json::Value| {
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&fixture("product.json", "product")).unwrap();
+            for (k, x) in changes.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            product(&serde_json::to_vec(&v).unwrap(), &currency).unwrap().available
+        };
+        assert!(!with(serde_json::json!({"status": "draft"})));
+        assert!(!with(serde_json::json!({"status": "archived"})));
+        assert!(!with(serde_json::json!({"published_at": null})), "hidden from the store");
+        let sold_out = |policy: &str| {
+            serde_json::json!({"variants": [{"price": "1.00", "inventory_quantity": 0,
+                "inventory_management": "shopify", "inventory_policy": policy}]})
+        };
+        assert!(!with(sold_out("deny")));
+        assert!(with(sold_out("continue")), "sold on backorder");
+        assert!(with(serde_json::json!({"status": "active"})));
     }
 }

@@ -147,14 +147,7 @@ mod tests {
     use crate::reviews::{Rating, Review, ReviewStatus};
 
     fn product(title: &str, url: Option<&str>) -> Product {
-        Product {
-            sku: Sku::parse("MUG").unwrap(),
-            title: title.into(),
-            url: url.map(Into::into),
-            image_url: None,
-            price: None,
-            updated_at: None,
-        }
+        Product { url: url.map(Into::into), ..Product::new(Sku::parse("MUG").unwrap(), title) }
     }
 
     fn review(product: &Product, stars: u8, title: &str, body: &str, author: &str) -> Review {

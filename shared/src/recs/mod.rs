@@ -1,0 +1,8 @@
+//! Recommendations: which products to show a shopper beside the one they look at.
+//!
+//! [`model`] learns neighbour lists from the shop's own orders and (with consent) anonymous
+//! product views; [`offline`] is the protocol that measures the model against baselines on any
+//! interaction file.
+
+pub mod model;
+pub mod offline;
