@@ -20,6 +20,7 @@ pub use objects::ledger::LedgerObject;
 pub use objects::limiter::LimiterObject;
 pub use objects::orders::OrderObject;
 pub use objects::product_reviews::ProductReviewsObject;
+pub use objects::recs::RecommendationsObject;
 pub use objects::referrals::ReferralsObject;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

@@ -55,6 +55,16 @@ pub enum Route {
     ReferralClaim { shop: ShopId },
     /// `GET /r/{shop}/{code}[?to=URL]`: a referral link, counted and redirected.
     ReferralLink { shop: ShopId, code: String },
+    /// `GET /v1/shops/{shop}/recommendations/{kind}[?product=SKU]`: a stored list.
+    Recommendations { shop: ShopId, kind: String },
+    /// `POST /v1/shops/{shop}/events`: product views, sent only with the shopper's consent.
+    Events { shop: ShopId },
+    /// `GET /v1/admin/shops/{shop}/recommendations`: the pins and exclusions.
+    AdminRecommendations { shop: ShopId },
+    /// `PUT /v1/admin/shops/{shop}/recommendations`: replace them.
+    AdminSetRecommendations { shop: ShopId },
+    /// `POST /v1/admin/shops/{shop}/recommendations/build`: build the lists now.
+    AdminBuildRecommendations { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/referrals[?status=]`: the referrals and refused claims.
     AdminReferrals { shop: ShopId },
     /// `PUT /v1/admin/shops/{shop}/referrals/{id}`: approve or reject a held referral.
@@ -217,6 +227,21 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "shops", s, "referrals", "codes", c] => {
             vec![(Get, Route::ReferralInvitation { shop: shop(s)?, code: referral_code(c)? })]
+        }
+        ["v1", "shops", s, "recommendations", k] => {
+            let kind = k.chars().take(40).collect();
+            vec![(Get, Route::Recommendations { shop: shop(s)?, kind })]
+        }
+        ["v1", "shops", s, "events"] => vec![(Post, Route::Events { shop: shop(s)? })],
+        ["v1", "admin", "shops", s, "recommendations"] => {
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::AdminRecommendations { shop: shop.clone() }),
+                (Put, Route::AdminSetRecommendations { shop }),
+            ]
+        }
+        ["v1", "admin", "shops", s, "recommendations", "build"] => {
+            vec![(Post, Route::AdminBuildRecommendations { shop: shop(s)? })]
         }
         ["r", s, c] => vec![(Get, Route::ReferralLink { shop: shop(s)?, code: referral_code(c)? })],
         ["v1", "admin", "shops", s, "referrals"] => {

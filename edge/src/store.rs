@@ -36,6 +36,11 @@ impl Store {
         self.put(key, value).await
     }
 
+    /// A value as stored, unparsed: for answers served exactly as they were written.
+    pub async fn get_text(&self, key: &str) -> Result<Option<String>, ApiError> {
+        self.kv.get(key).text().await.map_err(ApiError::from)
+    }
+
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
         self.kv.get(key).json::<T>().await.map_err(ApiError::from)
     }
@@ -119,16 +124,18 @@ impl Store {
 
     /// Stores `p` from a platform's delivery, unless the stored version of the product is newer
     /// (see [`Product::supersedes`]) or the product was deleted after `p` was last changed.
-    pub async fn put_product_if_newer(&self, shop: &ShopId, p: &Product) -> Result<(), ApiError> {
+    /// Stores `p` unless a newer version, or its deletion, is already known; answers whether
+    /// it was stored.
+    pub async fn put_product_if_newer(&self, shop: &ShopId, p: &Product) -> Result<bool, ApiError> {
         if let Some(changed) = p.updated_at {
             let deleted: Option<i64> = self.get(&keys::product_deleted(shop, &p.sku)).await?;
             if deleted.is_some_and(|d| changed <= d) {
-                return Ok(());
+                return Ok(false);
             }
         }
         match self.product(shop, &p.sku).await? {
-            Some(stored) if !p.supersedes(&stored) => Ok(()),
-            _ => self.put_product(shop, p).await,
+            Some(stored) if !p.supersedes(&stored) => Ok(false),
+            _ => self.put_product(shop, p).await.map(|_| true),
         }
     }
 

@@ -23,6 +23,12 @@ pub fn loyalty_member(shop: &ShopId, customer: &CustomerId) -> String {
     format!("{shop}/loyalty-member/{customer}")
 }
 
+/// `{shop}/recs/{list}`: a recommendation list as the batch built it (`similar/{sku}`,
+/// `bought-together/{sku}`, `trending`), served as stored.
+pub fn recommendations(shop: &ShopId, list: &str) -> String {
+    format!("{shop}/recs/{list}")
+}
+
 /// `{shop}/product/{sku}`: one catalog [`crate::catalog::Product`].
 pub fn product(shop: &ShopId, sku: &Sku) -> String {
     format!("{shop}/product/{sku}")

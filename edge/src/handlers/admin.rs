@@ -100,6 +100,7 @@ pub async fn put_products(
     store.existing_shop(shop).await?;
     for p in &products {
         store.put_product(shop, p).await?;
+        super::recs::catalog_put(env, shop, p).await?;
     }
     Ok(json(&json!({ "stored": products.len() }), 200)?)
 }

@@ -125,6 +125,7 @@ pub async fn forget(
     // After the orders: none of them tells the ledger anything once it is unlinked.
     super::loyalty::forget(env, shop, customer).await?;
     super::referrals::forget(env, shop, customer).await?;
+    super::recs::forget(env, shop, customer.as_str()).await?;
     store.delete(&keys::loyalty_member(shop, customer)).await?;
     Ok(json!({
         "reviews_anonymised": anonymised,

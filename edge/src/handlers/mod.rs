@@ -4,6 +4,7 @@ mod admin;
 mod customers;
 mod import;
 mod loyalty;
+mod recs;
 mod referrals;
 mod reviews;
 mod shopper;
@@ -52,6 +53,11 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::LoyaltyHtml { shop } => loyalty::view_html(&req, &env, &shop).await,
         Route::Redeem { shop } => loyalty::redeem(req, &env, &shop).await,
         Route::Birthday { shop } => loyalty::birthday(req, &env, &shop).await,
+        Route::Recommendations { shop, kind } => recs::list(&req, &env, &shop, &kind).await,
+        Route::Events { shop } => recs::events(req, &env, &shop).await,
+        Route::AdminRecommendations { shop } => recs::rules(&req, &env, &shop).await,
+        Route::AdminSetRecommendations { shop } => recs::set_rules(req, &env, &shop).await,
+        Route::AdminBuildRecommendations { shop } => recs::build_now(&req, &env, &shop).await,
         Route::Referrals { shop } => referrals::view(&req, &env, &shop).await,
         Route::ReferralsHtml { shop } => referrals::view_html(&req, &env, &shop).await,
         Route::ReferralPreferences { shop } => referrals::preferences(req, &env, &shop).await,
@@ -147,6 +153,7 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
 /// The Cron Trigger's work at `now` (Unix seconds of the scheduled time).
 pub async fn scheduled(env: &Env, now: i64) {
     referrals::payout(env, now).await;
+    recs::build_all(env, now).await;
 }
 
 async fn preflight(

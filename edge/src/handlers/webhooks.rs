@@ -4,7 +4,7 @@
 //! is parsed; a delivery that fails is refused with a 4xx and stores nothing. Orders go to their
 //! `OrderObject`, which makes repeated and out-of-order deliveries count once.
 
-use rapport_shared::catalog::ShopSettings;
+use rapport_shared::catalog::{Product, ShopSettings};
 use rapport_shared::ids::{CustomerId, OrderId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::orders::generic::{self, Delivery};
@@ -92,6 +92,25 @@ fn order_key(platform: &str, order_id: &OrderId) -> Result<OrderKey, ApiError> {
 
 /// Applies one generic-format delivery: an order or refund to its order's object, a product to
 /// the catalog. Used by the generic webhook and by bulk import alike.
+/// A product from a platform: into the catalog unless a newer version is known, and into the
+/// recommendations' mirror with it.
+async fn put_product(env: &Env, store: &Store, shop: &ShopId, p: &Product) -> Result<(), ApiError> {
+    if store.put_product_if_newer(shop, p).await? {
+        super::recs::catalog_put(env, shop, p).await?;
+    }
+    Ok(())
+}
+
+async fn delete_product(
+    env: &Env,
+    store: &Store,
+    shop: &ShopId,
+    sku: &Sku,
+) -> Result<(), ApiError> {
+    store.delete_product(shop, sku, now()).await?;
+    super::recs::catalog_deleted(env, shop, sku).await
+}
+
 pub(super) async fn take_generic(
     env: &Env,
     store: &Store,
@@ -104,8 +123,8 @@ pub(super) async fn take_generic(
         Delivery::Refund { order_id, refund_id, amount_minor } => {
             (order_id, Event::Refund { refund_id, amount_minor })
         }
-        Delivery::Product(product) => return store.put_product_if_newer(shop, &product).await,
-        Delivery::ProductDeleted(sku) => return store.delete_product(shop, &sku, now()).await,
+        Delivery::Product(product) => return put_product(env, store, shop, &product).await,
+        Delivery::ProductDeleted(sku) => return delete_product(env, store, shop, &sku).await,
     };
     apply(env, settings, shop, order_key("generic", &order_id)?, event).await.map(|_| ())
 }
@@ -205,14 +224,14 @@ async fn shopify_signed(
         }
         "products/create" | "products/update" => {
             let product = shopify::product(body, &settings.currency).map_err(invalid)?;
-            store.put_product_if_newer(shop, &product).await?;
+            put_product(env, &store, shop, &product).await?;
         }
         "products/delete" => {
             let deleted: Deleted = serde_json::from_slice(body)
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
             let sku = Sku::parse(&deleted.id.to_string())
                 .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
-            store.delete_product(shop, &sku, now()).await?;
+            delete_product(env, &store, shop, &sku).await?;
         }
         "customers/redact" | "customers/data_request" => {
             let request: PrivacyRequest = serde_json::from_slice(body)

@@ -1,5 +1,5 @@
-//! The shops with work for the Cron Trigger (a referral programme whose rewards it pays), in
-//! one object: the scheduled handler has no shop to start from, and KV holds no list of shops
+//! The shops with work for the Cron Trigger (a referral programme whose rewards it pays, a
+//! catalog whose recommendations it builds), in one object: the scheduled handler has no shop to start from, and KV holds no list of shops
 //! (every key starts with its shop's id).
 
 use rapport_shared::ids::ShopId;
@@ -12,11 +12,40 @@ pub const BINDING: &str = "DIRECTORY";
 /// The one object's name.
 pub const NAME: &str = "scheduled-shops";
 
+/// The work a shop is listed for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    #[default]
+    Referrals,
+    Recommendations,
+}
+
+impl Purpose {
+    fn prefix(self) -> &'static str {
+        match self {
+            Purpose::Referrals => "shop:",
+            Purpose::Recommendations => "recs:",
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub enum Command {
-    Add { shop: ShopId },
-    Remove { shop: ShopId },
-    List,
+    Add {
+        shop: ShopId,
+        #[serde(default)]
+        purpose: Purpose,
+    },
+    /// Takes the shop off the list for `purpose`, or off every list without one.
+    Remove {
+        shop: ShopId,
+        #[serde(default)]
+        purpose: Option<Purpose>,
+    },
+    List {
+        #[serde(default)]
+        purpose: Purpose,
+    },
 }
 
 #[durable_object(fetch)]
@@ -32,20 +61,26 @@ impl DurableObject for DirectoryObject {
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let storage = self.state.storage();
         match req.json::<Command>().await? {
-            Command::Add { shop } => {
-                storage.put(&format!("shop:{shop}"), true).await?;
+            Command::Add { shop, purpose } => {
+                storage.put(&format!("{}{shop}", purpose.prefix()), true).await?;
                 reply(&true)
             }
-            Command::Remove { shop } => {
-                storage.delete(&format!("shop:{shop}")).await?;
+            Command::Remove { shop, purpose } => {
+                let purposes = match purpose {
+                    Some(p) => vec![p],
+                    None => vec![Purpose::Referrals, Purpose::Recommendations],
+                };
+                let keys = purposes.iter().map(|p| format!("{}{shop}", p.prefix())).collect();
+                storage.delete_multiple(keys).await?;
                 reply(&true)
             }
-            Command::List => {
+            Command::List { purpose } => {
+                let prefix = purpose.prefix();
                 let listed =
-                    entries(&storage.list_with_options(ListOptions::new().prefix("shop:")).await?);
+                    entries(&storage.list_with_options(ListOptions::new().prefix(prefix)).await?);
                 let shops: Vec<ShopId> = listed
                     .iter()
-                    .filter_map(|(key, _)| ShopId::parse(&key["shop:".len()..]).ok())
+                    .filter_map(|(key, _)| ShopId::parse(&key[prefix.len()..]).ok())
                     .collect();
                 reply(&shops)
             }

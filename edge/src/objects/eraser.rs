@@ -6,8 +6,9 @@
 //! every step is idempotent. The settings go first, so the shop stops existing for every API
 //! at once and nothing new is written while the rest is removed. For each key the step purges
 //! the object the key names (a product's reviews object, a shopper's loyalty ledger) before
-//! deleting the key; the last step purges the shop's fixed order and discount-code shards and its referral
-//! object, and takes the shop off the Cron Trigger's list.
+//! deleting the key; the last step purges the shop's fixed order and discount-code shards, its
+//! referral object and its recommendation objects, and takes the shop off the Cron Trigger's
+//! lists.
 
 use rapport_shared::ids::{CustomerId, ShopId, Sku};
 use rapport_shared::keys;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::{
-    call, codes, directory, ledger, orders, product_reviews as pr, referrals, refuse, reply,
+    call, codes, directory, ledger, orders, product_reviews as pr, recs, referrals, refuse, reply,
 };
 use crate::store::Store;
 
@@ -132,9 +133,14 @@ impl ShopEraserObject {
             }
             let name = referrals::name(&shop);
             self.purge(referrals::BINDING, &name, &referrals::Command::Purge).await?;
-            let command = directory::Command::Remove { shop: shop.clone() };
+            self.purge(recs::BINDING, &recs::hub(&shop), &recs::Command::Purge).await?;
+            for n in 0..recs::SHARDS {
+                let name = recs::shard_name(&shop, n);
+                self.purge(recs::BINDING, &name, &recs::Command::Purge).await?;
+            }
+            let command = directory::Command::Remove { shop: shop.clone(), purpose: None };
             self.purge(directory::BINDING, directory::NAME, &command).await?;
-            job.objects_purged += orders::SHARDS + codes::SHARDS + 1;
+            job.objects_purged += orders::SHARDS + codes::SHARDS + recs::SHARDS + 2;
             job.done_at = Some(now);
         }
         Ok(())

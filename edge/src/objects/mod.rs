@@ -14,7 +14,10 @@
 //!
 //! - [`referrals::ReferralsObject`], one per shop: the referral programme's advocates, claims,
 //!   referrals and figures, so every fraud rule and every reward is decided in one place.
-//! - [`directory::DirectoryObject`], one: the shops the Cron Trigger pays referral rewards for.
+//! - [`recs::RecommendationsObject`], [`recs::SHARDS`] activity shards and one hub per shop:
+//!   product views and purchases appended cheaply, the catalog mirror and the batch that writes
+//!   the recommendation lists to KV.
+//! - [`directory::DirectoryObject`], one: the shops the Cron Trigger has work for.
 //! - [`eraser::ShopEraserObject`], one per shop: erases the shop in resumable steps.
 //!
 //! The Worker talks to them with one JSON command per request ([`call`]).
@@ -31,6 +34,7 @@ pub mod ledger;
 pub mod limiter;
 pub mod orders;
 pub mod product_reviews;
+pub mod recs;
 pub mod referrals;
 
 use rapport_shared::ids::ShopId;

@@ -22,7 +22,7 @@ use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, entries, ledger, mark_token, put_with_alarm, referrals, reply};
+use super::{call, entries, ledger, mark_token, put_with_alarm, recs, referrals, reply};
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::Currency;
@@ -214,6 +214,30 @@ impl OrderObject {
                 call(&self.env, referrals::BINDING, &referrals::name(shop), &command)
                     .await
                     .map_err(failed)?;
+        }
+        // A paid order's products, once, to the shop's recommendations: what was bought
+        // together, and after what.
+        let recorded_key = format!("recs:{order}");
+        if let (Some(o), true, false) = (&state.order, state.paid, state.cancelled) {
+            if storage.get::<bool>(&recorded_key).await?.is_none() {
+                let id = order.to_string();
+                let actor = recs::buyer(o.customer.as_ref().map(|c| c.as_str()), &id);
+                let events = o
+                    .lines
+                    .iter()
+                    .map(|l| rapport_shared::recs::lists::Event {
+                        sku: l.product.clone(),
+                        at: o.updated_at,
+                        order: Some(id.clone()),
+                    })
+                    .collect();
+                let command = recs::Command::Record { actor: actor.clone(), events };
+                let _: usize =
+                    call(&self.env, recs::BINDING, &recs::shard_of(shop, &actor), &command)
+                        .await
+                        .map_err(failed)?;
+                storage.put(&recorded_key, true).await?;
+            }
         }
         // A later delivery replaced the mark if it is not `token` any more: that one stays.
         let mark = format!("{PENDING}{order}");

@@ -1,0 +1,229 @@
+//! Recommendations: the public lists (one KV read), the consented view beacons, the merchant's
+//! rules and builds, and the feeds from the catalog and the orders.
+
+use futures_util::future::join_all;
+use rapport_shared::catalog::Product;
+
+use rapport_shared::ids::{ShopId, Sku};
+use rapport_shared::keys;
+use rapport_shared::recs::lists::{Event, Kind, Rules};
+use serde::Deserialize;
+use worker::{console_error, Env, Request, Response};
+
+use super::admin::require_admin;
+use crate::cors;
+use crate::error::ApiError;
+use crate::http::{json, now, query, read_json, read_text};
+use crate::objects::recs::{self, BuildReport, Command};
+use crate::objects::{call, directory};
+use crate::store::Store;
+
+/// Lists change when the hourly build runs: a browser or cache may keep one this long.
+const CACHE_SECONDS: u32 = 300;
+/// Views per beacon: the loader sends a page's views in one batch, a handful at most.
+pub const MAX_VIEWS: usize = 20;
+/// A beacon's body.
+const BEACON_LIMIT: usize = 4 * 1024;
+
+fn cacheable(mut resp: Response) -> Result<Response, ApiError> {
+    resp.headers_mut().set("cache-control", &format!("public, max-age={CACHE_SECONDS}"))?;
+    Ok(cors::public(resp)?)
+}
+
+fn stored_json(text: String) -> Result<Response, ApiError> {
+    let mut resp = Response::ok(text)?;
+    resp.headers_mut().set("content-type", "application/json; charset=utf-8")?;
+    resp.headers_mut().set("x-content-type-options", "nosniff")?;
+    Ok(resp)
+}
+
+async fn hub<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    shop: &ShopId,
+    command: &Command,
+) -> Result<T, ApiError> {
+    call(env, recs::BINDING, &recs::hub(shop), command).await
+}
+
+/// `GET /v1/shops/{shop}/recommendations/{kind}[?product=SKU]`: the stored list, as it is
+/// stored (one KV read). A product the build has not reached yet gets the shop's trending list,
+/// which holds every available product; a shop whose lists were never built, a 404.
+pub async fn list(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    kind: &str,
+) -> Result<Response, ApiError> {
+    let kind = Kind::parse(kind).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_kind",
+            format!("`{kind}` is not a kind: bought-together, similar or trending"),
+        )
+    })?;
+    if !kind.stored() {
+        return Err(ApiError::bad_request(
+            "invalid_kind",
+            format!(
+                "`{}` is assembled in the browser from the `similar` lists of the shopper's own \
+                 products, which never leave the device",
+                kind.as_str()
+            ),
+        ));
+    }
+    let params = query(req)?;
+    let product = match (kind.per_product(), params.get("product")) {
+        (true, Some(p)) => Some(Sku::parse(p).map_err(|e| ApiError::invalid_id("product SKU", e))?),
+        (true, None) => {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                format!("`product` is required for {}", kind.as_str()),
+            ))
+        }
+        (false, _) => None,
+    };
+    let store = Store::open(env)?;
+    let name = match &product {
+        Some(sku) => format!("{}/{sku}", kind.as_str()),
+        None => kind.as_str().to_owned(),
+    };
+    if let Some(text) = store.get_text(&keys::recommendations(shop, &name)).await? {
+        return cacheable(stored_json(text)?);
+    }
+    if let Some(sku) = &product {
+        if store.product(shop, sku).await?.is_none() {
+            store.existing_shop(shop).await?;
+            return Err(ApiError::not_found("product_not_found", "no product with this SKU"));
+        }
+    }
+    match store.get_text(&keys::recommendations(shop, "trending")).await? {
+        Some(text) => cacheable(stored_json(text)?),
+        None => {
+            store.existing_shop(shop).await?;
+            Err(ApiError::not_found(
+                "no_recommendations",
+                "this shop has no catalog to recommend from yet",
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Beacon {
+    session: String,
+    /// The products viewed, oldest first.
+    views: Vec<String>,
+}
+
+/// `POST /v1/shops/{shop}/events`: product views from a browser whose page gave consent
+/// (`navigator.sendBeacon`, so the body is JSON sent as `text/plain`). The session is a random
+/// id the browser keeps for the tab (sessionStorage): no cookie, no customer id. Every product
+/// must be in this shop's catalog; a batch with any other is refused whole.
+pub async fn events(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let text = read_text(&mut req, BEACON_LIMIT).await?;
+    let beacon: Beacon = serde_json::from_str(&text).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid: {e}"))
+    })?;
+    let session_ok = (16..=64).contains(&beacon.session.len())
+        && beacon.session.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !session_ok {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "`session` must be 16 to 64 letters, digits, - or _",
+        ));
+    }
+    if beacon.views.is_empty() || beacon.views.len() > MAX_VIEWS {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("`views` lists 1 to {MAX_VIEWS} products"),
+        ));
+    }
+    let skus = beacon
+        .views
+        .iter()
+        .map(|v| Sku::parse(v).map_err(|e| ApiError::invalid_id("product SKU", e)))
+        .collect::<Result<Vec<Sku>, _>>()?;
+    let store = Store::open(env)?;
+    let mut distinct = skus.clone();
+    distinct.sort();
+    distinct.dedup();
+    let found = join_all(distinct.iter().map(|sku| store.product(shop, sku))).await;
+    for (sku, found) in distinct.iter().zip(found) {
+        if found?.is_none() {
+            store.existing_shop(shop).await?;
+            return Err(ApiError::not_found(
+                "product_not_found",
+                format!("no product with the SKU `{sku}` in this shop"),
+            ));
+        }
+    }
+    let at = now();
+    let events = skus.into_iter().map(|sku| Event { sku, at, order: None }).collect();
+    let actor = format!("s:{}", beacon.session);
+    let command = Command::Record { actor: actor.clone(), events };
+    let _: usize = call(env, recs::BINDING, &recs::shard_of(shop, &actor), &command).await?;
+    Ok(cors::public(Response::empty()?.with_status(204))?)
+}
+
+/// `GET /v1/admin/shops/{shop}/recommendations`: the pins and exclusions.
+pub async fn rules(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    require_admin(req, env, shop)?;
+    Store::open(env)?.existing_shop(shop).await?;
+    let rules: Rules = hub(env, shop, &Command::GetRules).await?;
+    Ok(json(&rules, 200)?)
+}
+
+/// `PUT /v1/admin/shops/{shop}/recommendations`: replaces the pins and exclusions (applied by
+/// the next build).
+pub async fn set_rules(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    require_admin(&req, env, shop)?;
+    let rules = read_json::<Rules>(&mut req, 256 * 1024).await?;
+    let rules = rules.validate().map_err(ApiError::from)?;
+    Store::open(env)?.existing_shop(shop).await?;
+    let rules: Rules = hub(env, shop, &Command::SetRules { rules }).await?;
+    Ok(json(&rules, 200)?)
+}
+
+/// `POST /v1/admin/shops/{shop}/recommendations/build`: builds the lists now.
+pub async fn build_now(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    require_admin(req, env, shop)?;
+    Store::open(env)?.existing_shop(shop).await?;
+    let report: BuildReport =
+        hub(env, shop, &Command::Build { shop: shop.clone(), now: now() }).await?;
+    Ok(json(&report, 200)?)
+}
+
+/// The Cron Trigger's part: every shop with a catalog gets its lists rebuilt.
+pub async fn build_all(env: &Env, now: i64) {
+    let command = directory::Command::List { purpose: directory::Purpose::Recommendations };
+    let shops: Vec<ShopId> = match call(env, directory::BINDING, directory::NAME, &command).await {
+        Ok(shops) => shops,
+        Err(e) => {
+            console_error!("[rapport] recommendations: the shop list: {e:?}");
+            return;
+        }
+    };
+    for shop in shops {
+        let command = Command::Build { shop: shop.clone(), now };
+        if let Err(e) = hub::<BuildReport>(env, &shop, &command).await {
+            console_error!("[rapport] recommendations for {shop}: {e:?}");
+        }
+    }
+}
+
+/// A product the catalog took (webhook or admin API): the hub's mirror follows.
+pub async fn catalog_put(env: &Env, shop: &ShopId, product: &Product) -> Result<(), ApiError> {
+    let command = Command::Product { shop: shop.clone(), product: product.clone() };
+    hub::<bool>(env, shop, &command).await.map(|_| ())
+}
+
+pub async fn catalog_deleted(env: &Env, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
+    hub::<bool>(env, shop, &Command::ProductDeleted { sku: sku.clone() }).await.map(|_| ())
+}
+
+/// Forgets a customer's purchases (their erasure).
+pub async fn forget(env: &Env, shop: &ShopId, customer: &str) -> Result<(), ApiError> {
+    let actor = recs::buyer(Some(customer), "");
+    let command = Command::Forget { actor: actor.clone() };
+    call::<_, bool>(env, recs::BINDING, &recs::shard_of(shop, &actor), &command).await.map(|_| ())
+}

@@ -1,0 +1,233 @@
+// Recommendations against the built Worker in workerd: orders and consented views in, the Cron
+// Trigger's build (`wrangler dev --test-scheduled`), every stored kind, the fallback, the
+// merchant's pins and exclusions, and bad input (unknown kind or product, malformed and oversized
+// beacons, another shop's products) refused with nothing stored.
+
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+
+import { admin, getJson, shopSecrets, startWorker } from "../support/worker.mjs";
+
+const acme = shopSecrets("acme");
+const other = shopSecrets("other");
+const bare = shopSecrets("bare");
+const GENERIC_SECRET = "gen-" + "r7".repeat(12);
+let worker;
+
+const sign = (body) => createHmac("sha256", GENERIC_SECRET).update(body).digest("base64");
+
+async function order(id, customer, skus) {
+  const body = JSON.stringify({
+    type: "order",
+    order: {
+      id, customer, currency: "EUR", subtotal: "40.00", status: "paid", updated_at: "2026-11-20T10:00:00Z",
+      lines: skus.map((product) => ({ product, quantity: 1 })),
+    },
+  });
+  const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-rapport-signature": sign(body) },
+    body,
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** A beacon as `navigator.sendBeacon` sends it: JSON as text/plain. */
+async function beacon(body, shop = "acme") {
+  const res = await fetch(`${worker.url}/v1/shops/${shop}/events`, {
+    method: "POST",
+    headers: { "content-type": "text/plain;charset=UTF-8", origin: "https://acme.example" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+}
+
+const list = (kind, product, shop = "acme") =>
+  getJson(`${worker.url}/v1/shops/${shop}/recommendations/${kind}${product ? `?product=${encodeURIComponent(product)}` : ""}`);
+const skus = (res) => res.body.items.map((i) => i.sku);
+const build = async (secrets = acme) => {
+  const res = await admin(worker.url, secrets, "POST", "/recommendations/build");
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body;
+};
+const session = (n) => `session-${String(n).padStart(12, "0")}`;
+
+before(async () => {
+  worker = await startWorker([acme, other, bare], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET }, { testScheduled: true });
+  assert.equal((await admin(worker.url, acme, "PUT", "", { name: "Acme Outdoor", currency: "EUR" })).status, 200);
+  const product = (sku, title, extra = {}) => ({ sku, title, url: `/products/${sku.toLowerCase()}`, price: { amount_minor: 2500, currency: "EUR" }, ...extra });
+  const products = [
+    product("TENT", "Tent", { product_type: "Shelter", tags: ["camping"] }),
+    product("MAT", "Sleeping mat", { product_type: "Sleep", tags: ["camping"] }),
+    product("STOVE", "Stove", { product_type: "Kitchen", tags: ["cooking"] }),
+    product("MUG", "Mug", { product_type: "Kitchen", tags: ["cooking"] }),
+    product("LAMP", "Lamp", { product_type: "Light" }),
+    product("GONE", "Sold out", { available: false }),
+  ];
+  assert.equal((await admin(worker.url, acme, "PUT", "/products", { products })).status, 200);
+  assert.equal((await admin(worker.url, other, "PUT", "", { name: "Other", currency: "EUR" })).status, 200);
+  assert.equal((await admin(worker.url, other, "PUT", "/products", { products: [product("SECRET", "Other's")] })).status, 200);
+  assert.equal((await admin(worker.url, bare, "PUT", "", { name: "Bare", currency: "EUR" })).status, 200);
+  for (let n = 0; n < 5; n++) await order(`o${n}`, `c${n}`, ["TENT", "MAT"]);
+  await order("o9", "c9", ["STOVE", "MUG"]);
+  for (let n = 0; n < 4; n++) assert.equal((await beacon({ session: session(n), views: ["TENT", "GONE", "MAT"] })).status, 204);
+});
+after(async () => worker?.stop());
+
+describe("the build", () => {
+  test("the Cron Trigger builds every kind from orders and views", async () => {
+    const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent("17 * * * *")}`);
+    assert.equal(res.status, 200, await res.text());
+    const similar = await list("similar", "TENT");
+    assert.equal(similar.status, 200, JSON.stringify(similar.body));
+    assert.equal(similar.body.kind, "similar");
+    assert.equal(similar.body.product.sku, "TENT");
+    assert.equal(skus(similar)[0], "MAT", "viewed and bought after the tent");
+    assert.ok(!skus(similar).includes("TENT"), "not its own neighbour");
+    assert.ok(!skus(similar).includes("GONE"), "an unavailable product is left out");
+    const card = similar.body.items[0];
+    assert.deepEqual([card.title, card.url, card.price], ["Sleeping mat", "/products/mat", { amount_minor: 2500, currency: "EUR" }]);
+    assert.match(similar.headers.get("cache-control"), /public, max-age=\d+/);
+    assert.equal(similar.headers.get("access-control-allow-origin"), "*");
+
+    assert.equal(skus(await list("bought-together", "STOVE"))[0], "MUG");
+    assert.equal(skus(await list("bought-together", "TENT"))[0], "MAT");
+    const trending = await list("trending");
+    assert.equal(trending.status, 200);
+    assert.deepEqual(skus(trending).slice(0, 2).sort(), ["MAT", "TENT"]);
+    assert.ok(!skus(trending).includes("GONE"));
+  });
+
+  test("a product nobody bought or viewed still gets a full list (the popularity fallback)", async () => {
+    const lamp = await list("bought-together", "LAMP");
+    assert.equal(lamp.status, 200);
+    assert.equal(skus(lamp).length, 4, "every other available product");
+    assert.equal(skus(lamp)[0], "TENT", "best-sellers first");
+  });
+
+  test("a rebuild with nothing new writes nothing", async () => {
+    const report = await build();
+    assert.equal(report.products, 6);
+    assert.equal(report.written, 0, JSON.stringify(report));
+    assert.ok(report.lists >= 13);
+  });
+
+  test("a product added since the build gets the trending list until the next one", async () => {
+    assert.equal((await admin(worker.url, acme, "PUT", "/products", { products: [{ sku: "NEW", title: "New" }] })).status, 200);
+    const res = await list("similar", "NEW");
+    assert.equal(res.status, 200);
+    assert.equal(res.body.kind, "trending");
+    await build();
+    const built = await list("similar", "NEW");
+    assert.equal(built.body.kind, "similar");
+    assert.equal(built.body.product.sku, "NEW");
+  });
+
+  test("a product that stops being available leaves every list at the next build", async () => {
+    assert.equal((await admin(worker.url, acme, "PUT", "/products", { products: [{ sku: "LAMP", title: "Lamp", available: false }] })).status, 200);
+    await build();
+    assert.ok(!skus(await list("similar", "TENT")).includes("LAMP"));
+    assert.ok(!skus(await list("trending")).includes("LAMP"));
+    assert.equal((await admin(worker.url, acme, "PUT", "/products", { products: [{ sku: "LAMP", title: "Lamp", product_type: "Light" }] })).status, 200);
+    await build();
+    assert.ok(skus(await list("similar", "TENT")).includes("LAMP"));
+  });
+});
+
+describe("the merchant's pins and exclusions", () => {
+  test("a pin comes first and an exclusion never shows", async () => {
+    const rules = { rules: [
+      { kind: "similar", product: "TENT", pin: ["LAMP"] },
+      { kind: "similar", exclude: ["MAT"] },
+    ] };
+    const put = await admin(worker.url, acme, "PUT", "/recommendations", rules);
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal((await admin(worker.url, acme, "GET", "/recommendations")).body.rules.length, 2);
+    await build();
+    const tent = skus(await list("similar", "TENT"));
+    assert.equal(tent[0], "LAMP");
+    assert.ok(!tent.includes("MAT"));
+    assert.ok(!skus(await list("similar", "STOVE")).includes("MAT"), "the kind-wide exclusion");
+    assert.equal(skus(await list("bought-together", "TENT"))[0], "MAT", "other kinds are untouched");
+    await admin(worker.url, acme, "PUT", "/recommendations", { rules: [] });
+    await build();
+    assert.equal(skus(await list("similar", "TENT"))[0], "MAT");
+  });
+
+  test("bad rules are refused, naming the field, and change nothing", async () => {
+    const cases = [
+      [{ rules: [{ pin: ["LAMP"] }] }, "rules[0].kind"],
+      [{ rules: [{ kind: "for-you", pin: ["LAMP"] }] }, "rules[0].kind"],
+      [{ rules: [{ kind: "trending", product: "TENT" }] }, "rules[0].product"],
+      [{ rules: [{ kind: "similar", pin: Array.from({ length: 25 }, (_, i) => `P${i}`) }] }, "rules[0].pin"],
+      [{ rules: [{ kind: "similar" }, { kind: "similar" }] }, "rules[1]"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await admin(worker.url, acme, "PUT", "/recommendations", body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.match(res.body.error.message, new RegExp(field.replace(/[[\]]/g, "\\$&")));
+    }
+    assert.equal((await admin(worker.url, acme, "PUT", "/recommendations", { rules: [{ kind: "nope" }] })).status, 400);
+    assert.deepEqual((await admin(worker.url, acme, "GET", "/recommendations")).body.rules, []);
+    assert.equal((await admin(worker.url, other, "PUT", "/recommendations", { rules: [] }, { authorization: `Bearer ${acme.adminKey}` })).status, 401);
+  });
+});
+
+describe("the public read path refuses what it cannot answer", () => {
+  test("unknown kinds, the browser's own kinds and a missing product", async () => {
+    for (const [kind, product] of [["nope", "TENT"], ["for-you", "TENT"], ["recently-viewed", undefined], ["similar", undefined]]) {
+      const res = await list(kind, product);
+      assert.equal(res.status, 400, `${kind}: ${JSON.stringify(res.body)}`);
+      assert.ok(res.body.error.code);
+    }
+  });
+
+  test("an unknown product, another shop's product, an unknown shop, a shop without lists", async () => {
+    const unknown = await list("similar", "NOPE");
+    assert.deepEqual([unknown.status, unknown.body.error.code], [404, "product_not_found"]);
+    const theirs = await list("similar", "SECRET");
+    assert.deepEqual([theirs.status, theirs.body.error.code], [404, "product_not_found"]);
+    assert.equal((await list("trending", undefined, "nosuchshop")).status, 404);
+    const empty = await list("trending", undefined, "bare");
+    assert.deepEqual([empty.status, empty.body.error.code], [404, "no_recommendations"]);
+  });
+});
+
+describe("view beacons", () => {
+  const stored = async () => (await build()).events;
+
+  test("a consented batch is stored; every bad one is refused whole and stores nothing", async () => {
+    const before = await stored();
+    const ok = await beacon({ session: session(50), views: ["STOVE", "MUG"] });
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get("access-control-allow-origin"), "*");
+    assert.equal(await stored(), before + 2);
+
+    const cases = [
+      ["not json", 400],
+      [{ session: "short", views: ["TENT"] }, 400],
+      [{ session: "has spaces in it, many", views: ["TENT"] }, 400],
+      [{ session: session(51), views: [] }, 400],
+      [{ session: session(51), views: Array(21).fill("TENT") }, 400],
+      [{ session: session(51), views: ["TENT", "a/b"] }, 400],
+      [{ session: session(51), views: ["TENT"], customer: "c1" }, 400],
+      [{ session: session(51), views: ["TENT", "NOPE"] }, 404],
+      [{ session: session(51), views: ["TENT", "SECRET"] }, 404],
+      [JSON.stringify({ session: session(51), views: ["TENT"], pad: "x".repeat(5000) }), 413],
+    ];
+    for (const [body, status] of cases) {
+      const res = await beacon(body);
+      assert.equal(res.status, status, `${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(res.body)}`);
+      assert.ok(res.body?.error?.code, "a JSON error");
+    }
+    assert.equal((await beacon({ session: session(52), views: ["TENT"] }, "nosuchshop")).status, 404);
+    assert.equal(await stored(), before + 2, "nothing of the refused batches");
+  });
+
+  test("a customer's erasure forgets their purchases", async () => {
+    const before = (await build()).actors;
+    assert.equal((await admin(worker.url, acme, "DELETE", "/customers/c9")).status, 200);
+    assert.equal((await build()).actors, before - 1);
+  });
+});
