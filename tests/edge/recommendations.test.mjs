@@ -103,7 +103,7 @@ describe("the build", () => {
     const lamp = await list("bought-together", "LAMP");
     assert.equal(lamp.status, 200);
     assert.equal(skus(lamp).length, 4, "every other available product");
-    assert.equal(skus(lamp)[0], "TENT", "best-sellers first");
+    assert.deepEqual(skus(lamp).slice(0, 2).sort(), ["MAT", "TENT"], "best-sellers first");
   });
 
   test("a rebuild with nothing new writes nothing", async () => {

@@ -161,6 +161,7 @@ try {
     connectedCallback() {
       if (this.connected_) return; // moved in the DOM, or connected twice: mount once
       this.connected_ = true;
+      if (this.viewsProduct_) sawProduct(this.getAttribute("product"));
       // A declarative shadow root from the page's HTML already holds the first view.
       const root = this.shadowRoot || this.attachShadow({ mode: "open" });
       root.adoptedStyleSheets = [sheet];
@@ -309,6 +310,10 @@ try {
   }
 
   class RapportReviews extends RapportElement {
+    get viewsProduct_() {
+      return true;
+    }
+
     get folds_() {
       return true;
     }
@@ -482,6 +487,165 @@ try {
       .catch((error) => report("welcome banner", error));
   }
 
+  // Product views, with consent only (`recommendations` or `all` in data-consent): the products
+  // of the page's <rapport-reviews> and <rapport-recommendations> go into this browser's history
+  // (localStorage, the latest 20, for "recently viewed" and "for you") and, batched, to the Worker
+  // as an anonymous beacon: a random id for this tab (sessionStorage), no cookie, no customer id.
+  // Without consent nothing is kept and nothing is sent.
+  const consentRecs = consents.includes("recommendations") || consents.includes("all");
+  const viewedKey = `rapport:viewed:${config.shop}`;
+  const viewed = () => {
+    if (!consentRecs) return [];
+    try {
+      const list = JSON.parse(localStorage.getItem(viewedKey) || "[]");
+      return Array.isArray(list) ? list.filter((s) => typeof s === "string").slice(-20) : [];
+    } catch (_) {
+      return [];
+    }
+  };
+  const pageViews = [];
+  let beaconTimer = 0;
+  const sendViews = () => {
+    beaconTimer = 0;
+    const views = pageViews.splice(0, 20);
+    if (!views.length) return;
+    try {
+      let session = sessionStorage.getItem("rapport:session");
+      if (!session) {
+        session = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+        sessionStorage.setItem("rapport:session", session);
+      }
+      navigator.sendBeacon(`${config.api}/v1/shops/${encodeURIComponent(config.shop)}/events`, JSON.stringify({ session, views }));
+    } catch (error) {
+      report("product views", error);
+    }
+  };
+  const sawProduct = (sku) => {
+    if (!consentRecs || !sku || !config.shop || pageViews.includes(sku)) return;
+    pageViews.push(sku);
+    try {
+      const list = viewed().filter((s) => s !== sku);
+      list.push(sku);
+      localStorage.setItem(viewedKey, JSON.stringify(list.slice(-20)));
+    } catch (_) {
+      // Storage may be blocked: the beacon still goes.
+    }
+    beaconTimer ||= setTimeout(sendViews, 1000);
+  };
+  addEventListener("pagehide", () => {
+    if (beaconTimer) clearTimeout(beaconTimer);
+    sendViews();
+  });
+
+  // Arrow keys, Home and End move between a row's cards (Tab goes through them too).
+  const rowKeys = (host, root) =>
+    root.addEventListener("keydown", (event) => {
+      const keys = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity };
+      const step = keys[event.key];
+      if (!step) return;
+      const links = Array.from(root.querySelectorAll(".card-link[href]"));
+      const at = links.indexOf(root.activeElement);
+      if (at < 0) return;
+      const rtl = getComputedStyle(host).direction === "rtl";
+      const next = Math.abs(step) === Infinity ? (step > 0 ? links.length - 1 : 0) : at + (rtl ? -step : step);
+      if (!links[next]) return;
+      event.preventDefault();
+      links[next].focus();
+    });
+
+  // <rapport-recommendations product="SKU" kind="…" heading="…">: a row of product cards. The
+  // shop's lists (bought-together, similar, trending) are drawn by the Worker and need no
+  // WebAssembly at all: the rendered view is the widget. The shopper's own lists (recently-viewed,
+  // for-you) are assembled in the browser by the WebAssembly from this browser's history and the
+  // public lists of those products; "for you" with no history is the shop's trending list.
+  const STORED = ["bought-together", "similar", "trending"];
+  class RapportRecommendations extends RapportElement {
+    get viewsProduct_() {
+      return true;
+    }
+
+    // Read once: the page's own product joins the history while the page's widgets connect.
+    get kind_() {
+      if (!this.kindRead_) {
+        const kind = this.getAttribute("kind") || (this.getAttribute("product") ? "similar" : "trending");
+        this.kindRead_ = kind === "for-you" && !viewed().length ? "trending" : kind;
+      }
+      return this.kindRead_;
+    }
+
+    get rendered_() {
+      return STORED.includes(this.kind_);
+    }
+
+    get failed_() {
+      return "Recommendations could not be loaded.";
+    }
+
+    get notFound_() {
+      return "";
+    }
+
+    viewUrl_() {
+      const params = new URLSearchParams({ locale: config.locale, css: "none" });
+      const product = this.getAttribute("product");
+      if (product && this.kind_ !== "trending") params.set("product", product);
+      const heading = this.getAttribute("heading") || (this.getAttribute("kind") === "for-you" ? "Picked for you" : "");
+      if (heading) params.set("heading", heading);
+      return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/recommendations/${encodeURIComponent(this.kind_)}.html?${params}`;
+    }
+
+    hide_(why) {
+      this.setAttribute("hidden", "");
+      console.warn(TAG, `<rapport-recommendations kind="${this.getAttribute("kind") || this.kind_}"> stays empty: ${why}`);
+    }
+
+    // A shop without a catalog yet, or a product it does not have: the element gives back its space.
+    refused_(error) {
+      if (error.code !== "no_recommendations" && error.code !== "product_not_found") return false;
+      this.hide_(error.code === "no_recommendations" ? "this shop has no catalog yet" : "the product is not in the catalog");
+      return true;
+    }
+
+    mount_() {
+      if (this.mounted_) return;
+      this.mounted_ = true;
+      rowKeys(this, this.shadowRoot);
+      if (this.rendered_) {
+        this.view_.then((data) => {
+          if (!data.count) this.hide_("no products to show");
+          this.rapportLive = true;
+        }, () => {});
+        return;
+      }
+      idle(() => this.assemble_());
+    }
+
+    async assemble_() {
+      const history = viewed();
+      if (!history.length) {
+        this.hide_("nothing viewed in this browser yet (or no consent to keep it)");
+        return;
+      }
+      try {
+        const wasm = await load();
+        const box = document.createElement("div");
+        box.setAttribute("part", "root");
+        const count = await wasm.mount_recommendations(box, config.api, config.shop, config.locale, this.kind_,
+          this.getAttribute("heading") || "", this.getAttribute("product") || "", history);
+        if (!count) {
+          this.hide_("no products to show");
+          return;
+        }
+        this.box_.replaceWith(box);
+        this.box_ = box;
+        this.rapportLive = true;
+      } catch (error) {
+        report(this.localName, error);
+        notice(this.box_, this.failed_);
+      }
+    }
+  }
+
   // <rapport-stars product="SKU">: a compact star badge for collection pages. It needs no
   // WebAssembly: every badge on the page shares one batched request, drawn here in a few lines.
   const pendingStars = new Map();
@@ -552,6 +716,7 @@ try {
   if (!customElements.get("rapport-loyalty")) customElements.define("rapport-loyalty", RapportLoyalty);
   if (!customElements.get("rapport-referral")) customElements.define("rapport-referral", RapportReferral);
   if (!customElements.get("rapport-stars")) customElements.define("rapport-stars", RapportStars);
+  if (!customElements.get("rapport-recommendations")) customElements.define("rapport-recommendations", RapportRecommendations);
 } catch (error) {
   report("could not start", error);
 }

@@ -24,12 +24,19 @@ mod api;
 mod clipboard;
 mod fold;
 #[cfg_attr(
-    not(all(feature = "reviews", feature = "loyalty", feature = "referral")),
+    not(all(
+        feature = "reviews",
+        feature = "loyalty",
+        feature = "referral",
+        feature = "recommendations"
+    )),
     allow(dead_code)
 )]
 mod format;
 #[cfg(feature = "loyalty")]
 pub mod loyalty;
+#[cfg(feature = "recommendations")]
+pub mod recommendations;
 #[cfg(feature = "referral")]
 mod referral;
 #[cfg(feature = "reviews")]
@@ -249,4 +256,62 @@ fn draw_referral(m: Mount) -> Result<(), MountError> {
     leptos::mount::mount_to(container, move || view! { <referral::Referral config first/> })
         .forget();
     Ok(())
+}
+
+/// Draws the shopper's own `<rapport-recommendations>` list (`kind`: `recently-viewed` or
+/// `for-you`) into `container`, from `history` (the SKUs of the products this browser viewed,
+/// oldest first, kept only with consent) and the public `similar` lists of those products,
+/// leaving out `product` (the page's own). Resolves with the number of cards drawn: with none,
+/// the loader hides the element.
+#[cfg(all(feature = "client", feature = "recommendations"))]
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub async fn mount_recommendations(
+    container: HtmlElement,
+    api: String,
+    shop: String,
+    locale: String,
+    kind: String,
+    heading: String,
+    product: String,
+    history: JsValue,
+) -> Result<JsValue, JsValue> {
+    let mount = Mount::new(container, [api, shop, locale, String::new()], kind, history);
+    let promise = draw_recommendations(mount, heading, product).await.map_err(rejected)?;
+    wasm_bindgen_futures::JsFuture::from(promise).await
+}
+
+#[cfg(all(feature = "client", feature = "recommendations"))]
+#[leptos::wasm_split::wasm_split(recommendations, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn draw_recommendations(
+    m: Mount,
+    heading: String,
+    product: String,
+) -> Result<js_sys::Promise, MountError> {
+    use rapport_shared::recs::lists::Kind;
+    let Mount { container, config, subject, first, .. } = m;
+    let kind = Kind::parse(&subject)
+        .filter(|k| !k.stored())
+        .ok_or_else(|| MountError::Data(format!("{subject} is not drawn in the browser")))?;
+    let history: Vec<String> = data(first)?;
+    let heading = if heading.is_empty() {
+        recommendations::default_heading(kind).to_owned()
+    } else {
+        heading
+    };
+    let current = (!product.is_empty()).then_some(product);
+    Ok(wasm_bindgen_futures::future_to_promise(async move {
+        let client = api::Client { api: config.api, token: None };
+        let cards =
+            recommendations::shopper::cards(&client, &config.shop, kind, history, current).await;
+        let count = cards.len();
+        if count > 0 {
+            let locale = config.locale;
+            leptos::mount::mount_to(container, move || {
+                view! { <recommendations::Recommendations locale heading cards/> }
+            })
+            .forget();
+        }
+        Ok(JsValue::from_f64(count as f64))
+    }))
 }

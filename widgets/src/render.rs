@@ -40,3 +40,18 @@ pub fn referral(config: Config, view: rapport_shared::referral::ReferralView) ->
     let owner = Owner::new();
     owner.with(|| view! { <crate::referral::Referral config first=view/> }.to_html())
 }
+
+/// The first view of `<rapport-recommendations>` for one of the shop's lists: the cards under
+/// `heading`.
+#[cfg(feature = "recommendations")]
+pub fn recommendations(
+    config: Config,
+    heading: String,
+    cards: Vec<rapport_shared::recs::lists::Card>,
+) -> String {
+    let owner = Owner::new();
+    let locale = config.locale;
+    owner.with(|| {
+        view! { <crate::recommendations::Recommendations locale heading cards/> }.to_html()
+    })
+}

@@ -56,7 +56,7 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
 
 /// The browser build's cargo features: every widget kind, in one module that wasm-split cuts
 /// into parts.
-const CLIENT_FEATURES: &str = "client,reviews,loyalty,referral";
+const CLIENT_FEATURES: &str = "client,reviews,loyalty,referral,recommendations";
 
 /// The glue's name: wasm-bindgen writes `widgets.js` and `widgets_bg.wasm`, and the split's
 /// link file imports `./widgets.js`.

@@ -2,15 +2,16 @@
 //! rules and builds, and the feeds from the catalog and the orders.
 
 use futures_util::future::join_all;
-use rapport_shared::catalog::Product;
-
+use rapport_shared::catalog::{bounded_text, Product};
 use rapport_shared::ids::{ShopId, Sku};
 use rapport_shared::keys;
-use rapport_shared::recs::lists::{Event, Kind, Rules};
+use rapport_shared::recs::lists::{Event, Kind, RecList, Rules};
+use rapport_widgets::recommendations::default_heading;
 use serde::Deserialize;
 use worker::{console_error, Env, Request, Response};
 
 use super::admin::require_admin;
+use super::views;
 use crate::cors;
 use crate::error::ApiError;
 use crate::http::{json, now, query, read_json, read_text};
@@ -46,7 +47,7 @@ async fn hub<T: serde::de::DeserializeOwned>(
 }
 
 /// `GET /v1/shops/{shop}/recommendations/{kind}[?product=SKU]`: the stored list, as it is
-/// stored (one KV read). A product the build has not reached yet gets the shop's trending list,
+/// stored (one KV read); `{kind}.html[?heading=&locale=&css=none]`: the widget drawn from it. A product the build has not reached yet gets the shop's trending list,
 /// which holds every available product; a shop whose lists were never built, a 404.
 pub async fn list(
     req: &Request,
@@ -54,6 +55,21 @@ pub async fn list(
     shop: &ShopId,
     kind: &str,
 ) -> Result<Response, ApiError> {
+    let (kind, html) = match kind.strip_suffix(".html") {
+        Some(kind) => (kind, true),
+        None => (kind, false),
+    };
+    // Parsed before any read, so a bad query costs nothing.
+    let rendered = if html {
+        let view = views::ViewQuery::parse(req)?;
+        let heading = match query(req)?.get("heading") {
+            Some(h) => bounded_text("heading", h, 1, 80)?,
+            None => String::new(),
+        };
+        Some((view, heading))
+    } else {
+        None
+    };
     let kind = Kind::parse(kind).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_kind",
@@ -86,17 +102,33 @@ pub async fn list(
         Some(sku) => format!("{}/{sku}", kind.as_str()),
         None => kind.as_str().to_owned(),
     };
-    if let Some(text) = store.get_text(&keys::recommendations(shop, &name)).await? {
-        return cacheable(stored_json(text)?);
+    let text = match store.get_text(&keys::recommendations(shop, &name)).await? {
+        Some(text) => text,
+        None => fallback(&store, shop, product.as_ref()).await?,
+    };
+    match rendered {
+        None => cacheable(stored_json(text)?),
+        Some((view, heading)) => {
+            let list: RecList = serde_json::from_str(&text)
+                .map_err(|e| ApiError::Internal(format!("stored list {name}: {e}")))?;
+            let heading =
+                if heading.is_empty() { default_heading(kind).to_owned() } else { heading };
+            cacheable(views::html(views::recommendations(req, &view, shop, heading, &list)?)?)
+        }
     }
-    if let Some(sku) = &product {
+}
+
+/// A list the build has not written: the shop's trending list (every available product) for a
+/// product it has not reached yet; a 404 for an unknown product or a shop never built.
+async fn fallback(store: &Store, shop: &ShopId, product: Option<&Sku>) -> Result<String, ApiError> {
+    if let Some(sku) = product {
         if store.product(shop, sku).await?.is_none() {
             store.existing_shop(shop).await?;
             return Err(ApiError::not_found("product_not_found", "no product with this SKU"));
         }
     }
     match store.get_text(&keys::recommendations(shop, "trending")).await? {
-        Some(text) => cacheable(stored_json(text)?),
+        Some(text) => Ok(text),
         None => {
             store.existing_shop(shop).await?;
             Err(ApiError::not_found(

@@ -194,6 +194,21 @@ pub fn referral(
     Ok(element(view, &markup, &data, ""))
 }
 
+/// `<rapport-recommendations>` from one of the shop's lists. The view is the whole widget (its
+/// cards are links), so the data beside it says only what it holds.
+pub fn recommendations(
+    req: &Request,
+    view: &ViewQuery,
+    shop: &ShopId,
+    heading: String,
+    list: &rapport_shared::recs::lists::RecList,
+) -> Result<String, ApiError> {
+    let cards: Vec<_> = list.items.iter().map(|s| s.card.clone()).collect();
+    let data = format!("{{\"kind\":\"{}\",\"count\":{}}}", list.kind.as_str(), cards.len());
+    let markup = rapport_widgets::render::recommendations(config(req, view, shop)?, heading, cards);
+    Ok(element(view, &markup, &data, ""))
+}
+
 /// Text for a double-quoted attribute value.
 fn attribute(s: &str) -> String {
     s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")

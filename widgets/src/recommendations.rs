@@ -1,0 +1,130 @@
+//! `<rapport-recommendations>`: a row of product cards (image, title, price, link).
+//!
+//! The shop's lists (`bought-together`, `similar`, `trending`) are drawn by the Worker from the
+//! stored list and need nothing more in the browser: their cards are links, and the loader moves
+//! focus between them with the arrow keys. The shopper's own lists (`recently-viewed`, `for-you`)
+//! are assembled here, in the browser, from the product history the page keeps (with consent)
+//! and the public `similar` lists of those products, so the history never leaves the device.
+
+use leptos::prelude::*;
+use rapport_shared::catalog::is_link_url;
+use rapport_shared::recs::lists::{Card, Kind};
+
+use crate::format;
+
+/// The heading a kind shows unless the merchant sets `heading`.
+pub fn default_heading(kind: Kind) -> &'static str {
+    match kind {
+        Kind::BoughtTogether => "Frequently bought together",
+        Kind::Similar => "You may also like",
+        Kind::Trending => "Trending now",
+        Kind::RecentlyViewed => "Recently viewed",
+        Kind::ForYou => "Picked for you",
+    }
+}
+
+/// The row of cards under `heading`.
+#[component]
+pub fn Recommendations(
+    /// The shopper's locale, for prices.
+    locale: String,
+    /// The merchant's heading, or the kind's own.
+    heading: String,
+    /// The products, best first.
+    cards: Vec<Card>,
+) -> impl IntoView {
+    let cards = cards.into_iter().map(|c| card(c, &locale)).collect_view();
+    view! {
+        <section class="recs" part="recommendations" aria-labelledby="rapport-recs-title">
+            <h2 id="rapport-recs-title" part="title">{heading}</h2>
+            <ul class="cards" part="list">{cards}</ul>
+        </section>
+    }
+}
+
+fn card(c: Card, locale: &str) -> impl IntoView {
+    let image = match c.image_url.filter(|u| is_link_url(u)) {
+        // Width and height are set, so the row keeps its size while images load.
+        Some(src) => view! {
+            <img class="card-image" src=src width="160" height="160" loading="lazy" alt=""/>
+        }
+        .into_any(),
+        None => view! { <span class="card-image" aria-hidden="true"></span> }.into_any(),
+    };
+    let price =
+        c.price.map(|p| view! { <span class="card-price">{format::money(locale, &p)}</span> });
+    let inner = view! {
+        {image}
+        <span class="card-title">{c.title}</span>
+        {price}
+    };
+    let link = c.url.filter(|u| is_link_url(u));
+    view! {
+        <li class="card" part="card">
+            {match link {
+                Some(href) => view! { <a class="card-link" href=href>{inner}</a> }.into_any(),
+                None => view! { <span class="card-link">{inner}</span> }.into_any(),
+            }}
+        </li>
+    }
+}
+
+/// The shopper's own lists, in the browser.
+#[cfg(feature = "client")]
+pub mod shopper {
+    use std::collections::HashSet;
+
+    use rapport_shared::ids::Sku;
+    use rapport_shared::recs::lists::{for_you, Card, Kind, RecList, LIST_LEN};
+
+    use crate::api::{segment, Client};
+
+    /// The recent products whose lists are read: more says little, and each is a request.
+    const HISTORY: usize = 5;
+
+    /// `recently-viewed` or `for-you` from `history` (SKUs, oldest first), leaving out
+    /// `current` (the page's own product). For you without a history is the shop's trending.
+    pub async fn cards(
+        client: &Client,
+        shop: &str,
+        kind: Kind,
+        history: Vec<String>,
+        current: Option<String>,
+    ) -> Vec<Card> {
+        let mut recent: Vec<Sku> = Vec::new();
+        for sku in history.iter().rev().filter_map(|s| Sku::parse(s).ok()) {
+            if !recent.contains(&sku) && recent.len() < HISTORY {
+                recent.push(sku);
+            }
+        }
+        recent.reverse();
+        let base = format!("/v1/shops/{}/recommendations", segment(shop));
+        let mut lists: Vec<(Sku, Option<RecList>)> = Vec::new();
+        for sku in recent {
+            let path = format!("{base}/similar?product={}", segment(sku.as_str()));
+            let list = client.get::<RecList>(&path).await.ok();
+            lists.push((sku, list.filter(|l| l.kind == Kind::Similar)));
+        }
+        let skip = |c: &Card| Some(c.sku.as_str()) == current.as_deref();
+        match kind {
+            Kind::RecentlyViewed => lists
+                .iter()
+                .rev()
+                .filter_map(|(_, l)| l.as_ref()?.product.clone())
+                .filter(|c| !skip(c))
+                .collect(),
+            _ => {
+                let history: Vec<(Sku, Option<&RecList>)> =
+                    lists.iter().map(|(s, l)| (s.clone(), l.as_ref())).collect();
+                let blended = for_you(&history, &HashSet::new(), LIST_LEN);
+                if !blended.is_empty() {
+                    return blended.into_iter().filter(|c| !skip(c)).collect();
+                }
+                let trending = client.get::<RecList>(&format!("{base}/trending")).await;
+                trending
+                    .map(|l| l.items.into_iter().map(|s| s.card).filter(|c| !skip(c)).collect())
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
