@@ -79,15 +79,28 @@ export const snippet = (rapport, token = "") =>
   `<link rel="icon" href="data:,"><script type="module" src="${rapport}/rapport.js" data-shop="demo-outfitters" data-customer-token="${token}" data-locale="en-US" async></script>`;
 
 /**
- * Serves `index.html` (placeholders filled) at `/` and any extra `pages` ({ "/x.html": html }).
- * Returns { origin, close }.
+ * Serves `index.html` (placeholders filled; `consent` as the shop's consent banner would) at `/`
+ * and any extra `pages` ({ "/x.html": html }). Returns { origin, close }.
  */
-export async function storefront(rapport, token, pages = {}) {
+export async function storefront(rapport, token, pages = {}, consent = "all") {
   const index = readFileSync(join(root, "index.html"), "utf8")
-    .replaceAll("{{RAPPORT_ORIGIN}}", rapport).replaceAll("{{CUSTOMER_TOKEN}}", token);
+    .replaceAll("{{RAPPORT_ORIGIN}}", rapport).replaceAll("{{CUSTOMER_TOKEN}}", token).replaceAll("{{CONSENT}}", consent);
   const routes = { "/": index, "/index.html": index, ...pages };
   const server = createServer((req, res) => {
-    const body = routes[new URL(req.url, "http://x").pathname];
+    const path = new URL(req.url, "http://x").pathname;
+    // The demo catalog's product images, as the merchant's own server has them.
+    const image = /^\/images\/([a-z0-9-]+\.svg)$/.exec(path);
+    if (image) {
+      try {
+        const svg = readFileSync(join(root, "xtask/demo/images", image[1]));
+        res.writeHead(200, { "content-type": "image/svg+xml" });
+        res.end(svg);
+        return;
+      } catch (_) {
+        // falls through to the 404
+      }
+    }
+    const body = routes[path];
     res.writeHead(body ? 200 : 404, { "content-type": "text/html; charset=utf-8" });
     res.end(body ?? "not found");
   });

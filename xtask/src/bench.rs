@@ -381,7 +381,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>) -> Result<()> {
         }),
     );
 
-    let page = storefront::render(&api, "")?;
+    let page = storefront::render(&api, "", "all")?;
     std::thread::spawn(move || storefront::serve(listener, page));
     let out = Command::new("node")
         .arg(root().join("xtask/bench/paint.mjs"))

@@ -50,7 +50,8 @@ pub fn run(args: &Args) -> Result<()> {
         email_hash: None,
     };
     let token = mint_shopper_token(&secret, claims, now(), 12 * 3600);
-    let page = storefront::render(&api, &token)?;
+    // The demo shopper accepted everything in the shop's consent banner.
+    let page = storefront::render(&api, &token, "all")?;
 
     println!(
         "\n  Rapport is running.\n\n  Storefront:  {storefront_origin}/\n  Worker API:  {api}/v1/health\n  Admin key:   {} (shop {})\n\n  Ctrl-C stops everything.\n",

@@ -108,15 +108,34 @@ pub fn seed(
         admin_key,
         &json!({ "purchases": data["purchases"] }),
     )?;
-    // Their paid orders, as the store's webhook sends them: points in the loyalty ledger.
+    // Their paid orders, as the store's webhook sends them: points in the loyalty ledger; and
+    // other shoppers' orders, what the shop's recommendations learn from.
     if let Some(secret) = webhook_secret {
-        for order in data["orders"].as_array().cloned().unwrap_or_default() {
+        let orders = data["orders"].as_array().cloned().unwrap_or_default();
+        let others = data["shop_orders"].as_array().cloned().unwrap_or_default();
+        for order in orders.into_iter().chain(others) {
             deliver(&agent, api, shop, secret, order, now)?;
+        }
+    }
+    // Anonymous browsing sessions, as the loader's consented product-view beacons send them.
+    let sessions = data["sessions"].as_array().cloned().unwrap_or_default();
+    for (n, views) in sessions.into_iter().enumerate() {
+        let url = format!("{}/v1/shops/{shop}/events", api.trim_end_matches('/'));
+        let body = json!({ "session": format!("demo-session-{n:06}"), "views": views }).to_string();
+        let resp = agent
+            .post(&url)
+            .header("content-type", "text/plain;charset=UTF-8")
+            .send(body)
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        if resp.status() != 204 {
+            return Err(format!("POST {url}: {}", resp.status()));
         }
     }
     if let (Some(webhook), Some(token), Some(_)) = (webhook_secret, token_secret, origins.first()) {
         referrals(&agent, api, shop, webhook, token, &data["referrals"], now)?;
     }
+    // The lists the Cron Trigger would build within the hour, built now.
+    send(&agent, "POST", &format!("{base}/recommendations/build"), admin_key, &json!({}))?;
     Ok(())
 }
 

@@ -7,13 +7,15 @@ use std::net::{TcpListener, TcpStream};
 
 use crate::{root, Result};
 
-/// The page with its placeholders filled in.
-pub fn render(rapport_origin: &str, customer_token: &str) -> Result<String> {
+/// The page with its placeholders filled in; `consent` is what the shopper accepted in the
+/// shop's consent banner (`all`, `referral recommendations`, or nothing).
+pub fn render(rapport_origin: &str, customer_token: &str, consent: &str) -> Result<String> {
     let path = root().join("index.html");
     let page = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(page
         .replace("{{RAPPORT_ORIGIN}}", rapport_origin)
-        .replace("{{CUSTOMER_TOKEN}}", customer_token))
+        .replace("{{CUSTOMER_TOKEN}}", customer_token)
+        .replace("{{CONSENT}}", consent))
 }
 
 /// The same page without the Rapport script tag: what the page costs without the widgets (their
@@ -40,9 +42,23 @@ fn respond(mut stream: TcpStream, page: &str) {
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/");
     let path = path.split('?').next().unwrap_or("/");
-    let (status, kind, body) = match path {
-        "/" | "/index.html" => ("200 OK", "text/html; charset=utf-8", page),
-        "/without-rapport.html" => ("200 OK", "text/html; charset=utf-8", &*without_script(page)),
+    let image = path
+        .strip_prefix("/images/")
+        .filter(|name| {
+            name.ends_with(".svg")
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+                && !name.contains("..")
+        })
+        .and_then(|name| std::fs::read_to_string(root().join("xtask/demo/images").join(name)).ok());
+    let without;
+    let (status, kind, body) = match (path, &image) {
+        // The demo catalog's product images, as the merchant's own server has them.
+        (_, Some(svg)) => ("200 OK", "image/svg+xml", svg.as_str()),
+        ("/" | "/index.html", _) => ("200 OK", "text/html; charset=utf-8", page),
+        ("/without-rapport.html", _) => {
+            without = without_script(page);
+            ("200 OK", "text/html; charset=utf-8", without.as_str())
+        }
         _ => ("404 Not Found", "text/plain; charset=utf-8", "not found"),
     };
     let _ = write!(
