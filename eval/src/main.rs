@@ -3,6 +3,8 @@
 //! under the protocol of `rapport_shared::recs::offline` (each user's last interaction held out,
 //! every untouched item ranked, HR/NDCG/recall at 10).
 //!
+//! `--scale LINES --products N` instead times the batch build of a synthetic shop ([`scale`]).
+//!
 //! Each model's free parameters are chosen on a validation split of the training interactions:
 //! EASE^R's λ, and ours through `offline::tune`. The test items are read only to score.
 
@@ -12,9 +14,16 @@ use faer::linalg::solvers::DenseSolveCore;
 use faer::{Mat, Side};
 use rapport_shared::recs::offline::{self, Interactions, Metrics, Ours, K};
 
+mod scale;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| args.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
+    if let Some(lines) = value("--scale").and_then(|l| l.parse().ok()) {
+        let products = value("--products").and_then(|p| p.parse().ok()).unwrap_or(50_000);
+        scale::run(lines, products);
+        return;
+    }
     let Some(path) = value("--interactions") else {
         eprintln!("usage: eval-recs --interactions FILE.csv [--ease-lambda L]");
         std::process::exit(2);

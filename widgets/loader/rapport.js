@@ -565,12 +565,24 @@ try {
     }
 
     // Read once: the page's own product joins the history while the page's widgets connect.
+    // With nothing to draw from (no history, or no consent to keep one), the shopper's own lists
+    // are the shop's trending list, so the space the page reserved is never left empty.
     get kind_() {
       if (!this.kindRead_) {
         const kind = this.getAttribute("kind") || (this.getAttribute("product") ? "similar" : "trending");
-        this.kindRead_ = kind === "for-you" && !viewed().length ? "trending" : kind;
+        const here = this.getAttribute("product");
+        const before = viewed().filter((s) => s !== here && !pageViews.includes(s));
+        const empty = (kind === "for-you" && !viewed().length) || (kind === "recently-viewed" && !before.length);
+        this.kindRead_ = empty ? "trending" : kind;
       }
       return this.kindRead_;
+    }
+
+    // The heading the merchant chose; a shopper's list shown as trending says so.
+    get heading_() {
+      const kind = this.getAttribute("kind");
+      if (this.getAttribute("heading")) return this.getAttribute("heading");
+      return kind === "for-you" ? "Picked for you" : "";
     }
 
     get rendered_() {
@@ -589,8 +601,7 @@ try {
       const params = new URLSearchParams({ locale: config.locale, css: "none" });
       const product = this.getAttribute("product");
       if (product && this.kind_ !== "trending") params.set("product", product);
-      const heading = this.getAttribute("heading") || (this.getAttribute("kind") === "for-you" ? "Picked for you" : "");
-      if (heading) params.set("heading", heading);
+      if (this.heading_) params.set("heading", this.heading_);
       return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/recommendations/${encodeURIComponent(this.kind_)}.html?${params}`;
     }
 
@@ -622,18 +633,15 @@ try {
 
     async assemble_() {
       const history = viewed();
-      if (!history.length) {
-        this.hide_("nothing viewed in this browser yet (or no consent to keep it)");
-        return;
-      }
       try {
         const wasm = await load();
         const box = document.createElement("div");
         box.setAttribute("part", "root");
         const count = await wasm.mount_recommendations(box, config.api, config.shop, config.locale, this.kind_,
-          this.getAttribute("heading") || "", this.getAttribute("product") || "", history);
+          this.heading_, this.getAttribute("product") || "", history);
+        // The products viewed have left the catalog: the space stays, with a word.
         if (!count) {
-          this.hide_("no products to show");
+          notice(this.box_, "Nothing to show here yet.");
           return;
         }
         this.box_.replaceWith(box);

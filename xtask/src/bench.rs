@@ -68,11 +68,52 @@ pub fn run() -> Result<()> {
     build::all(&tools)?;
     let mut report = Map::new();
     sizes(&mut report)?;
+    recommendations_batch(&mut report)?;
     runtime(&tools, &mut report)?;
     let out = root().join("target/bench/report.json");
     std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap_or_default())
         .map_err(|e| format!("{}: {e}", out.display()))?;
     println!("\n(written to {})", out.display());
+    Ok(())
+}
+
+/// Synthetic shops for the recommendations batch: order lines and products.
+const BATCH_SIZES: [(usize, usize); 3] = [(10_000, 2_000), (100_000, 10_000), (1_000_000, 50_000)];
+
+/// The batch build of a synthetic shop per size (`rapport-eval --scale`, natively, with the
+/// speed-first profile), each in its own process so its peak memory is its own.
+fn recommendations_batch(report: &mut Map<String, Value>) -> Result<()> {
+    crate::proc::run(
+        Command::new("cargo")
+            .args(["build", "--quiet", "--profile", "eval", "--package", "rapport-eval"])
+            .current_dir(root()),
+    )?;
+    let binary = root().join("target/eval/rapport-eval");
+    println!("\nrecommendations batch (synthetic shop, native):");
+    println!(
+        "{:>10} {:>9} {:>9} {:>8} {:>10} {:>12}",
+        "lines", "products", "events", "lists", "seconds", "peak MB"
+    );
+    let mut runs = Vec::new();
+    for (lines, products) in BATCH_SIZES {
+        let out = Command::new(&binary)
+            .args(["--scale", &lines.to_string(), "--products", &products.to_string()])
+            .output()
+            .map_err(|e| format!("{}: {e}", binary.display()))?;
+        let run: Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("rapport-eval --scale {lines}: {e}"))?;
+        println!(
+            "{:>10} {:>9} {:>9} {:>8} {:>10.2} {:>12.0}",
+            lines,
+            products,
+            run["events"],
+            run["lists"],
+            run["build_seconds"].as_f64().unwrap_or_default(),
+            run["peak_rss_bytes"].as_f64().unwrap_or_default() / 1e6
+        );
+        runs.push(run);
+    }
+    report.insert("recommendations batch".into(), Value::Array(runs));
     Ok(())
 }
 
@@ -106,8 +147,11 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     // needs (as the link file lists them); the parts a widget fetches on first use (the
     // review form, a redemption) come on top, when opened.
     let needs = chunk_needs()?;
-    let pages: [(&str, &[&str], &str); 7] = [
+    let pages: [(&str, &[&str], &str); 10] = [
         ("shopper payload", &["reviews"], "reviews"),
+        // The shop's lists are the Worker's rendered view: the loader alone.
+        ("shopper payload, shop's recommendations", &[], "the shop's recommendations"),
+        ("shopper payload, for you", &["recommendations"], "for you / recently viewed"),
         ("shopper payload, loyalty", &["loyalty"], "loyalty"),
         ("shopper payload, referral", &["referral"], "referral"),
         ("shopper payload, reviews and loyalty", &["reviews", "loyalty"], "reviews and loyalty"),
@@ -115,6 +159,11 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
             "shopper payload, reviews, loyalty and referral",
             &["reviews", "loyalty", "referral"],
             "reviews, loyalty and referral",
+        ),
+        (
+            "shopper payload, all four widgets",
+            &["reviews", "loyalty", "referral", "recommendations"],
+            "all four widgets",
         ),
         (
             "shopper payload, reviews, form opened",
@@ -129,7 +178,8 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         for w in widgets {
             chunks.extend(needs.get(*w).cloned().unwrap_or_default());
         }
-        for (name, _) in &parts {
+        // A page whose widgets need no WebAssembly fetches none of the module.
+        for (name, _) in parts.iter().filter(|_| !widgets.is_empty()) {
             let wanted = match name.strip_suffix(".wasm") {
                 Some(stem) if stem.starts_with("split_") => widgets.contains(&&stem[6..]),
                 Some(stem) if stem.starts_with("chunk_") => chunks.contains(stem),

@@ -46,7 +46,9 @@ fn respond(mut stream: TcpStream, page: &str) {
         .strip_prefix("/images/")
         .filter(|name| {
             name.ends_with(".svg")
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
                 && !name.contains("..")
         })
         .and_then(|name| std::fs::read_to_string(root().join("xtask/demo/images").join(name)).ok());
