@@ -4,13 +4,16 @@
 //!
 //! The shop: `N` products with a product type, a vendor and tags; orders of 1 to 4 lines whose
 //! products follow a Zipf-like popularity (a few best-sellers, a long tail), from customers who
-//! order again; as many anonymous browsing sessions as orders, of 2 to 8 product views each.
+//! order again (five lines each on average); as many anonymous browsing sessions as orders, of 2
+//! to 8 product views each. The build runs as the hub runs it: the log read into numbers actor
+//! by actor, then every part of the catalog in turn; the figures are the whole build's time, its
+//! slowest part, and the process's peak memory.
 
 use std::time::Instant;
 
 use rapport_shared::catalog::{Currency, Money, Product};
 use rapport_shared::ids::Sku;
-use rapport_shared::recs::lists::{self, Event, Rules};
+use rapport_shared::recs::lists::{self, Activity, Event, Rules};
 
 /// A small, seeded generator (xorshift64*): the same shop every run.
 struct Rng(u64);
@@ -53,47 +56,67 @@ pub fn run(lines: usize, products: usize) {
             ..Product::new(Sku::parse(&format!("P{i:06}")).expect("a SKU"), format!("Product {i}"))
         })
         .collect();
+    // Each actor's events are generated, read into the build's numbers and dropped, as the
+    // hub reads the shards' logs.
+    let index = lists::Index::new(&catalog);
+    let mut activity = Activity::new(products);
+    let started = Instant::now();
     let customers = (lines / 5).max(1);
-    let mut activity: Vec<Vec<Event>> = vec![Vec::new(); customers];
     let mut written = 0;
     let mut order = 0;
-    while written < lines {
-        let customer = rng.below(customers);
-        let at = NOW - rng.below(170 * 86_400) as i64;
-        let id = format!("o{order}");
-        order += 1;
-        let n = 1 + rng.below(4);
-        let events = (0..n).map(|_| Event {
-            sku: catalog[rng.popular(products)].sku.clone(),
-            at,
-            order: Some(id.clone()),
-        });
-        lists::record(&mut activity[customer], events.collect::<Vec<_>>());
-        written += n;
+    for c in 0..customers {
+        let mut log = Vec::new();
+        // The lines left, spread over the customers left.
+        let share = (lines - written) / (customers - c);
+        let mut mine = 0;
+        while mine < share.max(1) && written < lines {
+            let at = NOW - rng.below(170 * 86_400) as i64;
+            let id = format!("o{order}");
+            order += 1;
+            let n = (1 + rng.below(4)).min(lines - written);
+            let events = (0..n).map(|_| Event {
+                sku: catalog[rng.popular(products)].sku.clone(),
+                at,
+                order: Some(id.clone()),
+            });
+            lists::record(&mut log, events.collect::<Vec<_>>());
+            written += n;
+            mine += n;
+        }
+        activity.add(&index, &log, NOW);
     }
     for _ in 0..order {
         let at = NOW - rng.below(170 * 86_400) as i64;
         let n = 2 + rng.below(7);
-        let mut session = Vec::new();
-        let events = (0..n).map(|k| Event {
-            sku: catalog[rng.popular(products)].sku.clone(),
-            at: at + k as i64 * 30,
-            order: None,
-        });
-        lists::record(&mut session, events.collect::<Vec<_>>());
-        activity.push(session);
+        let events: Vec<Event> = (0..n)
+            .map(|k| Event {
+                sku: catalog[rng.popular(products)].sku.clone(),
+                at: at + k as i64 * 30,
+                order: None,
+            })
+            .collect();
+        activity.add(&index, &events, NOW);
     }
-    let events: usize = activity.iter().map(Vec::len).sum();
-    let started = Instant::now();
-    let built = lists::build(&catalog, &activity, &Rules::default(), NOW);
-    let seconds = started.elapsed().as_secs_f64();
-    let bytes: usize =
-        built.values().map(|l| serde_json::to_string(l).map_or(0, |s| s.len())).sum();
+    let read_seconds = started.elapsed().as_secs_f64();
+    let parts = lists::parts(products);
+    let mut part_seconds = Vec::with_capacity(parts);
+    let (mut count, mut bytes) = (0, 0);
+    for part in 0..parts {
+        let started = Instant::now();
+        let built = lists::build(&catalog, &activity, &Rules::default(), NOW, part);
+        part_seconds.push(started.elapsed().as_secs_f64());
+        count += built.len();
+        bytes +=
+            built.values().map(|l| serde_json::to_string(l).map_or(0, |s| s.len())).sum::<usize>();
+    }
+    let total: f64 = part_seconds.iter().sum();
+    let slowest = part_seconds.iter().copied().fold(0.0, f64::max);
     println!(
-        "{{\"lines\":{lines},\"products\":{products},\"orders\":{order},\"actors\":{},\"events\":{events},\
-         \"lists\":{},\"list_bytes\":{bytes},\"build_seconds\":{seconds:.3},\"peak_rss_bytes\":{}}}",
-        activity.len(),
-        built.len(),
+        "{{\"lines\":{lines},\"products\":{products},\"orders\":{order},\"actors\":{},\"events\":{},\
+         \"lists\":{count},\"list_bytes\":{bytes},\"parts\":{parts},\"read_seconds\":{read_seconds:.3},\
+         \"build_seconds\":{total:.3},\"slowest_part_seconds\":{slowest:.3},\"peak_rss_bytes\":{}}}",
+        activity.actors(),
+        activity.events,
         peak_rss()
     );
 }

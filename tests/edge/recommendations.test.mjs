@@ -12,6 +12,8 @@ import { admin, getJson, shopSecrets, startWorker } from "../support/worker.mjs"
 const acme = shopSecrets("acme");
 const other = shopSecrets("other");
 const bare = shopSecrets("bare");
+// A catalog larger than one build step takes.
+const big = shopSecrets("big");
 const GENERIC_SECRET = "gen-" + "r7".repeat(12);
 let worker;
 
@@ -54,7 +56,7 @@ const build = async (secrets = acme) => {
 const session = (n) => `session-${String(n).padStart(12, "0")}`;
 
 before(async () => {
-  worker = await startWorker([acme, other, bare], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET }, { testScheduled: true });
+  worker = await startWorker([acme, other, bare, big], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET }, { testScheduled: true });
   assert.equal((await admin(worker.url, acme, "PUT", "", { name: "Acme Outdoor", currency: "EUR" })).status, 200);
   const product = (sku, title, extra = {}) => ({ sku, title, url: `/products/${sku.toLowerCase()}`, price: { amount_minor: 2500, currency: "EUR" }, ...extra });
   const products = [
@@ -132,6 +134,27 @@ describe("the build", () => {
     assert.equal((await admin(worker.url, acme, "PUT", "/products", { products: [{ sku: "LAMP", title: "Lamp", product_type: "Light" }] })).status, 200);
     await build();
     assert.ok(skus(await list("similar", "TENT")).includes("LAMP"));
+  });
+});
+
+describe("a catalog built in steps", () => {
+  test("each step builds one part; the alarm builds the rest, and a repeat writes nothing", async () => {
+    assert.equal((await admin(worker.url, big, "PUT", "", { name: "Big", currency: "EUR" })).status, 200);
+    const all = Array.from({ length: 300 }, (_, i) => ({ sku: `B${String(i).padStart(3, "0")}`, title: `Product ${i}`, product_type: `type ${i % 7}` }));
+    for (const products of [all.slice(0, 200), all.slice(200)]) {
+      assert.equal((await admin(worker.url, big, "PUT", "/products", { products })).status, 200);
+    }
+    const first = await build(big);
+    assert.deepEqual([first.products, first.part, first.parts], [300, 0, 2]);
+    assert.equal(first.written, 240 * 2 + 1, "the first part's lists and trending");
+    // The last product is in the second part, which the alarm builds a second later.
+    const last = async () => (await list("similar", "B299", "big")).body.kind;
+    const deadline = Date.now() + 10_000;
+    while ((await last()) !== "similar" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await last(), "similar");
+    assert.equal((await list("similar", "B299", "big")).body.product.sku, "B299");
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await build(big)).written, 0, "nothing changed: nothing written");
   });
 });
 

@@ -9,12 +9,13 @@
 //!   product webhooks and the admin API sent, with availability and attributes), the merchant's
 //!   pins and exclusions (`rules`), and the hash of every list last written to KV (`h:{list}`).
 //!
-//! A build ([`Command::Build`], from the Cron Trigger or the admin API) reads the catalog and
-//! every shard's log, computes every list (`rapport_shared::recs::lists::build`, pure), and
-//! writes to KV only the lists whose hash changed, at most [`WRITES_PER_STEP`] per invocation:
-//! when more remain it sets its alarm and the next step builds again and writes the next ones.
-//! A step is idempotent (the same inputs give the same lists and hashes), so a failed or repeated
-//! step loses nothing.
+//! A build ([`Command::Build`], from the Cron Trigger or the admin API) runs in steps, one part
+//! of the catalog ([`lists::PART`] products) each: a step reads the catalog and every shard's log
+//! (into numbers, shard by shard), learns the lists of its part (`rapport_shared::recs::lists::build`,
+//! pure), and writes to KV only the lists whose hash changed, at most [`WRITES_PER_STEP`]; then
+//! it sets its alarm for the next part (or the rest of this one). The last part removes the lists
+//! of products that left the catalog. A step is idempotent (the same inputs give the same lists
+//! and hashes), so a failed or repeated step loses nothing.
 
 use rapport_shared::catalog::Product;
 use rapport_shared::ids::{ShopId, Sku};
@@ -61,9 +62,11 @@ pub enum Command {
         actor: String,
         events: Vec<Event>,
     },
-    /// Every actor's events (dropping actors idle for longer than the log keeps).
+    /// A page of actors' events, after the key `after` (dropping actors idle for longer than
+    /// the log keeps).
     Export {
         now: i64,
+        after: Option<String>,
     },
     /// Forgets an actor (a customer's erasure).
     Forget {
@@ -89,6 +92,17 @@ pub enum Command {
     Purge,
 }
 
+/// Actors' logs a shard answers per request: a page is a few hundred kilobytes of JSON, so a
+/// large shop's log is never one answer held in memory whole.
+const EXPORT_PAGE: usize = 2_000;
+
+/// A page of a shard's log, and the key to continue after.
+#[derive(Serialize, Deserialize)]
+pub struct Exported {
+    actors: Vec<Vec<Event>>,
+    next: Option<String>,
+}
+
 /// What a build step did.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BuildReport {
@@ -98,8 +112,11 @@ pub struct BuildReport {
     pub lists: usize,
     pub written: usize,
     pub deleted: usize,
-    /// Lists still to write: the next step (the alarm) writes them.
+    /// Lists of this part still to write: the next step (the alarm) writes them.
     pub remaining: usize,
+    /// The part of the catalog this step built ([`lists::PART`] products each), of `parts`.
+    pub part: usize,
+    pub parts: usize,
 }
 
 #[durable_object(alarm)]
@@ -142,46 +159,74 @@ impl RecommendationsObject {
             .collect())
     }
 
-    async fn export(&self, now: i64) -> worker::Result<Vec<Vec<Event>>> {
+    /// One page of actors' logs, from after the key `after`.
+    async fn export(&self, now: i64, after: Option<String>) -> worker::Result<Exported> {
         let since = now - ACTIVITY_DAYS * 86_400;
-        let mut out = Vec::new();
+        let from = after.map(|key| format!("{key}\u{0}"));
+        let mut options = ListOptions::new().prefix("a:").limit(EXPORT_PAGE);
+        if let Some(from) = &from {
+            options = options.start(from);
+        }
+        let listed = entries(&self.state.storage().list_with_options(options).await?);
+        let next = (listed.len() == EXPORT_PAGE)
+            .then(|| listed.iter().map(|(k, _)| k.clone()).max())
+            .flatten();
+        let mut actors = Vec::with_capacity(listed.len());
         let mut idle = Vec::new();
-        for (actor, text) in self.listed("a:").await? {
-            let events: Vec<Event> = from_text(&text)?;
+        for (key, value) in listed {
+            let events: Vec<Event> = from_text(&value.as_string().unwrap_or_default())?;
             if events.last().is_none_or(|e| e.at < since) {
-                idle.push(format!("a:{actor}"));
+                idle.push(key);
             } else {
-                out.push(events);
+                actors.push(events);
             }
         }
         if !idle.is_empty() {
             self.state.storage().delete_multiple(idle).await?;
         }
-        Ok(out)
+        Ok(Exported { actors, next })
     }
 
-    async fn build(&self, shop: &ShopId, now: i64) -> worker::Result<BuildReport> {
+    /// Builds and writes part `part` of the shop's lists; when parts remain, the alarm builds
+    /// the next one.
+    async fn build(&self, shop: &ShopId, now: i64, part: usize) -> worker::Result<BuildReport> {
         let storage = self.state.storage();
         let mut catalog: Vec<Product> = Vec::new();
         for (_, text) in self.listed("p:").await? {
             catalog.push(from_text(&text)?);
         }
         let rules: Rules = self.get("rules").await?.unwrap_or_default();
-        let mut activity: Vec<Vec<Event>> = Vec::new();
+        // Each shard's log is read into numbers and dropped before the next is read.
+        let index = lists::Index::new(&catalog);
+        let mut activity = lists::Activity::new(catalog.len());
         for n in 0..SHARDS {
             let name = shard_name(shop, n);
-            let part: Vec<Vec<Event>> = call(&self.env, BINDING, &name, &Command::Export { now })
-                .await
-                .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
-            activity.extend(part);
+            let mut after = None;
+            loop {
+                let command = Command::Export { now, after };
+                let page: Exported = call(&self.env, BINDING, &name, &command)
+                    .await
+                    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+                for events in &page.actors {
+                    activity.add(&index, events, now);
+                }
+                match page.next {
+                    Some(key) => after = Some(key),
+                    None => break,
+                }
+            }
         }
+        let parts = lists::parts(catalog.len());
         let mut report = BuildReport {
             products: catalog.len(),
-            actors: activity.len(),
-            events: activity.iter().map(Vec::len).sum(),
+            actors: activity.actors(),
+            events: activity.events,
+            part,
+            parts,
             ..BuildReport::default()
         };
-        let built = lists::build(&catalog, &activity, &rules, now);
+        let built = lists::build(&catalog, &activity, &rules, now, part);
+        drop(activity);
         report.lists = built.len();
         let written: std::collections::HashMap<String, String> =
             self.listed("h:").await?.into_iter().collect();
@@ -206,17 +251,23 @@ impl RecommendationsObject {
         for (key, hash) in hashes {
             storage.put(&key, hash).await?;
         }
-        // Lists of products that left the catalog.
-        for name in written.keys().filter(|n| !built.contains_key(*n)) {
-            kv.delete(&keys::recommendations(shop, name)).await?;
-            storage.delete(&format!("h:{name}")).await?;
-            report.deleted += 1;
-        }
-        if report.remaining > 0 {
-            self.set("resume", &(shop, now)).await?;
-            storage.set_alarm(1_000).await?;
-        } else {
-            storage.delete("resume").await?;
+        let next =
+            if report.remaining > 0 { Some(part) } else { Some(part + 1).filter(|p| *p < parts) };
+        match next {
+            Some(next) => {
+                self.set("resume", &(shop, now, next)).await?;
+                storage.set_alarm(1_000).await?;
+            }
+            None => {
+                // The last part: the lists of products that left the catalog go.
+                let wanted = lists::names(&catalog);
+                for name in written.keys().filter(|n| !wanted.contains(*n)) {
+                    kv.delete(&keys::recommendations(shop, name)).await?;
+                    storage.delete(&format!("h:{name}")).await?;
+                    report.deleted += 1;
+                }
+                storage.delete("resume").await?;
+            }
         }
         Ok(report)
     }
@@ -237,7 +288,7 @@ impl DurableObject for RecommendationsObject {
                 self.set(&key, &log).await?;
                 reply(&log.len())
             }
-            Command::Export { now } => reply(&self.export(now).await?),
+            Command::Export { now, after } => reply(&self.export(now, after).await?),
             Command::Forget { actor } => {
                 storage.delete(&format!("a:{actor}")).await?;
                 reply(&true)
@@ -267,7 +318,7 @@ impl DurableObject for RecommendationsObject {
                 reply(&rules)
             }
             Command::GetRules => reply(&self.get::<Rules>("rules").await?.unwrap_or_default()),
-            Command::Build { shop, now } => reply(&self.build(&shop, now).await?),
+            Command::Build { shop, now } => reply(&self.build(&shop, now, 0).await?),
             Command::Purge => {
                 storage.delete_all().await?;
                 reply(&true)
@@ -276,8 +327,8 @@ impl DurableObject for RecommendationsObject {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        if let Some((shop, now)) = self.get::<(ShopId, i64)>("resume").await? {
-            self.build(&shop, now).await?;
+        if let Some((shop, now, part)) = self.get::<(ShopId, i64, usize)>("resume").await? {
+            self.build(&shop, now, part).await?;
         }
         Response::ok("")
     }

@@ -220,56 +220,137 @@ pub fn record(events: &mut Vec<Event>, new: impl IntoIterator<Item = Event>) {
 /// Every list of the shop, by KV suffix (`similar/{sku}`, `trending`, …).
 pub type Built = BTreeMap<String, RecList>;
 
-/// Builds every list from the catalog, each actor's events (in time order) and the rules.
-pub fn build(catalog: &[Product], activity: &[Vec<Event>], rules: &Rules, now: i64) -> Built {
-    let number: HashMap<&Sku, u32> =
-        catalog.iter().enumerate().map(|(i, p)| (&p.sku, i as u32)).collect();
-    let n = catalog.len();
-    let since = now - ACTIVITY_DAYS * 86_400;
-    let mut histories: Vec<Vec<u32>> = Vec::with_capacity(activity.len());
-    let mut orders: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    let mut dated: Vec<(u32, i64)> = Vec::new();
-    let mut bought: Vec<u32> = Vec::new();
-    let mut viewed: Vec<u32> = Vec::new();
-    for events in activity {
+/// Products by number: the catalog's order.
+pub struct Index<'a>(HashMap<&'a Sku, u32>);
+
+impl<'a> Index<'a> {
+    pub fn new(catalog: &'a [Product]) -> Self {
+        Self(catalog.iter().enumerate().map(|(i, p)| (&p.sku, i as u32)).collect())
+    }
+
+    fn get(&self, sku: &Sku) -> Option<u32> {
+        self.0.get(sku).copied()
+    }
+}
+
+/// Sequences of products stored end to end: four bytes a product and four a sequence (a
+/// `Vec` each would cost a header of 12 to 24 bytes per shopper).
+#[derive(Debug, Default)]
+struct Sequences {
+    items: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl Sequences {
+    fn push(&mut self, items: &[u32]) {
+        self.items.extend_from_slice(items);
+        self.ends.push(self.items.len() as u32);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        let starts = core::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(a, b)| &self.items[a as usize..b as usize])
+    }
+}
+
+/// A shop's activity as a build reads it: products as numbers, a few bytes per event, so the
+/// log of a large shop fits a Worker's memory once its JSON has been read shard by shard.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Each actor's products in time order.
+    histories: Sequences,
+    /// The products of each order.
+    baskets: Sequences,
+    /// Per product: purchases, views, and views and purchases with time decay.
+    bought: Vec<f32>,
+    viewed: Vec<f32>,
+    trend: Vec<f32>,
+    pub events: usize,
+}
+
+impl Activity {
+    pub fn new(products: usize) -> Self {
+        Self {
+            bought: vec![0.0; products],
+            viewed: vec![0.0; products],
+            trend: vec![0.0; products],
+            ..Self::default()
+        }
+    }
+
+    /// Adds one actor's events (in time order); events older than the log keeps, or of products
+    /// not in the catalog, are left out.
+    pub fn add(&mut self, index: &Index, events: &[Event], now: i64) {
+        let since = now - ACTIVITY_DAYS * 86_400;
         let mut history = Vec::with_capacity(events.len());
+        // An order's lines are all in its buyer's log.
+        let mut orders: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
         for e in events.iter().filter(|e| e.at >= since) {
-            let Some(&i) = number.get(&e.sku) else { continue };
+            let Some(i) = index.get(&e.sku) else { continue };
             history.push(i);
-            dated.push((i, e.at));
+            self.events += 1;
+            self.trend[i as usize] += model::decay(now - e.at, TRENDING_HALF_LIFE_SECONDS);
             match &e.order {
                 Some(order) => {
                     orders.entry(order).or_default().push(i);
-                    bought.push(i);
+                    self.bought[i as usize] += 1.0;
                 }
-                None => viewed.push(i),
+                None => self.viewed[i as usize] += 1.0,
             }
         }
-        histories.push(history);
+        for basket in orders.values() {
+            self.baskets.push(basket);
+        }
+        self.histories.push(&history);
     }
-    let baskets: Vec<Vec<u32>> = orders.into_values().collect();
+
+    pub fn actors(&self) -> usize {
+        self.histories.ends.len()
+    }
+}
+
+/// How many products' lists a build step learns and writes: two lists each, within a step's
+/// budget of KV writes, and the model's memory stays that of this many products.
+pub const PART: usize = 240;
+
+/// How many steps a catalog of `products` takes.
+pub fn parts(products: usize) -> usize {
+    products.div_ceil(PART).max(1)
+}
+
+/// Builds the lists of part `part` (the products `part * PART..`, and with the first part the
+/// shop's trending list) from the catalog, the activity and the rules.
+pub fn build(
+    catalog: &[Product],
+    activity: &Activity,
+    rules: &Rules,
+    now: i64,
+    part: usize,
+) -> Built {
+    let index = Index::new(catalog);
+    let n = catalog.len();
+    let range = (part * PART).min(n) as u32..((part + 1) * PART).min(n) as u32;
     let seq = SequenceParams::default();
-    let behaviour = model::sequential(&histories, n, &seq);
-    let attributes = attribute_neighbours(catalog, seq.keep);
-    let similar = model::merge(&[(&behaviour, 1.0), (&attributes, 0.3)], seq.keep);
-    let together = model::baskets(&baskets, n, 2.0, seq.keep);
+    let behaviour = model::sequential(activity.histories.iter(), n, range.clone(), &seq);
+    let attributes = attribute_neighbours(catalog, range.clone(), seq.keep);
+    let similar = model::merge(&[(&behaviour, 1.0), (&attributes, 0.3)], range.clone(), seq.keep);
+    let together = model::baskets(activity.baskets.iter(), n, range.clone(), 2.0, seq.keep);
     // Purchases first, views break ties, then every available product so that a new shop's
     // lists are full too.
-    let mut popular = model::popular(bought.iter().copied(), n);
-    let views = model::popular(viewed.iter().copied(), n);
-    let scale = popular.first().map_or(1.0, |p| p.1);
-    let mut listed: HashSet<u32> = popular.iter().map(|p| p.0).collect();
-    for (i, v) in views {
-        if listed.insert(i) {
-            popular.push((i, v / (1.0 + v) * 0.5 * scale.min(1.0)));
-        }
-    }
-    for i in 0..n as u32 {
-        if listed.insert(i) {
-            popular.push((i, 0.0));
-        }
-    }
-    let trending = model::trending(&dated, now, TRENDING_HALF_LIFE_SECONDS, n);
+    let by = |counts: &[f32]| {
+        let mut ranked: Vec<(u32, f32)> =
+            counts.iter().enumerate().map(|(i, c)| (i as u32, *c)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+    };
+    let popular: Vec<(u32, f32)> = {
+        let views = &activity.viewed;
+        let mut ranked: Vec<(u32, f32, f32)> =
+            (0..n).map(|i| (i as u32, activity.bought[i], views[i])).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
+        ranked.into_iter().map(|(i, b, _)| (i, b)).collect()
+    };
+    let trending: Vec<(u32, f32)> = by(&activity.trend).into_iter().filter(|t| t.1 > 0.0).collect();
 
     let list = |kind: Kind, product: Option<u32>, ranked: &[(u32, f32)]| {
         let own = product.map(|i| &catalog[i as usize]);
@@ -281,7 +362,7 @@ pub fn build(catalog: &[Product], activity: &[Vec<Event>], rules: &Rules, now: i
         let top = ranked.first().map_or(1.0, |r| r.1.max(f32::MIN_POSITIVE));
         let candidates = pinned
             .iter()
-            .filter_map(|s| number.get(s).map(|&i| (i, f32::INFINITY)))
+            .filter_map(|s| index.get(s).map(|i| (i, f32::INFINITY)))
             .chain(ranked.iter().map(|&(i, s)| (i, s / top)))
             .chain(popular.iter().map(|&(i, _)| (i, 0.0)));
         for (i, score) in candidates {
@@ -298,26 +379,45 @@ pub fn build(catalog: &[Product], activity: &[Vec<Event>], rules: &Rules, now: i
             }
             let score =
                 if score.is_finite() { score } else { 1.0 + 1.0 / (1 + items.len()) as f32 };
+            // Four decimals: enough to blend, short in JSON, and the same from one build to the
+            // next when nothing changed but the clock (trending's decay moves every score alike).
+            let score = (score * 10_000.0).round() / 10_000.0;
             items.push(Scored { card: Card::from(p), score, repeat: p.repeat_purchase });
         }
         RecList { kind, product: own.map(Card::from), items, built_at: now }
     };
     let mut built = Built::new();
-    for (i, p) in catalog.iter().enumerate() {
-        let i = i as u32;
+    for i in range {
+        let p = &catalog[i as usize];
         built.insert(format!("similar/{}", p.sku), list(Kind::Similar, Some(i), similar.of(i)));
         built.insert(
             format!("bought-together/{}", p.sku),
             list(Kind::BoughtTogether, Some(i), together.of(i)),
         );
     }
-    built.insert("trending".into(), list(Kind::Trending, None, &trending));
+    if part == 0 {
+        built.insert("trending".into(), list(Kind::Trending, None, &trending));
+    }
     built
+}
+
+/// The names of every list a catalog has, for removing those of products that left it.
+pub fn names(catalog: &[Product]) -> HashSet<String> {
+    let mut all: HashSet<String> = catalog
+        .iter()
+        .flat_map(|p| [format!("similar/{}", p.sku), format!("bought-together/{}", p.sku)])
+        .collect();
+    all.insert("trending".into());
+    all
 }
 
 /// Products sharing a product type, vendor or tags, by how much they share (type 3, vendor 2,
 /// each tag 1, over the square root of the two products' attribute counts).
-fn attribute_neighbours(catalog: &[Product], keep: usize) -> Neighbours {
+fn attribute_neighbours(
+    catalog: &[Product],
+    sources: core::ops::Range<u32>,
+    keep: usize,
+) -> Neighbours {
     let mut index: HashMap<(u8, &str), Vec<u32>> = HashMap::new();
     let features = |p: &Product| -> Vec<((u8, String), f32)> {
         let mut f = Vec::new();
@@ -337,17 +437,17 @@ fn attribute_neighbours(catalog: &[Product], keep: usize) -> Neighbours {
         }
     }
     // A value held by a large share of the catalog says little: past 200 products it is skipped.
-    let lists = all
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
+    let start = sources.start;
+    let lists = sources
+        .map(|i| {
+            let f = &all[i as usize];
             let mut sum: HashMap<u32, f32> = HashMap::new();
             for ((k, v), w) in f {
                 let holders = &index[&(*k, v.as_str())];
                 if holders.len() > 200 {
                     continue;
                 }
-                for &j in holders.iter().filter(|&&j| j != i as u32) {
+                for &j in holders.iter().filter(|&&j| j != i) {
                     *sum.entry(j).or_default() += w;
                 }
             }
@@ -360,7 +460,7 @@ fn attribute_neighbours(catalog: &[Product], keep: usize) -> Neighbours {
             ranked
         })
         .collect();
-    Neighbours { lists }
+    Neighbours { start, lists }
 }
 
 /// "For you" in the browser: the `similar` lists of the shopper's recent products (oldest
@@ -448,6 +548,18 @@ mod tests {
 
     const NOW: i64 = 1_800_000_000;
 
+    /// Every part's lists, as the steps of a build write them.
+    fn build_all(catalog: &[Product], log: &[Vec<Event>], rules: &Rules, now: i64) -> Built {
+        let index = Index::new(catalog);
+        let mut activity = Activity::new(catalog.len());
+        for events in log {
+            activity.add(&index, events, now);
+        }
+        (0..parts(catalog.len()))
+            .flat_map(|part| build(catalog, &activity, rules, now, part))
+            .collect()
+    }
+
     fn shop() -> (Vec<Product>, Vec<Vec<Event>>) {
         let mut catalog: Vec<Product> =
             ["tent", "mat", "stove", "mug", "lamp"].map(product).to_vec();
@@ -470,7 +582,7 @@ mod tests {
     #[test]
     fn lists_come_from_behaviour_and_leave_out_what_cannot_be_bought() {
         let (catalog, activity) = shop();
-        let built = build(&catalog, &activity, &Rules::default(), NOW);
+        let built = build_all(&catalog, &activity, &Rules::default(), NOW);
         let similar = &built["similar/tent"];
         assert_eq!(similar.product.as_ref().unwrap().sku.as_str(), "tent");
         assert_eq!(skus(similar)[0], "mat");
@@ -487,7 +599,7 @@ mod tests {
     #[test]
     fn a_new_shop_still_fills_every_list() {
         let catalog = ["a", "b", "c"].map(product).to_vec();
-        let built = build(&catalog, &[], &Rules::default(), NOW);
+        let built = build_all(&catalog, &[], &Rules::default(), NOW);
         assert_eq!(skus(&built["similar/a"]), ["b", "c"]);
         assert_eq!(skus(&built["trending"]), ["a", "b", "c"]);
     }
@@ -513,7 +625,7 @@ mod tests {
         }
         .validate()
         .unwrap();
-        let built = build(&catalog, &activity, &rules, NOW);
+        let built = build_all(&catalog, &activity, &rules, NOW);
         let tent = skus(&built["similar/tent"]);
         assert_eq!(tent[0], "lamp", "pinned first");
         assert!(!tent.contains(&"mat") && !tent.contains(&"gone"));
@@ -554,7 +666,7 @@ mod tests {
     #[test]
     fn for_you_blends_the_lists_of_recent_products() {
         let (catalog, activity) = shop();
-        let built = build(&catalog, &activity, &Rules::default(), NOW);
+        let built = build_all(&catalog, &activity, &Rules::default(), NOW);
         let history =
             [(sku("stove"), built.get("similar/stove")), (sku("tent"), built.get("similar/tent"))];
         let none = HashSet::new();

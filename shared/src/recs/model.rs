@@ -21,6 +21,7 @@
 //! leaves the device.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// How sequential neighbours are learned.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,15 +63,36 @@ impl Default for BlendParams {
     }
 }
 
-/// Each item's neighbours, best first.
+/// The neighbours of the items `start..start + lists.len()`, each best first. A build may
+/// learn the lists of one range of items at a time: memory follows the range, not the shop.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Neighbours {
+    pub start: u32,
     pub lists: Vec<Vec<(u32, f32)>>,
 }
 
 impl Neighbours {
     pub fn of(&self, item: u32) -> &[(u32, f32)] {
-        self.lists.get(item as usize).map_or(&[], Vec::as_slice)
+        item.checked_sub(self.start)
+            .and_then(|i| self.lists.get(i as usize))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The links of the items in `sources`, indexed from its start.
+fn rows<T: Clone>(sources: &Range<u32>) -> Vec<HashMap<u32, T>> {
+    vec![HashMap::new(); sources.len()]
+}
+
+fn row<'a, T>(
+    rows: &'a mut [HashMap<u32, T>],
+    sources: &Range<u32>,
+    i: u32,
+) -> Option<&'a mut HashMap<u32, T>> {
+    if sources.contains(&i) {
+        rows.get_mut((i - sources.start) as usize)
+    } else {
+        None
     }
 }
 
@@ -87,9 +109,15 @@ fn top(scores: impl IntoIterator<Item = (u32, f32)>, keep: usize) -> Vec<(u32, f
     all
 }
 
-/// Sequential neighbours of every item, from each shopper's history in order.
-pub fn sequential(histories: &[Vec<u32>], n_items: usize, p: &SequenceParams) -> Neighbours {
-    let mut links: Vec<HashMap<u32, f32>> = vec![HashMap::new(); n_items];
+/// Sequential neighbours of the items in `sources` (all: `0..n_items`), from each shopper's
+/// history in order.
+pub fn sequential<'a>(
+    histories: impl IntoIterator<Item = &'a [u32]>,
+    n_items: usize,
+    sources: Range<u32>,
+    p: &SequenceParams,
+) -> Neighbours {
+    let mut links: Vec<HashMap<u32, f32>> = rows(&sources);
     let mut count = vec![0u32; n_items];
     for history in histories {
         for (a, &i) in history.iter().enumerate() {
@@ -99,9 +127,13 @@ pub fn sequential(histories: &[Vec<u32>], n_items: usize, p: &SequenceParams) ->
                     continue;
                 }
                 let w = ((d + 1) as f32).powf(-p.distance);
-                *links[i as usize].entry(j).or_default() += w;
+                if let Some(row) = row(&mut links, &sources, i) {
+                    *row.entry(j).or_default() += w;
+                }
                 if p.backward > 0.0 {
-                    *links[j as usize].entry(i).or_default() += p.backward * w;
+                    if let Some(row) = row(&mut links, &sources, j) {
+                        *row.entry(i).or_default() += p.backward * w;
+                    }
                 }
             }
         }
@@ -117,30 +149,41 @@ pub fn sequential(histories: &[Vec<u32>], n_items: usize, p: &SequenceParams) ->
             top(scored, p.keep)
         })
         .collect();
-    Neighbours { lists }
+    Neighbours { start: sources.start, lists }
 }
 
-/// Co-purchase neighbours of every item, from the baskets (the distinct items of each order).
-pub fn baskets(orders: &[Vec<u32>], n_items: usize, shrink: f32, keep: usize) -> Neighbours {
-    let mut pairs: Vec<HashMap<u32, u32>> = vec![HashMap::new(); n_items];
+/// Co-purchase neighbours of the items in `sources`, from the baskets (the distinct items of
+/// each order).
+pub fn baskets<'a>(
+    orders: impl IntoIterator<Item = &'a [u32]>,
+    n_items: usize,
+    sources: Range<u32>,
+    shrink: f32,
+    keep: usize,
+) -> Neighbours {
+    let mut pairs: Vec<HashMap<u32, u32>> = rows(&sources);
     let mut count = vec![0u32; n_items];
     for order in orders {
-        let mut items = order.clone();
+        let mut items = order.to_vec();
         items.sort_unstable();
         items.dedup();
         for (a, &i) in items.iter().enumerate() {
             count[i as usize] += 1;
             for &j in &items[a + 1..] {
-                *pairs[i as usize].entry(j).or_default() += 1;
-                *pairs[j as usize].entry(i).or_default() += 1;
+                if let Some(row) = row(&mut pairs, &sources, i) {
+                    *row.entry(j).or_default() += 1;
+                }
+                if let Some(row) = row(&mut pairs, &sources, j) {
+                    *row.entry(i).or_default() += 1;
+                }
             }
         }
     }
     let lists = pairs
         .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            let ni = count[i] as f32;
+        .map(|(k, row)| {
+            let ni = count[sources.start as usize + k] as f32;
             let scored = row.into_iter().map(|(j, c)| {
                 let c = c as f32;
                 let cosine = c / (ni * count[j as usize] as f32).sqrt();
@@ -149,13 +192,13 @@ pub fn baskets(orders: &[Vec<u32>], n_items: usize, shrink: f32, keep: usize) ->
             top(scored, keep)
         })
         .collect();
-    Neighbours { lists }
+    Neighbours { start: sources.start, lists }
 }
 
-/// Adds neighbour lists into one ranking, best first.
-pub fn merge(parts: &[(&Neighbours, f32)], keep: usize) -> Neighbours {
-    let n = parts.iter().map(|(n, _)| n.lists.len()).max().unwrap_or(0);
-    let lists = (0..n as u32)
+/// Adds the neighbour lists of the items in `sources` into one ranking, best first.
+pub fn merge(parts: &[(&Neighbours, f32)], sources: Range<u32>, keep: usize) -> Neighbours {
+    let start = sources.start;
+    let lists = sources
         .map(|i| {
             let mut sum: HashMap<u32, f32> = HashMap::new();
             for (neighbours, weight) in parts {
@@ -169,7 +212,7 @@ pub fn merge(parts: &[(&Neighbours, f32)], keep: usize) -> Neighbours {
             top(sum, keep)
         })
         .collect();
-    Neighbours { lists }
+    Neighbours { start, lists }
 }
 
 /// "For you": the neighbours of `history` (oldest first), the most recent weighing most, best
@@ -203,6 +246,11 @@ pub fn blend(
     top(sum, keep)
 }
 
+/// The weight of an event `age` seconds old: `0.5^(age / half_life)`.
+pub fn decay(age: i64, half_life_seconds: i64) -> f32 {
+    0.5f64.powf(age.max(0) as f64 / half_life_seconds.max(1) as f64) as f32
+}
+
 /// Counts with exponential time decay: each event weighs `0.5^(age / half_life)`. Items with
 /// the highest sum are trending.
 pub fn trending(
@@ -212,10 +260,8 @@ pub fn trending(
     keep: usize,
 ) -> Vec<(u32, f32)> {
     let mut sum: HashMap<u32, f32> = HashMap::new();
-    let half_life = half_life_seconds.max(1) as f64;
     for &(item, at) in events {
-        let age = (now - at).max(0) as f64;
-        *sum.entry(item).or_default() += 0.5f64.powf(age / half_life) as f32;
+        *sum.entry(item).or_default() += decay(now - at, half_life_seconds);
     }
     top(sum, keep)
 }
@@ -238,12 +284,17 @@ mod tests {
         // 0 is always followed by 1, once by 2 further away; 3 is everywhere.
         let histories = vec![vec![0, 1, 3], vec![0, 1, 2, 3], vec![3, 0, 1], vec![3, 2]];
         let p = SequenceParams { backward: 0.0, ..SequenceParams::default() };
-        let n = sequential(&histories, 4, &p);
+        let n = sequential(histories.iter().map(Vec::as_slice), 4, 0..4, &p);
         assert_eq!(n.of(0)[0].0, 1);
         assert!(n.of(0).iter().all(|(j, _)| *j != 0), "an item is never its own neighbour");
         // Nothing follows 1 but 2 and 3; with no backward links 0 is not a neighbour of 1.
         assert!(n.of(1).iter().all(|(j, _)| *j != 0));
-        let back = sequential(&histories, 4, &SequenceParams::default());
+        let back =
+            sequential(histories.iter().map(Vec::as_slice), 4, 0..4, &SequenceParams::default());
+        // Learned one range at a time, the same lists.
+        let part =
+            sequential(histories.iter().map(Vec::as_slice), 4, 1..3, &SequenceParams::default());
+        assert_eq!((part.of(1), part.of(2), part.of(0)), (back.of(1), back.of(2), &[][..]));
         assert!(back.of(1).iter().any(|(j, _)| *j == 0));
     }
 
@@ -253,9 +304,14 @@ mod tests {
         let mut histories = vec![vec![0, 1], vec![0, 9], vec![0, 1], vec![0, 9]];
         histories.extend((2..8).map(|i| vec![i, 9]));
         let flat = SequenceParams { popularity: 0.0, backward: 0.0, ..Default::default() };
-        let tie = sequential(&histories, 10, &flat);
+        let tie = sequential(histories.iter().map(Vec::as_slice), 10, 0..10, &flat);
         assert_eq!(tie.of(0)[0].1, tie.of(0)[1].1);
-        let damped = sequential(&histories, 10, &SequenceParams { popularity: 0.5, ..flat });
+        let damped = sequential(
+            histories.iter().map(Vec::as_slice),
+            10,
+            0..10,
+            &SequenceParams { popularity: 0.5, ..flat },
+        );
         assert_eq!(damped.of(0)[0].0, 1);
     }
 
@@ -266,17 +322,19 @@ mod tests {
         let mut orders: Vec<Vec<u32>> = (0..20).map(|_| vec![0, 1]).collect();
         orders.extend((0..2000).map(|_| vec![1, 3]));
         orders.push(vec![0, 2]);
-        let raw = baskets(&orders, 4, 0.0, 10);
+        let raw = baskets(orders.iter().map(Vec::as_slice), 4, 0..4, 0.0, 10);
         assert_eq!(raw.of(0)[0].0, 2);
-        let shrunk = baskets(&orders, 4, 5.0, 10);
+        let shrunk = baskets(orders.iter().map(Vec::as_slice), 4, 0..4, 5.0, 10);
+        assert_eq!(baskets(orders.iter().map(Vec::as_slice), 4, 0..1, 5.0, 10).of(0), shrunk.of(0));
         assert_eq!(shrunk.of(0)[0].0, 1);
         // A repeated line in one order is one purchase.
-        assert_eq!(baskets(&[vec![0, 0, 1]], 2, 0.0, 10).of(0), &[(1, 1.0)]);
+        assert_eq!(baskets([&[0, 0, 1][..]], 2, 0..2, 0.0, 10).of(0), &[(1, 1.0)]);
     }
 
     #[test]
     fn for_you_weighs_the_latest_items_most_and_skips_what_it_is_told() {
-        let n = Neighbours { lists: vec![vec![(5, 1.0)], vec![(6, 1.0), (5, 0.1)], vec![]] };
+        let n =
+            Neighbours { start: 0, lists: vec![vec![(5, 1.0)], vec![(6, 1.0), (5, 0.1)], vec![]] };
         let lists = |i: u32| n.of(i).to_vec();
         let p = BlendParams { history: 10, decay: 0.5 };
         let ranked = blend(&[0, 1], lists, &p, |_| false, 10);

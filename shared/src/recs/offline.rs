@@ -158,7 +158,12 @@ impl Ours {
         blend: BlendParams,
     ) -> Self {
         Self {
-            neighbours: model::sequential(train, n_items, seq),
+            neighbours: model::sequential(
+                train.iter().map(Vec::as_slice),
+                n_items,
+                0..n_items as u32,
+                seq,
+            ),
             popular: model::popular(train.iter().flatten().copied(), 200),
             blend,
         }
