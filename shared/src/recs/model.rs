@@ -282,7 +282,7 @@ mod tests {
     #[test]
     fn the_next_item_is_the_strongest_neighbour() {
         // 0 is always followed by 1, once by 2 further away; 3 is everywhere.
-        let histories = vec![vec![0, 1, 3], vec![0, 1, 2, 3], vec![3, 0, 1], vec![3, 2]];
+        let histories = [vec![0, 1, 3], vec![0, 1, 2, 3], vec![3, 0, 1], vec![3, 2]];
         let p = SequenceParams { backward: 0.0, ..SequenceParams::default() };
         let n = sequential(histories.iter().map(Vec::as_slice), 4, 0..4, &p);
         assert_eq!(n.of(0)[0].0, 1);
