@@ -102,14 +102,17 @@ fn recommendations_batch(report: &mut Map<String, Value>) -> Result<()> {
             .map_err(|e| format!("{}: {e}", binary.display()))?;
         let run: Value = serde_json::from_slice(&out.stdout)
             .map_err(|e| format!("rapport-eval --scale {lines}: {e}"))?;
+        let figure = |k: &str| run[k].as_f64().unwrap_or_default();
         println!(
-            "{:>10} {:>9} {:>9} {:>8} {:>10.2} {:>12.0}",
+            "{:>10} {:>9} {:>9} {:>8} {:>6} {:>10.2} {:>13.2} {:>9.0}",
             lines,
             products,
             run["events"],
             run["lists"],
-            run["build_seconds"].as_f64().unwrap_or_default(),
-            run["peak_rss_bytes"].as_f64().unwrap_or_default() / 1e6
+            run["parts"],
+            figure("read_seconds") + figure("build_seconds"),
+            figure("slowest_part_seconds"),
+            figure("peak_rss_bytes") / 1e6
         );
         runs.push(run);
     }

@@ -190,60 +190,49 @@ pub fn tune(train: &[Vec<u32>], n_items: usize) -> (SequenceParams, BlendParams,
         let ours = Ours::train(&fit, n_items, s, *b);
         evaluate(&fit, &held, |_, h| ours.rank(h)).hit_rate
     };
-    let mut seq = SequenceParams::default();
-    let mut blend = BlendParams::default();
-    let mut best = score(&seq, &blend);
+    let mut at = (SequenceParams::default(), BlendParams::default());
+    let mut best = score(&at.0, &at.1);
+    // Each step moves one parameter over its grid: the candidates it yields from the current
+    // point. Twice round, so a parameter can follow what the others moved to.
+    type Step = fn(&(SequenceParams, BlendParams)) -> Vec<(SequenceParams, BlendParams)>;
+    let steps: [Step; 7] = [
+        |(s, b)| {
+            [1, 2, 3, 5, 8, 12, 20, 30, 50]
+                .map(|window| (SequenceParams { window, ..*s }, *b))
+                .to_vec()
+        },
+        |(s, b)| {
+            [0.5, 1.0, 1.5, 2.0].map(|distance| (SequenceParams { distance, ..*s }, *b)).to_vec()
+        },
+        |(s, b)| {
+            [0.0, 0.25, 0.5, 0.75, 1.0]
+                .map(|backward| (SequenceParams { backward, ..*s }, *b))
+                .to_vec()
+        },
+        |(s, b)| {
+            [0.0, 0.1, 0.2, 0.3, 0.5, 0.7]
+                .map(|popularity| (SequenceParams { popularity, ..*s }, *b))
+                .to_vec()
+        },
+        |(s, b)| {
+            [0.0, 0.5, 1.0, 2.0, 5.0].map(|shrink| (SequenceParams { shrink, ..*s }, *b)).to_vec()
+        },
+        |(s, b)| {
+            [1, 2, 3, 5, 10, 20, 30, 50].map(|history| (*s, BlendParams { history, ..*b })).to_vec()
+        },
+        |(s, b)| [0.3, 0.5, 0.7, 0.85, 1.0].map(|decay| (*s, BlendParams { decay, ..*b })).to_vec(),
+    ];
     for _ in 0..2 {
-        for window in [1, 2, 3, 5, 8, 12, 20, 30, 50] {
-            let s = SequenceParams { window, ..seq };
-            let v = score(&s, &blend);
-            if v > best {
-                (best, seq) = (v, s);
-            }
-        }
-        for distance in [0.5, 1.0, 1.5, 2.0] {
-            let s = SequenceParams { distance, ..seq };
-            let v = score(&s, &blend);
-            if v > best {
-                (best, seq) = (v, s);
-            }
-        }
-        for backward in [0.0, 0.25, 0.5, 0.75, 1.0] {
-            let s = SequenceParams { backward, ..seq };
-            let v = score(&s, &blend);
-            if v > best {
-                (best, seq) = (v, s);
-            }
-        }
-        for popularity in [0.0, 0.1, 0.2, 0.3, 0.5, 0.7] {
-            let s = SequenceParams { popularity, ..seq };
-            let v = score(&s, &blend);
-            if v > best {
-                (best, seq) = (v, s);
-            }
-        }
-        for shrink in [0.0, 0.5, 1.0, 2.0, 5.0] {
-            let s = SequenceParams { shrink, ..seq };
-            let v = score(&s, &blend);
-            if v > best {
-                (best, seq) = (v, s);
-            }
-        }
-        for history in [1, 2, 3, 5, 10, 20, 30, 50] {
-            let b = BlendParams { history, ..blend };
-            let v = score(&seq, &b);
-            if v > best {
-                (best, blend) = (v, b);
-            }
-        }
-        for decay in [0.3, 0.5, 0.7, 0.85, 1.0] {
-            let b = BlendParams { decay, ..blend };
-            let v = score(&seq, &b);
-            if v > best {
-                (best, blend) = (v, b);
+        for step in steps {
+            for candidate in step(&at) {
+                let v = score(&candidate.0, &candidate.1);
+                if v > best {
+                    (best, at) = (v, candidate);
+                }
             }
         }
     }
+    let (seq, blend) = at;
     (seq, blend, best)
 }
 
