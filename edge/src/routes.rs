@@ -31,6 +31,9 @@ pub enum Route {
     Ratings { shop: ShopId },
     /// `GET /v1/shops/{shop}/me`: the signed-in shopper, from their token.
     Me { shop: ShopId },
+    /// `GET /v1/shops/{shop}/me/purchases`: the products the signed-in shopper bought, for
+    /// their "for you" list.
+    MyPurchases { shop: ShopId },
     /// `GET /v1/shops/{shop}/loyalty`: the programme, and the shopper's account with a token.
     Loyalty { shop: ShopId },
     /// `GET /v1/shops/{shop}/loyalty.html[?locale=&mode=&css=none&expired=1]`: the widget's
@@ -204,6 +207,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "shops", s, "ratings"] => vec![(Get, Route::Ratings { shop: shop(s)? })],
         ["v1", "shops", s, "me"] => vec![(Get, Route::Me { shop: shop(s)? })],
+        ["v1", "shops", s, "me", "purchases"] => {
+            vec![(Get, Route::MyPurchases { shop: shop(s)? })]
+        }
         ["v1", "shops", s, "loyalty"] => vec![(Get, Route::Loyalty { shop: shop(s)? })],
         ["v1", "shops", s, "loyalty.html"] => vec![(Get, Route::LoyaltyHtml { shop: shop(s)? })],
         ["v1", "shops", s, "loyalty", "redemptions"] => {

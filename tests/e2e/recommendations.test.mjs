@@ -10,14 +10,14 @@ import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
 import { assertNoLayoutShift, launch, moduleParts, seedDemo, snippet, storefront, trackLayoutShift } from "../support/browser.mjs";
-import { shopSecrets, startWorker } from "../support/worker.mjs";
+import { mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const demo = shopSecrets("demo-outfitters");
 // A shop with no catalog yet.
 const bare = shopSecrets("bare-shop");
 const WEBHOOK_SECRET = "gen-" + "f6".repeat(12);
 const require = createRequire(import.meta.url);
-let worker, shop, noConsent, browser;
+let worker, shop, noConsent, signedIn, browser;
 
 const page = (head, body) => `<!doctype html><html lang="en"><head><title>Demo Outfitters</title>${head}</head><body><main>${body}</main></body></html>`;
 const withConsent = (rapport, consent) => snippet(rapport, "").replace("async>", `data-consent="${consent}" async>`);
@@ -65,7 +65,10 @@ before(async () => {
   };
   shop = await storefront(worker.url, "", pages);
   noConsent = await storefront(worker.url, "", {}, "");
-  seedDemo(worker.url, demo, [shop.origin, noConsent.origin], WEBHOOK_SECRET);
+  // The demo shopper, signed in, who bought the tent, the mug and the jacket, without consent.
+  const token = mintToken(demo.tokenSecret, { sub: "demo-customer-1", shop: "demo-outfitters", exp: nowSeconds() + 3600 });
+  signedIn = await storefront(worker.url, token, {}, "");
+  seedDemo(worker.url, demo, [shop.origin, noConsent.origin, signedIn.origin], WEBHOOK_SECRET);
   const settings = await fetch(`${worker.url}/v1/admin/shops/bare-shop`, {
     method: "PUT",
     headers: { authorization: `Bearer ${bare.adminKey}`, "content-type": "application/json" },
@@ -79,6 +82,7 @@ after(async () => {
   await browser?.close();
   await shop?.close();
   await noConsent?.close();
+  await signedIn?.close();
   await worker?.stop();
 });
 
@@ -249,6 +253,36 @@ describe("the recommendations widget on the demo storefront", () => {
       assert.equal(await q.evaluate(() => localStorage.length + sessionStorage.length), 0, origin);
       await q.close();
     }
+    await context.close();
+  });
+
+  test("a signed-in shopper's for you draws from what they bought and leaves it out", async () => {
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    const { problems, beacons } = await watch(p);
+    const before = await events();
+    const own = [];
+    p.on("request", (r) => { if (r.url().includes("/me/purchases")) own.push(r.headers().authorization || ""); });
+    await p.goto(`${signedIn.origin}/`);
+    const forYou = p.locator("#for-you rapport-recommendations");
+    await forYou.scrollIntoViewIfNeeded();
+    await live(p, "#for-you rapport-recommendations");
+    assert.equal(await forYou.locator("h2").textContent(), "Picked for you");
+    const picks = await titles(forYou);
+    assert.ok(picks.length >= 3, picks.join(" | "));
+    for (const bought of ["Ridgeline 2-Person Tent", "Trailhead Enamel Mug 350 ml", "Summit 800 Down Jacket"]) {
+      assert.ok(!picks.includes(bought), `${bought} was bought: not picked again (${picks.join(" | ")})`);
+    }
+    assert.ok(picks.includes("Drift R4 Sleeping Mat"), `bought with the tent by others: ${picks.join(" | ")}`);
+    assert.equal(own.length, 1);
+    assert.ok(own[0].startsWith("Bearer "), "read with the shopper's own token");
+    await assertNoLayoutShift(p);
+    await axe(p, "#for-you rapport-recommendations");
+    await p.goto("about:blank");
+    await p.waitForTimeout(300);
+    assert.deepEqual(beacons, [], "without consent nothing is sent");
+    assert.equal(await events(), before);
+    assert.deepEqual(problems.filter((x) => !x.includes("[rapport]")), []);
     await context.close();
   });
 

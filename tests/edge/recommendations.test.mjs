@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
-import { admin, getJson, shopSecrets, startWorker } from "../support/worker.mjs";
+import { admin, getJson, mintToken, nowSeconds, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 const other = shopSecrets("other");
@@ -19,14 +19,18 @@ let worker;
 
 const sign = (body) => createHmac("sha256", GENERIC_SECRET).update(body).digest("base64");
 
-async function order(id, customer, skus) {
-  const body = JSON.stringify({
+async function order(id, customer, skus, { status = "paid", updated_at = "2026-11-20T10:00:00Z" } = {}) {
+  await delivery({
     type: "order",
     order: {
-      id, customer, currency: "EUR", subtotal: "40.00", status: "paid", updated_at: "2026-11-20T10:00:00Z",
+      id, customer, currency: "EUR", subtotal: "40.00", status, updated_at,
       lines: skus.map((product) => ({ product, quantity: 1 })),
     },
   });
+}
+
+async function delivery(message) {
+  const body = JSON.stringify(message);
   const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-rapport-signature": sign(body) },
@@ -252,5 +256,49 @@ describe("view beacons", () => {
     const before = (await build()).actors;
     assert.equal((await admin(worker.url, acme, "DELETE", "/customers/c9")).status, 200);
     assert.equal((await build()).actors, before - 1);
+  });
+});
+
+describe("a signed-in shopper's purchases", () => {
+  const purchases = (token, shop = "acme") =>
+    getJson(`${worker.url}/v1/shops/${shop}/me/purchases`, token ? { headers: { authorization: `Bearer ${token}` } } : undefined);
+  const token = (sub, secrets = acme, shop = "acme") => mintToken(secrets.tokenSecret, { sub, shop, exp: nowSeconds() + 600 });
+
+  test("are read with their token, privately; an order cancelled or refunded in full is taken back", async () => {
+    const ada = token("c20");
+    let res = await purchases(ada);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body, { purchases: [] });
+    await order("o20", "c20", ["LAMP", "MUG"]);
+    await order("o21", "c20", ["STOVE"], { updated_at: "2026-11-21T10:00:00Z" });
+    await order("o22", "c20", ["TENT"], { updated_at: "2026-11-22T10:00:00Z" });
+    res = await purchases(ada);
+    assert.deepEqual(res.body.purchases, ["LAMP", "MUG", "STOVE", "TENT"]);
+    assert.equal(res.headers.get("cache-control"), "private, no-store");
+    const before = (await build()).events;
+    await order("o20", "c20", ["LAMP", "MUG"], { status: "cancelled", updated_at: "2026-11-23T10:00:00Z" });
+    await delivery({ type: "refund", order_id: "o21", refund_id: "r-21", amount: "40.00", currency: "EUR" });
+    await delivery({ type: "refund", order_id: "o22", refund_id: "r-22", amount: "10.00", currency: "EUR" });
+    assert.deepEqual((await purchases(ada)).body.purchases, ["TENT"], "a partial refund keeps the order");
+    assert.equal((await build()).events, before - 3, "the shop's lists no longer learn from them");
+    // Another shopper's token reads only their own.
+    assert.deepEqual((await purchases(token("c9"))).body.purchases, []);
+    assert.deepEqual((await purchases(token("c1"))).body.purchases, ["TENT", "MAT"]);
+  });
+
+  test("without a valid token for this shop, nothing is answered", async () => {
+    const cases = [
+      [null, "acme", 401, "token_missing"],
+      [token("c1", other), "acme", 401, "token_signature"],
+      [token("c1", acme, "other"), "acme", 401, "token_wrong_shop"],
+      [token("c1"), "other", 401, "token_signature"],
+      [token("c1"), "nosuchshop", 404, "shop_not_found"],
+    ];
+    for (const [t, shop, status, code] of cases) {
+      const res = await purchases(t, shop);
+      assert.equal(res.status, status, `${shop}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, code);
+      assert.equal(res.body.purchases, undefined);
+    }
   });
 });

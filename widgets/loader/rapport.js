@@ -565,14 +565,15 @@ try {
     }
 
     // Read once: the page's own product joins the history while the page's widgets connect.
-    // With nothing to draw from (no history, or no consent to keep one), the shopper's own lists
-    // are the shop's trending list, so the space the page reserved is never left empty.
+    // With nothing to draw from (no history, or no consent to keep one, and no purchases), the
+    // shopper's own lists are the shop's trending list, so the space the page reserved is never left empty.
     get kind_() {
       if (!this.kindRead_) {
         const kind = this.getAttribute("kind") || (this.getAttribute("product") ? "similar" : "trending");
         const here = this.getAttribute("product");
         const before = viewed().filter((s) => s !== here && !pageViews.includes(s));
-        const empty = (kind === "for-you" && !viewed().length) || (kind === "recently-viewed" && !before.length);
+        // A signed-in shopper's "for you" also draws from what they bought.
+        const empty = (kind === "for-you" && !viewed().length && !config.customerToken) || (kind === "recently-viewed" && !before.length);
         this.kindRead_ = empty ? "trending" : kind;
       }
       return this.kindRead_;
@@ -637,7 +638,7 @@ try {
         const wasm = await load();
         const box = document.createElement("div");
         box.setAttribute("part", "root");
-        const count = await wasm.mount_recommendations(box, config.api, config.shop, config.locale, this.kind_,
+        const count = await wasm.mount_recommendations(box, config.api, config.shop, config.locale, config.customerToken, this.kind_,
           this.heading_, this.getAttribute("product") || "", history);
         // The products viewed have left the catalog: the space stays, with a word.
         if (!count) {

@@ -55,6 +55,11 @@ impl Client {
         self.send("GET", path, None, false).await
     }
 
+    /// GETs the signed-in shopper's own data, with their token.
+    pub async fn get_own<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.send("GET", path, None, true).await
+    }
+
     /// POSTs `body` as JSON, with the shopper's token when there is one.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,

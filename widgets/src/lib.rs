@@ -271,12 +271,13 @@ pub async fn mount_recommendations(
     api: String,
     shop: String,
     locale: String,
+    token: String,
     kind: String,
     heading: String,
     product: String,
     history: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let mount = Mount::new(container, [api, shop, locale, String::new()], kind, history);
+    let mount = Mount::new(container, [api, shop, locale, token], kind, history);
     let promise = draw_recommendations(mount, heading, product).await.map_err(rejected)?;
     wasm_bindgen_futures::JsFuture::from(promise).await
 }
@@ -301,7 +302,7 @@ fn draw_recommendations(
     };
     let current = (!product.is_empty()).then_some(product);
     Ok(wasm_bindgen_futures::future_to_promise(async move {
-        let client = api::Client { api: config.api, token: None };
+        let client = api::Client { api: config.api, token: config.token };
         let cards =
             recommendations::shopper::cards(&client, &config.shop, kind, history, current).await;
         let count = cards.len();

@@ -82,8 +82,16 @@ pub mod shopper {
     /// The recent products whose lists are read: more says little, and each is a request.
     const HISTORY: usize = 5;
 
+    /// What the signed-in shopper bought, from the Worker (read with their token).
+    #[derive(serde::Deserialize)]
+    struct Purchases {
+        purchases: Vec<Sku>,
+    }
+
     /// `recently-viewed` or `for-you` from `history` (SKUs, oldest first), leaving out
-    /// `current` (the page's own product). For you without a history is the shop's trending.
+    /// `current` (the page's own product). For a signed-in shopper, "for you" also draws from
+    /// what they bought, and leaves it out. For you with nothing to draw from is the shop's
+    /// trending list.
     pub async fn cards(
         client: &Client,
         shop: &str,
@@ -91,14 +99,26 @@ pub mod shopper {
         history: Vec<String>,
         current: Option<String>,
     ) -> Vec<Card> {
+        let base = format!("/v1/shops/{}", segment(shop));
+        let bought: Vec<Sku> = match (kind, &client.token) {
+            (Kind::ForYou, Some(_)) => client
+                .get_own::<Purchases>(&format!("{base}/me/purchases"))
+                .await
+                .map(|p| p.purchases)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        // The purchases come before this browser's views: a view is the nearer intent.
         let mut recent: Vec<Sku> = Vec::new();
-        for sku in history.iter().rev().filter_map(|s| Sku::parse(s).ok()) {
+        let views = history.iter().filter_map(|s| Sku::parse(s).ok());
+        let all: Vec<Sku> = bought.iter().cloned().chain(views).collect();
+        for sku in all.into_iter().rev() {
             if !recent.contains(&sku) && recent.len() < HISTORY {
                 recent.push(sku);
             }
         }
         recent.reverse();
-        let base = format!("/v1/shops/{}/recommendations", segment(shop));
+        let base = format!("{base}/recommendations");
         let mut lists: Vec<(Sku, Option<RecList>)> = Vec::new();
         for sku in recent {
             let path = format!("{base}/similar?product={}", segment(sku.as_str()));
@@ -116,7 +136,8 @@ pub mod shopper {
             _ => {
                 let history: Vec<(Sku, Option<&RecList>)> =
                     lists.iter().map(|(s, l)| (s.clone(), l.as_ref())).collect();
-                let blended = for_you(&history, &HashSet::new(), LIST_LEN);
+                let bought: HashSet<Sku> = bought.into_iter().collect();
+                let blended = for_you(&history, &bought, LIST_LEN);
                 if !blended.is_empty() {
                     return blended.into_iter().filter(|c| !skip(c)).collect();
                 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use worker::{console_error, Env, Request, Response};
 
 use super::admin::require_admin;
+use super::shopper::{authenticate, private};
 use super::views;
 use crate::cors;
 use crate::error::ApiError;
@@ -258,4 +259,17 @@ pub async fn forget(env: &Env, shop: &ShopId, customer: &str) -> Result<(), ApiE
     let actor = recs::buyer(Some(customer), "");
     let command = Command::Forget { actor: actor.clone() };
     call::<_, bool>(env, recs::BINDING, &recs::shard_of(shop, &actor), &command).await.map(|_| ())
+}
+
+/// `GET /v1/shops/{shop}/me/purchases`: what the signed-in shopper bought (the latest 20
+/// products, oldest first), read with their token by their own "for you" list, which draws from
+/// them and leaves them out. Private, and answered to the shop's storefront origins only.
+pub async fn purchases(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    let origin = cors::check(req, &settings)?;
+    let shopper = authenticate(req, env, shop)?;
+    let actor = recs::buyer(Some(shopper.customer.as_str()), "");
+    let command = Command::Purchases { actor: actor.clone() };
+    let skus: Vec<Sku> = call(env, recs::BINDING, &recs::shard_of(shop, &actor), &command).await?;
+    private(json(&serde_json::json!({ "purchases": skus }), 200)?, origin)
 }

@@ -216,27 +216,38 @@ impl OrderObject {
                     .map_err(failed)?;
         }
         // A paid order's products, once, to the shop's recommendations: what was bought
-        // together, and after what.
+        // together, and after what; taken back if the order is cancelled or refunded in full.
         let recorded_key = format!("recs:{order}");
-        if let (Some(o), true, false) = (&state.order, state.paid, state.cancelled) {
-            if storage.get::<bool>(&recorded_key).await?.is_none() {
-                let id = order.to_string();
-                let actor = recs::buyer(o.customer.as_ref().map(|c| c.as_str()), &id);
-                let events = o
-                    .lines
-                    .iter()
-                    .map(|l| rapport_shared::recs::lists::Event {
-                        sku: l.product.clone(),
-                        at: o.updated_at,
-                        order: Some(id.clone()),
-                    })
-                    .collect();
-                let command = recs::Command::Record { actor: actor.clone(), events };
+        if let Some(o) = &state.order {
+            let recorded = storage.get::<bool>(&recorded_key).await?.is_some();
+            let id = order.to_string();
+            let actor = recs::buyer(o.customer.as_ref().map(|c| c.as_str()), &id);
+            let command = match (state.kept(), recorded) {
+                (true, false) => Some(recs::Command::Record {
+                    actor: actor.clone(),
+                    events: o
+                        .lines
+                        .iter()
+                        .map(|l| rapport_shared::recs::lists::Event {
+                            sku: l.product.clone(),
+                            at: o.updated_at,
+                            order: Some(id.clone()),
+                        })
+                        .collect(),
+                }),
+                (false, true) => Some(recs::Command::Unrecord { actor: actor.clone(), order: id }),
+                _ => None,
+            };
+            if let Some(command) = command {
                 let _: usize =
                     call(&self.env, recs::BINDING, &recs::shard_of(shop, &actor), &command)
                         .await
                         .map_err(failed)?;
-                storage.put(&recorded_key, true).await?;
+                if recorded {
+                    storage.delete(&recorded_key).await?;
+                } else {
+                    storage.put(&recorded_key, true).await?;
+                }
             }
         }
         // A later delivery replaced the mark if it is not `token` any more: that one stays.

@@ -68,6 +68,15 @@ pub enum Command {
         now: i64,
         after: Option<String>,
     },
+    /// Takes back an order that was not kept (cancelled, refunded in full).
+    Unrecord {
+        actor: String,
+        order: String,
+    },
+    /// The products an actor bought, the latest [`PURCHASES`], oldest first.
+    Purchases {
+        actor: String,
+    },
     /// Forgets an actor (a customer's erasure).
     Forget {
         actor: String,
@@ -91,6 +100,9 @@ pub enum Command {
     /// Both: drops everything (the shop's erasure).
     Purge,
 }
+
+/// A shopper's purchases their "for you" list draws from (and leaves out).
+pub const PURCHASES: usize = 20;
 
 /// Actors' logs a shard answers per request: a page is a few hundred kilobytes of JSON, so a
 /// large shop's log is never one answer held in memory whole.
@@ -287,6 +299,21 @@ impl DurableObject for RecommendationsObject {
                 lists::record(&mut log, events);
                 self.set(&key, &log).await?;
                 reply(&log.len())
+            }
+            Command::Unrecord { actor, order } => {
+                let key = format!("a:{actor}");
+                let mut log: Vec<Event> = self.get(&key).await?.unwrap_or_default();
+                lists::unrecord(&mut log, &order);
+                if log.is_empty() {
+                    storage.delete(&key).await?;
+                } else {
+                    self.set(&key, &log).await?;
+                }
+                reply(&log.len())
+            }
+            Command::Purchases { actor } => {
+                let log: Vec<Event> = self.get(&format!("a:{actor}")).await?.unwrap_or_default();
+                reply(&lists::purchased(&log, PURCHASES))
             }
             Command::Export { now, after } => reply(&self.export(now, after).await?),
             Command::Forget { actor } => {

@@ -254,6 +254,15 @@ impl OrderState {
         }
     }
 
+    /// The buyer paid and kept something: paid, not cancelled, not refunded in full. What the
+    /// shop's recommendations learn from.
+    pub fn kept(&self) -> bool {
+        self.order.is_some()
+            && self.paid
+            && !self.cancelled
+            && (self.refunds.is_empty() || self.net_spent_minor() > 0)
+    }
+
     /// Forgets who placed the order; what it was worth stays, so totals do not change.
     pub fn forget_customer(&mut self) {
         self.customer_forgotten = true;
@@ -421,5 +430,26 @@ mod tests {
             amount_minor: 8_000,
         });
         assert_eq!(state.net_spent_minor(), 0);
+    }
+
+    #[test]
+    fn an_order_is_kept_until_cancelled_or_refunded_in_full() {
+        let refund = |id: &str, amount_minor| OrderEvent::Refund {
+            refund_id: RefundId::parse(id).unwrap(),
+            amount_minor,
+        };
+        let mut state = OrderState::default();
+        state.apply(OrderEvent::Order(order(OrderStatus::Open, 1)));
+        assert!(!state.kept(), "not paid yet");
+        state.apply(OrderEvent::Order(order(OrderStatus::Paid, 2)));
+        assert!(state.kept());
+        state.apply(refund("a", 4_000));
+        assert!(state.kept(), "part of it was kept");
+        state.apply(refund("b", 6_000));
+        assert!(!state.kept(), "all of it went back");
+        let mut cancelled = OrderState::default();
+        cancelled.apply(OrderEvent::Order(order(OrderStatus::Paid, 1)));
+        cancelled.apply(OrderEvent::Order(order(OrderStatus::Cancelled, 2)));
+        assert!(!cancelled.kept());
     }
 }

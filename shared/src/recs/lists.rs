@@ -217,6 +217,27 @@ pub fn record(events: &mut Vec<Event>, new: impl IntoIterator<Item = Event>) {
     }
 }
 
+/// Takes back what `order` bought (it was cancelled or refunded in full): the shop's lists
+/// learn from what shoppers kept.
+pub fn unrecord(events: &mut Vec<Event>, order: &str) {
+    events.retain(|e| e.order.as_deref() != Some(order));
+}
+
+/// The products an actor bought, each once, the latest `keep`, oldest first.
+pub fn purchased(events: &[Event], keep: usize) -> Vec<Sku> {
+    let mut out: Vec<Sku> = Vec::new();
+    for e in events.iter().rev().filter(|e| e.order.is_some()) {
+        if out.len() == keep {
+            break;
+        }
+        if !out.contains(&e.sku) {
+            out.push(e.sku.clone());
+        }
+    }
+    out.reverse();
+    out
+}
+
 /// Every list of the shop, by KV suffix (`similar/{sku}`, `trending`, …).
 pub type Built = BTreeMap<String, RecList>;
 
@@ -661,6 +682,19 @@ mod tests {
         record(&mut events, (0..200).map(|t| view("d", 100 + t)));
         assert_eq!(events.len(), MAX_EVENTS_PER_ACTOR);
         assert_eq!(events.last().unwrap().at, 299);
+    }
+
+    #[test]
+    fn a_returned_order_is_taken_back_and_purchases_are_each_listed_once() {
+        let mut events = Vec::new();
+        record(&mut events, [bought("a", 1, "o1"), view("b", 2), bought("c", 3, "o2")]);
+        record(&mut events, [bought("a", 4, "o3"), bought("d", 5, "o3")]);
+        let skus = |v: Vec<Sku>| v.into_iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>();
+        assert_eq!(skus(purchased(&events, 10)), ["c", "a", "d"]);
+        assert_eq!(skus(purchased(&events, 2)), ["a", "d"]);
+        unrecord(&mut events, "o3");
+        assert_eq!(skus(purchased(&events, 10)), ["a", "c"]);
+        assert_eq!(events.len(), 3, "the view stays");
     }
 
     #[test]
