@@ -21,6 +21,11 @@ pub enum ApiError {
     },
     /// 403: the calling storefront origin is not one the shop allows.
     OriginNotAllowed,
+    /// 403: credentials that are valid, but not for this (another shop, a cross-site form).
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
     /// 404: no such shop, product or route.
     NotFound {
         code: &'static str,
@@ -69,7 +74,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => 400,
             ApiError::Unauthorized { .. } => 401,
-            ApiError::OriginNotAllowed => 403,
+            ApiError::OriginNotAllowed | ApiError::Forbidden { .. } => 403,
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::Conflict { .. } => 409,
@@ -86,6 +91,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, message }
             | ApiError::Unauthorized { code, message }
+            | ApiError::Forbidden { code, message }
             | ApiError::NotFound { code, message }
             | ApiError::Conflict { code, message } => ErrorBody::new(*code, message.clone()),
             ApiError::InvalidFields(fields) => ErrorBody::invalid_fields(

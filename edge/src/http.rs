@@ -84,18 +84,23 @@ pub fn bearer(req: &Request) -> Option<String> {
 pub fn query(req: &Request) -> Result<std::collections::HashMap<String, String>, ApiError> {
     let url = req.inner().url();
     let query = url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    Ok(pairs(query).into_iter().collect())
+}
+
+/// The name-value pairs of a query string or a form body, in order.
+pub fn pairs(encoded: &str) -> Vec<(String, String)> {
     let decode = |s: &str| {
         let s = s.replace('+', " ");
         worker::js_sys::decode_uri_component(&s).map(String::from).unwrap_or(s)
     };
-    Ok(query
+    encoded
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (decode(k), decode(v))
         })
-        .collect())
+        .collect()
 }
 
 /// Unix seconds, from the Workers clock.

@@ -14,6 +14,24 @@ use crate::error::ApiError;
 pub enum Route {
     /// `GET /v1/health`
     Health,
+    /// `GET /admin/`: the merchant page's sign-in (or, signed in, the way to the shop's page).
+    MerchantHome,
+    /// `POST /admin/sign-in`: the shop id and admin key, for a session cookie.
+    MerchantSignIn,
+    /// `POST /admin/{shop}/sign-out`
+    MerchantSignOut { shop: ShopId },
+    /// `GET /admin/{shop}/reviews[?status=&product=&rating=]`: moderation.
+    MerchantReviews { shop: ShopId },
+    /// `POST /admin/{shop}/reviews`: publish, hold or reject the selected reviews.
+    MerchantBulk { shop: ShopId },
+    /// `POST /admin/{shop}/reviews/reply`: add, change or remove a public reply.
+    MerchantReply { shop: ShopId },
+    /// `GET /admin/{shop}/reviews.csv` and `.json`: every review.
+    MerchantExport { shop: ShopId, csv: bool },
+    /// `GET /admin/{shop}/shop`: settings and webhook addresses.
+    MerchantShop { shop: ShopId },
+    /// `POST /admin/{shop}/shop`: save the settings.
+    MerchantSaveShop { shop: ShopId },
     /// `OPTIONS /v1/shops/{shop}/...`: a browser's CORS preflight.
     Preflight { shop: ShopId },
     /// `GET /v1/shops/{shop}/products/{sku}/reviews[?sort=&rating=&page=]`
@@ -186,6 +204,30 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let candidates: Vec<(Method, Route)> = match segments.as_slice() {
         ["v1", "health"] => vec![(Get, Route::Health)],
+        ["admin"] => vec![(Get, Route::MerchantHome)],
+        ["admin", "sign-in"] => vec![(Post, Route::MerchantSignIn)],
+        ["admin", s, "sign-out"] => vec![(Post, Route::MerchantSignOut { shop: shop(s)? })],
+        ["admin", s, "reviews"] => {
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::MerchantReviews { shop: shop.clone() }),
+                (Post, Route::MerchantBulk { shop }),
+            ]
+        }
+        ["admin", s, "reviews", "reply"] => vec![(Post, Route::MerchantReply { shop: shop(s)? })],
+        ["admin", s, "reviews.csv"] => {
+            vec![(Get, Route::MerchantExport { shop: shop(s)?, csv: true })]
+        }
+        ["admin", s, "reviews.json"] => {
+            vec![(Get, Route::MerchantExport { shop: shop(s)?, csv: false })]
+        }
+        ["admin", s, "shop"] => {
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::MerchantShop { shop: shop.clone() }),
+                (Post, Route::MerchantSaveShop { shop }),
+            ]
+        }
         ["v1", "shops", s, rest @ ..] if *method == Method::Options && !rest.is_empty() => {
             vec![(Method::Options, Route::Preflight { shop: shop(s)? })]
         }

@@ -14,6 +14,8 @@ pub mod keys;
 pub mod locale;
 pub mod loyalty;
 #[cfg(feature = "server")]
+pub mod merchant;
+#[cfg(feature = "server")]
 pub mod orders;
 pub mod ratelimit;
 pub mod recs;

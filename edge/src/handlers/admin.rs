@@ -196,67 +196,95 @@ async fn import_csv(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respon
 pub async fn list_reviews(req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;
     let params = query(&req)?;
-    let store = Store::open(env)?;
-    store.existing_shop(shop).await?;
-    let keys = match params.get("status").map(String::as_str) {
-        None => store.keys(&keys::all_reviews_prefix(shop)).await?,
-        Some("pending") => store
-            .keys(&keys::pending_prefix(shop))
-            .await?
-            .into_iter()
-            .map(|k| k.replacen("/pending/", "/review/", 1))
-            .collect(),
+    let pending = match params.get("status").map(String::as_str) {
+        None => false,
+        Some("pending") => true,
         Some(_) => {
             return Err(ApiError::bad_request("invalid_field", "`status` can only be pending"))
         }
     };
-    let mut reviews = store.reviews_at(&keys).await?;
-    reviews.sort_by(|a, b| Sort::Newest.compare(a, b));
+    let reviews = shop_reviews(env, shop, pending).await?;
     match params.get("format").map(String::as_str) {
-        None | Some("json") => Ok(json(&json!({ "reviews": reviews }), 200)?),
-        Some("csv") => {
-            let mut out = csv::row(&[
-                "id",
-                "product",
-                "rating",
-                "title",
-                "body",
-                "author",
-                "verified",
-                "status",
-                "created_at",
-                "helpful",
-                "reply",
-            ]);
-            for r in &reviews {
-                out.push_str(&csv::row(&[
-                    r.id.to_string(),
-                    r.product.to_string(),
-                    r.rating.stars().to_string(),
-                    r.title.clone(),
-                    r.body.clone(),
-                    r.author.clone(),
-                    r.verified.to_string(),
-                    serde_json::to_value(r.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    iso_date(r.created_at),
-                    r.helpful.to_string(),
-                    r.reply.as_ref().map(|p| p.body.clone()).unwrap_or_default(),
-                ]));
-            }
-            let mut resp = Response::ok(out)?;
-            let headers = resp.headers_mut();
-            headers.set("content-type", "text/csv; charset=utf-8")?;
-            headers.set(
-                "content-disposition",
-                &format!("attachment; filename=\"{shop}-reviews.csv\""),
-            )?;
-            Ok(resp)
-        }
+        None | Some("json") => reviews_file(shop, &reviews, false),
+        Some("csv") => reviews_file(shop, &reviews, true),
         Some(_) => Err(ApiError::bad_request("invalid_field", "`format` is json or csv")),
     }
+}
+
+/// Every review of the shop, as JSON or as a spreadsheet (CSV).
+pub async fn export_reviews(env: &Env, shop: &ShopId, csv: bool) -> Result<Response, ApiError> {
+    let reviews = shop_reviews(env, shop, false).await?;
+    let mut resp = reviews_file(shop, &reviews, csv)?;
+    if !csv {
+        resp.headers_mut()
+            .set("content-disposition", &format!("attachment; filename=\"{shop}-reviews.json\""))?;
+    }
+    Ok(resp)
+}
+
+fn reviews_file(shop: &ShopId, reviews: &[Review], as_csv: bool) -> Result<Response, ApiError> {
+    if !as_csv {
+        return Ok(json(&json!({ "reviews": reviews }), 200)?);
+    }
+    let mut out = csv::row(&[
+        "id",
+        "product",
+        "rating",
+        "title",
+        "body",
+        "author",
+        "verified",
+        "status",
+        "created_at",
+        "helpful",
+        "reply",
+    ]);
+    for r in reviews {
+        out.push_str(&csv::row(&[
+            r.id.to_string(),
+            r.product.to_string(),
+            r.rating.stars().to_string(),
+            r.title.clone(),
+            r.body.clone(),
+            r.author.clone(),
+            r.verified.to_string(),
+            serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            iso_date(r.created_at),
+            r.helpful.to_string(),
+            r.reply.as_ref().map(|p| p.body.clone()).unwrap_or_default(),
+        ]));
+    }
+    let mut resp = Response::ok(out)?;
+    let headers = resp.headers_mut();
+    headers.set("content-type", "text/csv; charset=utf-8")?;
+    headers.set("content-disposition", &format!("attachment; filename=\"{shop}-reviews.csv\""))?;
+    Ok(resp)
+}
+
+/// Every review of the shop (or only those awaiting the merchant), newest first.
+pub async fn shop_reviews(
+    env: &Env,
+    shop: &ShopId,
+    pending: bool,
+) -> Result<Vec<Review>, ApiError> {
+    let store = Store::open(env)?;
+    store.existing_shop(shop).await?;
+    let keys = if pending {
+        store
+            .keys(&keys::pending_prefix(shop))
+            .await?
+            .into_iter()
+            .map(|k| k.replacen("/pending/", "/review/", 1))
+            .collect()
+    } else {
+        store.keys(&keys::all_reviews_prefix(shop)).await?
+    };
+    let mut reviews = store.reviews_at(&keys).await?;
+    reviews.sort_by(|a, b| Sort::Newest.compare(a, b));
+    Ok(reviews)
 }
 
 /// What the merchant changes on one review.
@@ -291,22 +319,38 @@ pub async fn update_review(
     let reply = match update.reply {
         None => ReplyChange::Keep,
         Some(None) => ReplyChange::Remove,
-        Some(Some(text)) => {
-            ReplyChange::Set(MerchantReply::new(&text, now()).map_err(|e| {
-                ApiError::bad_request("invalid_field", format!("reply {}", e.problem))
-            })?)
-        }
+        Some(Some(text)) => ReplyChange::Set(new_reply(&text)?),
     };
+    let updated = change_review(env, shop, sku, review, update.status, reply).await?;
+    Ok(json(&updated, 200)?)
+}
+
+/// A reply as the merchant wrote it, checked.
+pub fn new_reply(text: &str) -> Result<MerchantReply, ApiError> {
+    MerchantReply::new(text, now())
+        .map_err(|e| ApiError::bad_request("invalid_field", format!("reply {}", e.problem)))
+}
+
+/// Publishes, holds or rejects one review and changes its reply; a review published for the
+/// first time earns its author the programme's bonus.
+pub async fn change_review(
+    env: &Env,
+    shop: &ShopId,
+    sku: &Sku,
+    review: &ReviewId,
+    status: Option<ReviewStatus>,
+    reply: ReplyChange,
+) -> Result<Review, ApiError> {
     let store = Store::open(env)?;
     let settings = store.existing_shop(shop).await?;
     if store.product(shop, sku).await?.is_none() {
         return Err(ApiError::not_found("product_not_found", "no product with this SKU"));
     }
     let target = Target { shop: shop.clone(), sku: sku.clone() };
-    let command = Command::Update { target, review: review.clone(), status: update.status, reply };
+    let command = Command::Update { target, review: review.clone(), status, reply };
     let updated: Review = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
     super::loyalty::review_bonus(env, shop, &settings, &updated).await;
-    Ok(json(&updated, 200)?)
+    Ok(updated)
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@ mod admin;
 mod customers;
 mod import;
 mod loyalty;
+mod merchant;
 mod recs;
 mod referrals;
 mod reviews;
@@ -35,6 +36,15 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
     let route = route(&req.method(), &req.path())?;
     match route {
         Route::Health => Ok(json(&serde_json::json!({ "ok": true }), 200)?),
+        Route::MerchantHome => merchant::home(&req, &env).await,
+        Route::MerchantSignIn => merchant::sign_in(req, &env).await,
+        Route::MerchantSignOut { shop } => merchant::sign_out(req, &env, &shop).await,
+        Route::MerchantReviews { shop } => merchant::reviews(&req, &env, &shop).await,
+        Route::MerchantBulk { shop } => merchant::bulk(req, &env, &shop).await,
+        Route::MerchantReply { shop } => merchant::reply(req, &env, &shop).await,
+        Route::MerchantExport { shop, csv } => merchant::export(&req, &env, &shop, csv).await,
+        Route::MerchantShop { shop } => merchant::shop(&req, &env, &shop).await,
+        Route::MerchantSaveShop { shop } => merchant::save_shop(req, &env, &shop).await,
         Route::Preflight { shop } => preflight(&req, &Store::open(&env)?, &shop).await,
         Route::ProductReviews { shop, sku } => {
             reviews::product_reviews(&req, &env, &shop, &sku).await
