@@ -54,8 +54,8 @@ pub fn run(args: &Args) -> Result<()> {
     let page = storefront::render(&api, &token, "all")?;
 
     println!(
-        "\n  Rapport is running.\n\n  Storefront:  {storefront_origin}/\n  Worker API:  {api}/v1/health\n  Admin key:   {} (shop {})\n\n  Ctrl-C stops everything.\n",
-        dev.admin_key, dev.shop
+        "\n  Rapport is running.\n\n  Storefront:     {storefront_origin}/\n  Worker API:     {api}/v1/health\n  Merchant page:  {api}/admin/  (shop {}, admin key {})\n\n  Ctrl-C stops everything.\n",
+        dev.shop, dev.admin_key
     );
     storefront::serve(storefront, page)?;
     drop(worker);

@@ -271,8 +271,8 @@ fn sign_in_form(shop: &str, problem: Option<&str>) -> String {
          <div class=\"field\"><label for=\"key\">Admin key</label><br>\
          <input type=\"password\" id=\"key\" name=\"key\" autocomplete=\"current-password\" required{described}></div>\
          <button type=\"submit\">Sign in</button></form>\
-         <p class=\"muted\">The admin key is the one printed when the shop was created \
-         (<code>cargo xtask create-shop</code>). The session lasts two hours.</p>",
+         <p class=\"muted\">The admin key is the one whose SHA-256 is the Worker's \
+         <code>ADMIN_KEY_SHA256_&lt;SHOP&gt;</code> secret. The session lasts two hours.</p>",
         esc(shop)
     );
     document("Sign in", None, &body)
