@@ -52,6 +52,17 @@ async function events() {
 }
 
 const titles = (widget) => widget.locator(".card-title").allTextContents();
+
+/** The titles the page's "for you" row shows, once it is live. */
+async function picked(p) {
+  const forYou = p.locator("#for-you rapport-recommendations");
+  await forYou.scrollIntoViewIfNeeded();
+  await live(p, "#for-you rapport-recommendations");
+  assert.equal(await forYou.locator("h2").textContent(), "Picked for you");
+  const picks = await titles(forYou);
+  assert.ok(picks.length >= 3, picks.join(" | "));
+  return picks;
+}
 const live = (p, selector) =>
   p.waitForFunction((s) => { const el = document.querySelector(s); return el?.rapportLive === true || el?.hasAttribute("hidden"); }, selector);
 
@@ -179,12 +190,7 @@ describe("the recommendations widget on the demo storefront", () => {
     assert.equal(await recent.locator("h2").textContent(), "Recently viewed");
     assert.deepEqual(await titles(recent), ["Ember Compact Gas Stove", "Drift R4 Sleeping Mat"], "newest first, not the tent itself");
 
-    const forYou = p.locator("#for-you rapport-recommendations");
-    await forYou.scrollIntoViewIfNeeded();
-    await live(p, "#for-you rapport-recommendations");
-    assert.equal(await forYou.locator("h2").textContent(), "Picked for you");
-    const picks = await titles(forYou);
-    assert.ok(picks.length >= 3, picks.join(" | "));
+    const picks = await picked(p);
     for (const seen of ["Ridgeline 2-Person Tent", "Ember Compact Gas Stove", "Drift R4 Sleeping Mat"]) {
       assert.ok(!picks.includes(seen), `${seen} was viewed: not picked again`);
     }
@@ -264,12 +270,7 @@ describe("the recommendations widget on the demo storefront", () => {
     const own = [];
     p.on("request", (r) => { if (r.url().includes("/me/purchases")) own.push(r.headers().authorization || ""); });
     await p.goto(`${signedIn.origin}/`);
-    const forYou = p.locator("#for-you rapport-recommendations");
-    await forYou.scrollIntoViewIfNeeded();
-    await live(p, "#for-you rapport-recommendations");
-    assert.equal(await forYou.locator("h2").textContent(), "Picked for you");
-    const picks = await titles(forYou);
-    assert.ok(picks.length >= 3, picks.join(" | "));
+    const picks = await picked(p);
     for (const bought of ["Ridgeline 2-Person Tent", "Trailhead Enamel Mug 350 ml", "Summit 800 Down Jacket"]) {
       assert.ok(!picks.includes(bought), `${bought} was bought: not picked again (${picks.join(" | ")})`);
     }
