@@ -14,7 +14,8 @@ use crate::ids::{CustomerId, ShopId};
 /// Shortest accepted shopper-token secret: HS256 keys below 256 bits are guessable.
 pub const MIN_TOKEN_SECRET_BYTES: usize = 32;
 
-fn env_suffix(shop: &ShopId) -> String {
+/// How a shop's id appears in its secrets' names: upper-cased, `-` as `_`.
+pub fn env_suffix(shop: &ShopId) -> String {
     shop.as_str().to_ascii_uppercase().replace('-', "_")
 }
 

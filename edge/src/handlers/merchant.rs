@@ -13,8 +13,9 @@ use std::fmt::Write as _;
 use rapport_shared::catalog::{FieldError, Origin, ShopSettings};
 use rapport_shared::ids::{ReviewId, ShopId, Sku};
 use rapport_shared::merchant::{self, Session, SessionKey};
+use rapport_shared::referral::url_origin;
 use rapport_shared::reviews::{ModerationRule, Review, ReviewStatus};
-use rapport_shared::secrets::{admin_key_hash_binding, admin_key_matches, TokenSecret};
+use rapport_shared::secrets::{admin_key_hash_binding, admin_key_matches, env_suffix, TokenSecret};
 use rapport_shared::time::iso_date;
 use worker::{Env, Request, Response};
 
@@ -209,8 +210,7 @@ async fn page_session(
 /// The request came from this page: its `Origin` (or, without one, `Sec-Fetch-Site`) is the
 /// Worker's own. A form posted from any other site is refused before anything else.
 fn same_origin(req: &Request) -> Result<(), ApiError> {
-    let url = req.inner().url();
-    let own = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    let own = own_origin(req);
     let headers = req.headers();
     let ok = match headers.get("origin").ok().flatten() {
         Some(origin) => origin == own,
@@ -239,19 +239,20 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// A write's session and form: same origin, signed in for this shop, the form's CSRF token.
+/// A write's form, once it came from this page, signed in for this shop, with the session's
+/// CSRF token; and who sent it, to answer with a page.
 async fn write_form(
     req: &mut Request,
     env: &Env,
     shop: &ShopId,
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<(Vec<(String, String)>, SignedIn), ApiError> {
     same_origin(req)?;
     let (session, key) = session(req, env, shop).await?;
     let form = form(req).await?;
     if !session.csrf_matches(&key, field(&form, "csrf").unwrap_or_default()) {
         return Err(forbidden("csrf_invalid", "the form is stale: reload the page and try again"));
     }
-    Ok(form)
+    Ok((form, SignedIn { shop: shop.clone(), csrf: session.csrf(&key) }))
 }
 
 // Sign-in and sign-out.
@@ -550,7 +551,7 @@ fn back_to(shop: &ShopId, form: &[(String, String)], done: &str) -> String {
 /// `POST /admin/{shop}/reviews` (`action` publish|hold|reject, `review` sku/id, repeated).
 /// Every selected review is checked before any is changed.
 pub async fn bulk(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let form = write_form(&mut req, env, shop).await?;
+    let (form, _) = write_form(&mut req, env, shop).await?;
     let status = match field(&form, "action") {
         Some("publish") => ReviewStatus::Published,
         Some("hold") => ReviewStatus::Pending,
@@ -590,7 +591,7 @@ pub async fn bulk(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response
 
 /// `POST /admin/{shop}/reviews/reply` (`review` sku/id, `reply`; empty removes it).
 pub async fn reply(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let form = write_form(&mut req, env, shop).await?;
+    let (form, _) = write_form(&mut req, env, shop).await?;
     let (sku, id) = review_ref(field(&form, "review").unwrap_or_default())?;
     let text = field(&form, "reply").unwrap_or_default().trim();
     let (change, done) = if text.is_empty() {
@@ -786,21 +787,18 @@ fn shop_page(
          <tr><th scope=\"row\">Your own store</th><td><code>{}</code></td><td>Rapport's format, signed with \
          <code>GENERIC_WEBHOOK_SECRET_{}</code> (see the README).</td></tr></tbody></table>",
         esc(&hooks("shopify")),
-        esc(&env_suffix(shop)),
+        esc(&env_suffix(&me.shop)),
         esc(&hooks("woocommerce")),
-        esc(&env_suffix(shop)),
+        esc(&env_suffix(&me.shop)),
         esc(&hooks("generic")),
-        esc(&env_suffix(shop)),
+        esc(&env_suffix(&me.shop)),
     );
     document("Shop", Some((me, Section::Shop)), &body)
 }
 
-fn env_suffix(shop: &str) -> String {
-    shop.to_ascii_uppercase().replace('-', "_")
-}
-
+/// The Worker's own origin: where the page's forms come from, and its webhook addresses.
 fn own_origin(req: &Request) -> String {
-    req.inner().url().split('/').take(3).collect::<Vec<_>>().join("/")
+    url_origin(&req.inner().url()).unwrap_or_default()
 }
 
 /// `GET /admin/{shop}/shop`: the settings and the webhook addresses.
@@ -818,7 +816,7 @@ pub async fn shop(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
 /// `POST /admin/{shop}/shop`: saves the settings, or shows each problem beside its field and
 /// saves nothing.
 pub async fn save_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let form = write_form(&mut req, env, shop).await?;
+    let (form, me) = write_form(&mut req, env, shop).await?;
     let store = Store::open(env)?;
     let current = store.existing_shop(shop).await?;
     let values = SettingsForm::read(&form);
@@ -828,11 +826,7 @@ pub async fn save_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Res
             super::referrals::register(env, shop, Some(&settings)).await?;
             redirect(&format!("/admin/{shop}/shop?done={}", enc("Settings saved.")), None)
         }
-        Err(problems) => {
-            let (session, key) = session(&req, env, shop).await?;
-            let me = SignedIn { shop: shop.clone(), csrf: session.csrf(&key) };
-            page(400, shop_page(&me, &own_origin(&req), &values, &problems, None))
-        }
+        Err(problems) => page(400, shop_page(&me, &own_origin(&req), &values, &problems, None)),
     }
 }
 
