@@ -549,7 +549,7 @@ fn back_to(shop: &ShopId, form: &[(String, String)], done: &str) -> String {
 }
 
 /// `POST /admin/{shop}/reviews` (`action` publish|hold|reject, `review` sku/id, repeated).
-/// Every selected review is checked before any is changed.
+/// Every selected id is read and checked before any review is changed.
 pub async fn bulk(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let (form, _) = write_form(&mut req, env, shop).await?;
     let status = match field(&form, "action") {
