@@ -23,6 +23,12 @@ pub fn loyalty_member(shop: &ShopId, customer: &CustomerId) -> String {
     format!("{shop}/loyalty-member/{customer}")
 }
 
+/// `{shop}/merchant/signed-out`: when the merchant last signed out of the merchant page; sessions
+/// issued before it are refused.
+pub fn merchant_signed_out(shop: &ShopId) -> String {
+    format!("{shop}/merchant/signed-out")
+}
+
 /// `{shop}/recs/{list}`: a recommendation list as the batch built it (`similar/{sku}`,
 /// `bought-together/{sku}`, `trending`), served as stored.
 pub fn recommendations(shop: &ShopId, list: &str) -> String {

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use rapport_shared::catalog::{FieldError, Origin, ShopSettings};
 use rapport_shared::ids::{ReviewId, ShopId, Sku};
+use rapport_shared::keys;
 use rapport_shared::merchant::{self, Session, SessionKey};
 use rapport_shared::referral::url_origin;
 use rapport_shared::reviews::{ModerationRule, Review, ReviewStatus};
@@ -31,11 +32,6 @@ use crate::store::Store;
 const FORM_LIMIT: usize = 64 * 1024;
 /// Reviews changed by one bulk action.
 const MAX_BULK: usize = 100;
-
-/// `{shop}/merchant/signed-out`: when the merchant last signed out; older sessions are refused.
-fn signed_out_key(shop: &ShopId) -> String {
-    format!("{shop}/merchant/signed-out")
-}
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -174,7 +170,8 @@ async fn session(
     };
     let value = cookie(req).ok_or_else(|| unauthorized("session_missing"))?;
     let key = session_key(env, shop)?.ok_or_else(|| unauthorized("session_signature"))?;
-    let signed_out: Option<i64> = Store::open(env)?.get_json(&signed_out_key(shop)).await?;
+    let signed_out: Option<i64> =
+        Store::open(env)?.get_json(&keys::merchant_signed_out(shop)).await?;
     match Session::verify(&value, &key, shop, now(), signed_out) {
         Ok(session) => Ok((session, key)),
         Err(merchant::Refused::WrongShop) => {
@@ -321,7 +318,8 @@ pub async fn sign_in(mut req: Request, env: &Env) -> Result<Response, ApiError> 
     }
     let key = session_key(env, &shop)?.ok_or_else(|| ApiError::Internal("no admin key".into()))?;
     // After the last sign-out, even within the same second.
-    let signed_out: Option<i64> = Store::open(env)?.get_json(&signed_out_key(&shop)).await?;
+    let signed_out: Option<i64> =
+        Store::open(env)?.get_json(&keys::merchant_signed_out(&shop)).await?;
     let issued = now().max(signed_out.map_or(0, |t| t + 1));
     let session = Session::issue(&key, &shop, issued);
     redirect(&format!("/admin/{shop}/reviews"), Some(merchant::set_cookie(Some(&session))))
@@ -338,7 +336,7 @@ fn plural(n: i64) -> &'static str {
 /// `POST /admin/{shop}/sign-out`: ends this session and every other of the shop.
 pub async fn sign_out(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     write_form(&mut req, env, shop).await?;
-    Store::open(env)?.put_json(&signed_out_key(shop), &now()).await?;
+    Store::open(env)?.put_json(&keys::merchant_signed_out(shop), &now()).await?;
     redirect("/admin/", Some(merchant::set_cookie(None)))
 }
 
