@@ -19,6 +19,7 @@ pub use objects::eraser::ShopEraserObject;
 pub use objects::ledger::LedgerObject;
 pub use objects::limiter::LimiterObject;
 pub use objects::orders::OrderObject;
+pub use objects::overview::OverviewObject;
 pub use objects::product_reviews::ProductReviewsObject;
 pub use objects::recs::RecommendationsObject;
 pub use objects::referrals::ReferralsObject;

@@ -20,6 +20,14 @@ pub enum Route {
     MerchantSignIn,
     /// `POST /admin/{shop}/sign-out`
     MerchantSignOut { shop: ShopId },
+    /// `GET /admin/{shop}/overview` (and `/admin/{shop}`): the weekly figures.
+    MerchantOverview { shop: ShopId },
+    /// `GET /admin/{shop}/loyalty[?customer=&code=]`: shoppers, codes and the programme.
+    MerchantLoyalty { shop: ShopId },
+    /// `POST /admin/{shop}/loyalty`: save the programme.
+    MerchantSaveProgramme { shop: ShopId },
+    /// `POST /admin/{shop}/loyalty/adjust`: add or remove a shopper's points.
+    MerchantAdjust { shop: ShopId },
     /// `GET /admin/{shop}/reviews[?status=&product=&rating=]`: moderation.
     MerchantReviews { shop: ShopId },
     /// `POST /admin/{shop}/reviews`: publish, hold or reject the selected reviews.
@@ -207,6 +215,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["admin"] => vec![(Get, Route::MerchantHome)],
         ["admin", "sign-in"] => vec![(Post, Route::MerchantSignIn)],
         ["admin", s, "sign-out"] => vec![(Post, Route::MerchantSignOut { shop: shop(s)? })],
+        ["admin", s] | ["admin", s, "overview"] => {
+            vec![(Get, Route::MerchantOverview { shop: shop(s)? })]
+        }
         ["admin", s, "reviews"] => {
             let shop = shop(s)?;
             vec![
@@ -214,6 +225,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 (Post, Route::MerchantBulk { shop }),
             ]
         }
+        ["admin", s, "loyalty"] => {
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::MerchantLoyalty { shop: shop.clone() }),
+                (Post, Route::MerchantSaveProgramme { shop }),
+            ]
+        }
+        ["admin", s, "loyalty", "adjust"] => vec![(Post, Route::MerchantAdjust { shop: shop(s)? })],
         ["admin", s, "reviews", "reply"] => vec![(Post, Route::MerchantReply { shop: shop(s)? })],
         ["admin", s, "reviews.csv"] => {
             vec![(Get, Route::MerchantExport { shop: shop(s)?, csv: true })]

@@ -17,6 +17,8 @@ pub mod loyalty;
 pub mod merchant;
 #[cfg(feature = "server")]
 pub mod orders;
+#[cfg(feature = "server")]
+pub mod overview;
 pub mod ratelimit;
 pub mod recs;
 pub mod referral;

@@ -97,7 +97,7 @@ describe("signing in", () => {
   test("the admin key gives a session cookie: HttpOnly, Secure, SameSite=Strict, for /admin only", async () => {
     const res = await post("/admin/sign-in", { shop: "acme", key: acme.adminKey });
     assert.equal(res.status, 303);
-    assert.equal(res.headers.get("location"), "/admin/acme/reviews");
+    assert.equal(res.headers.get("location"), "/admin/acme/overview");
     const header = res.headers.get("set-cookie");
     for (const attribute of ["HttpOnly", "Secure", "SameSite=Strict", "Path=/admin", "Max-Age=7200"]) {
       assert.ok(header.includes(attribute), `${attribute} in ${header}`);

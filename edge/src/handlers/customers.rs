@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::http::json;
 use crate::objects::call;
 use crate::objects::orders::{self, Command as OrderCommand};
+use crate::objects::overview;
 use crate::objects::product_reviews::{self as pr, Command as ReviewCommand, Target};
 use crate::store::Store;
 
@@ -114,6 +115,9 @@ pub async fn forget(
         let command = ReviewCommand::Forget { target, customer: customer.clone() };
         anonymised += call::<_, usize>(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
     }
+    // Before the orders: their buyer is detached from the figures without changing them.
+    let command = overview::Command::Forget { customer: customer.clone() };
+    let _: bool = call(env, overview::BINDING, &overview::name(shop), &command).await?;
     for order in &held.orders {
         let command = OrderCommand::Forget { shop: shop.clone(), order: order.clone() };
         let _: OrderState =

@@ -4,7 +4,7 @@
 //! Every balance change happens in the shopper's [`LedgerObject`](crate::objects::ledger); this
 //! module checks who asks and what they send, and passes the programme along.
 
-use rapport_shared::catalog::{FieldError, ShopSettings};
+use rapport_shared::catalog::{bounded_text, FieldError, ShopSettings};
 use rapport_shared::identity::Shopper;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::loyalty::{
@@ -197,11 +197,15 @@ fn code_param(code: &str) -> Result<String, ApiError> {
 
 /// `GET /v1/admin/shops/{shop}/discount-codes/{code}`: is the code valid, for what, and used?
 pub async fn code(env: &Env, shop: &ShopId, code: &str) -> Result<Response, ApiError> {
+    Ok(json(&code_record(env, shop, code).await?, 200)?)
+}
+
+/// The record of a discount code, however the merchant typed it.
+pub async fn code_record(env: &Env, shop: &ShopId, code: &str) -> Result<CodeRecord, ApiError> {
     Store::open(env)?.existing_shop(shop).await?;
     let code = code_param(code)?;
     let command = codes::Command::Read { code: code.clone() };
-    let record: CodeRecord = call(env, codes::BINDING, &codes::name(shop, &code), &command).await?;
-    Ok(json(&record, 200)?)
+    call(env, codes::BINDING, &codes::name(shop, &code), &command).await
 }
 
 #[derive(Deserialize, Default)]
@@ -244,11 +248,20 @@ pub async fn customer_ledger(
     shop: &ShopId,
     customer: &CustomerId,
 ) -> Result<Response, ApiError> {
-    let (_, rules) = programme(env, shop).await?;
-    // Read only: looking a shopper up neither creates a ledger nor settles one.
-    let ledger: Ledger = ledger_call(env, shop, customer, &Command::Export).await?;
-    let account = ledger.account(&rules, now());
+    let (account, ledger) = account_and_ledger(env, shop, customer).await?;
     Ok(json(&json!({ "account": account, "ledger": ledger }), 200)?)
+}
+
+/// The shopper's standing and whole ledger. Read only: looking a shopper up neither creates a
+/// ledger nor settles one.
+pub async fn account_and_ledger(
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+) -> Result<(Account, Ledger), ApiError> {
+    let (_, rules) = programme(env, shop).await?;
+    let ledger: Ledger = ledger_call(env, shop, customer, &Command::Export).await?;
+    Ok((ledger.account(&rules, now()), ledger))
 }
 
 #[derive(Deserialize)]
@@ -257,6 +270,9 @@ struct Adjustment {
     key: String,
     /// Any JSON number, so that one beyond an i64 is refused naming the field, not as bad JSON.
     points: serde_json::Number,
+    /// Why, for the merchant's own record (at most 200 characters).
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// `POST /v1/admin/shops/{shop}/customers/{customer}/loyalty`: add or remove points by hand.
@@ -266,20 +282,33 @@ pub async fn adjust(
     shop: &ShopId,
     customer: &CustomerId,
 ) -> Result<Response, ApiError> {
-    let (settings, rules) = programme(env, shop).await?;
     let body: Adjustment = read_json(&mut req, BODY_LIMIT).await?;
-    client_key("key", &body.key)?;
     let points = body
         .points
         .as_i64()
         .ok_or_else(|| FieldError::new("points", "must be a whole number"))
         .and_then(AdjustmentPoints::new)?;
+    let account = adjust_points(env, shop, customer, &body.key, points, body.note).await?;
+    Ok(json(&account, 200)?)
+}
+
+/// A manual adjustment, once per `key`, with the merchant's note.
+pub async fn adjust_points(
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+    key: &str,
+    points: AdjustmentPoints,
+    note: Option<String>,
+) -> Result<Account, ApiError> {
+    let (settings, rules) = programme(env, shop).await?;
+    client_key("key", key)?;
+    let note = note.map(|n| bounded_text("note", &n, 0, 200)).transpose()?;
     let command = Command::Act {
         ctx: context(&settings, &rules, shop, customer.clone(), Presence::Absent),
-        act: Act::Adjust { key: body.key, points },
+        act: Act::Adjust { key: key.to_owned(), points, note },
     };
-    let account: Account = ledger_call(env, shop, customer, &command).await?;
-    Ok(json(&account, 200)?)
+    ledger_call(env, shop, customer, &command).await
 }
 
 /// The customer's ledger for the data export; `None` when they never had one.

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::{
-    call, codes, directory, ledger, orders, product_reviews as pr, recs, referrals, refuse, reply,
+    call, codes, directory, ledger, orders, overview, product_reviews as pr, recs, referrals,
+    refuse, reply,
 };
 use crate::store::Store;
 
@@ -138,9 +139,11 @@ impl ShopEraserObject {
                 let name = recs::shard_name(&shop, n);
                 self.purge(recs::BINDING, &name, &recs::Command::Purge).await?;
             }
+            let name = overview::name(&shop);
+            self.purge(overview::BINDING, &name, &overview::Command::Purge).await?;
             let command = directory::Command::Remove { shop: shop.clone(), purpose: None };
             self.purge(directory::BINDING, directory::NAME, &command).await?;
-            job.objects_purged += orders::SHARDS + codes::SHARDS + recs::SHARDS + 2;
+            job.objects_purged += orders::SHARDS + codes::SHARDS + recs::SHARDS + 3;
             job.done_at = Some(now);
         }
         Ok(())

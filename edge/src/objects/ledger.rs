@@ -11,6 +11,10 @@
 //! the two leaves a spent, unregistered code that the next command for this shopper registers;
 //! the shopper's retry with the same request key returns the same code.
 //!
+//! Each change is also told to the shop's overview object (its figures), with the ledger's
+//! `version`, counted up by every save. `tell` marks a version still to be told, stored with the
+//! ledger and the alarm that tells it if the command does not get to.
+//!
 //! The shop's `loyalty-member/{customer}` KV key (how erasure finds this ledger) is written after
 //! the ledger is first stored. `member` marks it as still to be written, stored in the same write
 //! as the new ledger with an alarm a few seconds on: the command writes the key and clears the
@@ -27,7 +31,8 @@ use rapport_shared::secrets::discount_code;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, codes, mark_token, put_with_alarm, refuse, reply, token_secret};
+use super::{call, codes, mark_token, overview, put_with_alarm, refuse, reply, token_secret};
+use rapport_shared::overview::Contribution;
 
 pub const BINDING: &str = "LEDGERS";
 
@@ -91,6 +96,9 @@ pub enum Act {
     Adjust {
         key: String,
         points: AdjustmentPoints,
+        /// Why, for the merchant.
+        #[serde(default)]
+        note: Option<String>,
     },
 }
 
@@ -104,8 +112,21 @@ pub struct LedgerObject {
 const KEY: &str = "ledger";
 /// The shopper whose `loyalty-member` key is still to be written.
 const MEMBER: &str = "member";
-/// How long the command has to write the member key before the alarm writes it instead.
-const MEMBER_ALARM_MS: f64 = 5000.0;
+/// How long the command has to clear its marks before the alarm does it instead.
+const MARK_ALARM_MS: f64 = 5000.0;
+
+/// Counts the ledger's saves.
+const VERSION: &str = "version";
+/// The version still to be told to the overview.
+const TELL: &str = "tell";
+
+/// A version of the ledger the overview is still to be told.
+#[derive(Serialize, Deserialize)]
+struct Tell {
+    shop: ShopId,
+    customer: CustomerId,
+    version: u64,
+}
 
 /// Who the ledger belongs to, kept with [`MEMBER`] until their member key is written.
 #[derive(Serialize, Deserialize)]
@@ -126,29 +147,52 @@ impl LedgerObject {
         Ok(self.stored().await?.unwrap_or_default())
     }
 
-    async fn save(&self, ledger: &Ledger) -> Result<()> {
-        self.state.storage().put(KEY, ledger).await
+    /// Stores a changed ledger with its next version and the mark that the overview is still
+    /// to be told it, and for a new ledger the mark that its member key is still to be written,
+    /// with the alarm that does both if the command does not get to: one write.
+    async fn save(
+        &self,
+        ledger: &Ledger,
+        ctx: &Context,
+        new: bool,
+    ) -> Result<(Tell, Option<Member>)> {
+        let storage = self.state.storage();
+        let version = storage.get::<u64>(VERSION).await?.unwrap_or(0) + 1;
+        let tell = Tell { shop: ctx.shop.clone(), customer: ctx.customer.clone(), version };
+        let member = new.then(|| Member {
+            shop: ctx.shop.clone(),
+            customer: ctx.customer.clone(),
+            token: mark_token().as_f64().unwrap_or_default(),
+        });
+        let entries = worker::js_sys::Object::new();
+        let set = |key: &str, value| worker::js_sys::Reflect::set(&entries, &key.into(), &value);
+        set(KEY, serde_wasm_bindgen::to_value(ledger)?)?;
+        set(VERSION, version.into())?;
+        set(TELL, serde_wasm_bindgen::to_value(&tell)?)?;
+        if let Some(member) = &member {
+            set(MEMBER, serde_wasm_bindgen::to_value(member)?)?;
+        }
+        let at = worker::js_sys::Date::now() + MARK_ALARM_MS;
+        put_with_alarm(&storage, entries, at).await?;
+        Ok((tell, member))
     }
 
-    /// The first write of a ledger: the ledger, the mark that its member key is still to be
-    /// written and the alarm that writes it, in one write.
-    async fn save_new(&self, ledger: &Ledger, ctx: &Context) -> Result<Member> {
-        let token = mark_token().as_f64().unwrap_or_default();
-        let member = Member { shop: ctx.shop.clone(), customer: ctx.customer.clone(), token };
-        let entries = worker::js_sys::Object::new();
-        worker::js_sys::Reflect::set(
-            &entries,
-            &KEY.into(),
-            &serde_wasm_bindgen::to_value(ledger)?,
-        )?;
-        worker::js_sys::Reflect::set(
-            &entries,
-            &MEMBER.into(),
-            &serde_wasm_bindgen::to_value(&member)?,
-        )?;
-        let at = worker::js_sys::Date::now() + MEMBER_ALARM_MS;
-        put_with_alarm(&self.state.storage(), entries, at).await?;
-        Ok(member)
+    /// Tells the overview the ledger's figures as of `tell`, then clears the mark unless a newer
+    /// save replaced it.
+    async fn tell_overview(&self, tell: &Tell, ledger: &Ledger) -> Result<()> {
+        let command = overview::Command::Source {
+            source: overview::ledger_source(&tell.customer),
+            version: tell.version,
+            contribution: Contribution::ledger(ledger),
+        };
+        call::<_, bool>(&self.env, overview::BINDING, &overview::name(&tell.shop), &command)
+            .await
+            .map_err(|e| worker::Error::RustError(format!("telling the overview: {e:?}")))?;
+        let storage = self.state.storage();
+        if storage.get::<Tell>(TELL).await?.is_some_and(|t| t.version == tell.version) {
+            storage.delete(TELL).await?;
+        }
+        Ok(())
     }
 
     /// Writes the member key, then clears its mark (unless a newer one replaced it).
@@ -195,7 +239,8 @@ impl LedgerObject {
         for code in ledger.codes.iter_mut().filter(|c| pending.iter().any(|p| p.code == c.code)) {
             code.registered = true;
         }
-        self.save(&ledger).await?;
+        // Only the codes' flags changed: nothing for the overview.
+        self.state.storage().put(KEY, &ledger).await?;
         Ok(true)
     }
 }
@@ -205,12 +250,16 @@ impl DurableObject for LedgerObject {
         Self { state, env }
     }
 
-    /// Writes a member key that the command creating the ledger did not get to.
+    /// Writes a member key, and tells the overview a version, that a command did not get to.
     async fn alarm(&self) -> Result<Response> {
-        if let Some(member) = self.state.storage().get::<Member>(MEMBER).await? {
+        let storage = self.state.storage();
+        if let Some(member) = storage.get::<Member>(MEMBER).await? {
             self.index_member(&member).await?;
         }
-        Response::ok("indexed")
+        if let Some(tell) = storage.get::<Tell>(TELL).await? {
+            self.tell_overview(&tell, &self.load().await?).await?;
+        }
+        Response::ok("done")
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -274,19 +323,21 @@ impl DurableObject for LedgerObject {
                     return refuse(409, "birthday_already_set", "the birthday is already set")
                 }
             },
-            Act::Adjust { key, points } => {
-                ledger.adjust(&key, points, now);
+            Act::Adjust { key, points, note } => {
+                ledger.adjust(&key, points, note.as_deref(), now);
             }
         }
         ledger.settle(rules, now, ctx.presence);
         // A read that settles nothing writes nothing.
         if ledger != before {
-            if new_member {
+            let (tell, member) = self.save(&ledger, &ctx, new_member).await?;
+            if let Some(member) = member {
                 // Found again when the shop is erased; written once per shopper.
-                let member = self.save_new(&ledger, &ctx).await?;
                 self.index_member(&member).await?;
-            } else {
-                self.save(&ledger).await?;
+            }
+            // The figures can wait for the alarm; the shopper's answer does not.
+            if let Err(e) = self.tell_overview(&tell, &ledger).await {
+                worker::console_warn!("[rapport] overview not told yet: {e}");
             }
         }
 

@@ -17,6 +17,8 @@
 //! - [`recs::RecommendationsObject`], [`recs::SHARDS`] activity shards and one hub per shop:
 //!   product views and purchases appended cheaply, the catalog mirror and the batch that writes
 //!   the recommendation lists to KV.
+//! - [`overview::OverviewObject`], one per shop: the merchant's weekly figures, told by the
+//!   product, ledger and order objects as their data changes.
 //! - [`directory::DirectoryObject`], one: the shops the Cron Trigger has work for.
 //! - [`eraser::ShopEraserObject`], one per shop: erases the shop in resumable steps.
 //!
@@ -33,6 +35,7 @@ pub mod eraser;
 pub mod ledger;
 pub mod limiter;
 pub mod orders;
+pub mod overview;
 pub mod product_reviews;
 pub mod recs;
 pub mod referrals;

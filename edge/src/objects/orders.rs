@@ -22,7 +22,7 @@ use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::{call, entries, ledger, mark_token, put_with_alarm, recs, referrals, reply};
+use super::{call, entries, ledger, mark_token, overview, put_with_alarm, recs, referrals, reply};
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::Currency;
@@ -250,6 +250,16 @@ impl OrderObject {
                 }
             }
         }
+        // The buyer and the payment, to the shop's overview figures.
+        let command = overview::Command::Order {
+            order: order.to_string(),
+            version,
+            buyer: state.order.as_ref().and_then(|o| o.customer.clone()),
+            paid_at: state.order.as_ref().filter(|_| state.kept()).map(|o| o.updated_at),
+        };
+        let _: bool = call(&self.env, overview::BINDING, &overview::name(shop), &command)
+            .await
+            .map_err(failed)?;
         // A later delivery replaced the mark if it is not `token` any more: that one stays.
         let mark = format!("{PENDING}{order}");
         if storage.get::<f64>(&mark).await? == Some(token) {

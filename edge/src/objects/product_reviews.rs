@@ -4,7 +4,8 @@
 //! vote, `dirty:{id}` for reviews whose KV views are not yet written. A vote is recorded and
 //! counted in one storage write, so concurrent votes can neither be lost nor counted twice.
 //!
-//! KV holds views of this storage: the product's page (summary, newest reviews, JSON-LD), the KV
+//! KV holds views of this storage (and the shop's overview object its review figures): the
+//! product's page (summary, newest reviews, JSON-LD), the KV
 //! copy of each review, the moderation-queue entries and the customer index. A change, its
 //! `dirty:` mark and the alarm that flushes it are stored in one atomic write; a flush clears a
 //! mark only after every KV write for it has succeeded, and only if no newer change replaced it
@@ -25,8 +26,9 @@ use rapport_shared::reviews::{
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, js_sys, DurableObject, Env, Request, Response, Result, State};
 
-use super::{entries, mark_token, put_with_alarm, refuse, reply};
+use super::{call, entries, mark_token, overview, put_with_alarm, refuse, reply};
 use crate::store::KV_BINDING;
+use rapport_shared::overview::Contribution;
 
 pub const BINDING: &str = "PRODUCT_REVIEWS";
 
@@ -354,6 +356,15 @@ impl ProductReviewsObject {
             page.json_ld = Some(product_json_ld(&product, &page));
         }
         kv.put(&keys::product_reviews(shop, sku), &page)?.execute().await?;
+        // Flushes run one at a time, so the clock orders their versions.
+        let command = overview::Command::Source {
+            source: format!("product:{sku}"),
+            version: now_ms() as u64,
+            contribution: Contribution::reviews(&all),
+        };
+        call::<_, bool>(&self.env, overview::BINDING, &overview::name(shop), &command)
+            .await
+            .map_err(|e| worker::Error::RustError(format!("telling the overview: {e:?}")))?;
         Ok(())
     }
 }

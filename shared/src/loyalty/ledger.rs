@@ -128,6 +128,10 @@ pub struct Ledger {
     pub birthday: Option<Birthday>,
     #[serde(default)]
     pub codes: Vec<IssuedCode>,
+    /// The merchant's notes on their adjustments, by entry source. For the merchant only: the
+    /// shopper's account does not show them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
 }
 
 /// Why a redemption was refused. Nothing changed.
@@ -387,12 +391,21 @@ impl Ledger {
 
     /// A merchant's adjustment; `key` makes a repeated request harmless. `false` if the key
     /// was used before.
-    pub fn adjust(&mut self, key: &str, points: AdjustmentPoints, now: i64) -> bool {
+    pub fn adjust(
+        &mut self,
+        key: &str,
+        points: AdjustmentPoints,
+        note: Option<&str>,
+        now: i64,
+    ) -> bool {
         let source = format!("adjust:{key}");
         if self.has_source(&source) {
             return false;
         }
         self.push(now, points.get(), Reason::Adjustment, &source, 0);
+        if let Some(note) = note.filter(|n| !n.is_empty()) {
+            self.notes.insert(source, note.to_owned());
+        }
         true
     }
 
@@ -519,13 +532,13 @@ mod tests {
     #[test]
     fn the_multiplier_of_the_first_award_prices_the_whole_order() {
         let mut l = Ledger::default();
-        l.adjust("start", AdjustmentPoints::new(600).unwrap(), T0); // silver: ×1.25
+        l.adjust("start", AdjustmentPoints::new(600).unwrap(), None, T0); // silver: ×1.25
         l.settle(&rules(), T0, Presence::SignedIn);
         assert_eq!(l.source_total("tier:silver"), 50, "entry bonus");
         order(&mut l, "1", 1, 10_000, T0);
         assert_eq!(l.source_total("order:1"), 125);
         // Reaching gold later does not re-price the order's refund.
-        l.adjust("more", AdjustmentPoints::new(5_000).unwrap(), T0);
+        l.adjust("more", AdjustmentPoints::new(5_000).unwrap(), None, T0);
         order(&mut l, "1", 2, 5_000, T0 + 1);
         assert_eq!(l.source_total("order:1"), 62, "half of 125, rounded down");
         l.settle(&rules(), T0 + 2, Presence::SignedIn);
@@ -562,7 +575,7 @@ mod tests {
     fn redemption_spends_only_what_is_there() {
         let r = rules();
         let mut l = Ledger::default();
-        l.adjust("a", AdjustmentPoints::new(600).unwrap(), T0);
+        l.adjust("a", AdjustmentPoints::new(600).unwrap(), None, T0);
         let code = |n: usize| format!("CODE{n}");
         let issued = l.redeem(&r, "5-off", Some("req-1"), code, T0).unwrap();
         assert_eq!((issued.code.as_str(), l.balance()), ("CODE1", 100));
@@ -588,7 +601,7 @@ mod tests {
             ..rules()
         };
         let mut l = Ledger::default();
-        l.adjust("a", AdjustmentPoints::new(100).unwrap(), T0);
+        l.adjust("a", AdjustmentPoints::new(100).unwrap(), None, T0);
         for i in 0..REDEMPTIONS_PER_HOUR as i64 {
             l.redeem(&r, "one", None, |n| n.to_string(), T0 + i).unwrap();
         }
@@ -651,7 +664,7 @@ mod tests {
                     Visit => {}
                     Order => order(&mut l, &id, 1, 1_000, now),
                     Adjustment => {
-                        l.adjust(&id, AdjustmentPoints::new(5).unwrap(), now);
+                        l.adjust(&id, AdjustmentPoints::new(5).unwrap(), None, now);
                     }
                     ReviewBonus => l.set_bonus(&id, Reason::Review, true, 50, now),
                 }
@@ -729,7 +742,7 @@ mod tests {
         );
         assert_eq!(a.history[0].source, "order:1", "newest first");
         l.redeem(&r, "5-off", None, |_| "RP-1".into(), T0).unwrap_err();
-        l.adjust("gift", AdjustmentPoints::new(200).unwrap(), T0);
+        l.adjust("gift", AdjustmentPoints::new(200).unwrap(), None, T0);
         l.redeem(&r, "5-off", None, |_| "RP-1".into(), T0).unwrap();
         assert!(l.account(&r, T0).codes.is_empty(), "not shown until registered");
         l.codes[0].registered = true;

@@ -8,6 +8,8 @@
 //! the difference ([`Ledger::apply_order`], [`Ledger::set_bonus`]). Repeats change nothing and a
 //! reversal takes back exactly what was given.
 
+#[cfg(feature = "server")]
+pub mod form;
 mod ledger;
 mod rules;
 
