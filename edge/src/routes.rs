@@ -134,6 +134,8 @@ pub enum Route {
     ImportProgress { shop: ShopId },
     /// `POST /v1/admin/shops/{shop}/imports?import=NAME&from=LINE`: one part of a bulk import.
     ImportPart { shop: ShopId },
+    /// `GET /v1/admin/shops/{shop}/overview[?weeks=N]`: the weekly figures, as JSON.
+    AdminOverview { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/webhook-failures`: refused deliveries, newest first.
     AdminWebhookFailures { shop: ShopId },
     /// `POST /v1/webhooks/{shop}/shopify`
@@ -376,6 +378,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 (Get, Route::ImportProgress { shop: shop.clone() }),
                 (Post, Route::ImportPart { shop }),
             ]
+        }
+        ["v1", "admin", "shops", s, "overview"] => {
+            vec![(Get, Route::AdminOverview { shop: shop(s)? })]
         }
         ["v1", "admin", "shops", s, "webhook-failures"] => {
             vec![(Get, Route::AdminWebhookFailures { shop: shop(s)? })]

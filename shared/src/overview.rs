@@ -92,7 +92,27 @@ impl Figures {
 
 /// What one source adds to each week.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contribution(BTreeMap<Week, Figures>);
+pub struct Contribution(#[serde(with = "by_week")] BTreeMap<Week, Figures>);
+
+/// Weeks as `[[week, figures], …]`: map keys would be strings in JSON, and not every
+/// deserializer turns them back into numbers.
+mod by_week {
+    use super::{BTreeMap, Figures, Week};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        weeks: &BTreeMap<Week, Figures>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        weeks.iter().collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Week, Figures>, D::Error> {
+        Ok(Vec::<(Week, Figures)>::deserialize(d)?.into_iter().collect())
+    }
+}
 
 impl Contribution {
     fn at(&mut self, unix_seconds: i64) -> &mut Figures {
@@ -156,6 +176,7 @@ impl Contribution {
 /// The shop's figures: the sum of every source's latest contribution.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
+    #[serde(with = "by_week")]
     weeks: BTreeMap<Week, Figures>,
 }
 
@@ -280,6 +301,14 @@ mod tests {
 
     fn entry(at: i64, points: i64, reason: Reason) -> Entry {
         Entry { at, points, reason, source: format!("{reason:?}"), spent_minor: 0 }
+    }
+
+    #[test]
+    fn contributions_travel_as_pairs() {
+        let c = Contribution::buyer([at(2026, 11, 30)]);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"[[2970,{"customers":1,"orders":1}]]"#);
+        assert_eq!(serde_json::from_str::<Contribution>(&json).unwrap(), c);
     }
 
     #[test]

@@ -1,17 +1,21 @@
 // End to end: the merchant page in headless Chromium against the Worker in workerd. The merchant
-// signs in from the keyboard, publishes and rejects reviews in bulk, replies, and fixes a
-// setting after an inline error; every page is axe clean (axe is injected past the page's
-// content policy, which allows no script).
+// signs in from the keyboard, publishes and rejects reviews in bulk, replies, fixes a setting
+// after an inline error, reads the seeded demo shop's overview (figures checked against the seed
+// and the ledgers), edits the loyalty programme past an inline error and adjusts a shopper's
+// points; every page is axe clean (axe is injected past the page's content policy, which allows
+// no script).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
-import { launch } from "../support/browser.mjs";
-import { admin, createShop, eventually, shopSecrets, startWorker } from "../support/worker.mjs";
+import { launch, seedDemo } from "../support/browser.mjs";
+import { admin, createShop, eventually, root, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const shop = shopSecrets("merchant-shop");
+const demo = shopSecrets("demo-outfitters");
+const WEBHOOK_SECRET = "demo-webhook-" + "m3".repeat(12);
 const require = createRequire(import.meta.url);
 let worker, browser;
 
@@ -36,7 +40,8 @@ const statuses = async () => {
 };
 
 before(async () => {
-  worker = await startWorker([shop]);
+  worker = await startWorker([shop, demo], { GENERIC_WEBHOOK_SECRET_DEMO_OUTFITTERS: WEBHOOK_SECRET });
+  seedDemo(worker.url, demo, ["https://demo-outfitters.example"], WEBHOOK_SECRET);
   await createShop(worker.url, shop, { products: ["MUG"] });
   assert.equal((await admin(worker.url, shop, "PUT", "", { name: "Merchant Shop", currency: "EUR", moderation: "hold_all" })).status, 200);
   for (const [i, [rating, author]] of [[5, "Ada"], [1, "Bo"], [4, "Cy"]].entries()) await submit(rating, author, i + 1);
@@ -66,6 +71,10 @@ describe("the merchant page", () => {
     await axe(p);
     await p.fill("#key", shop.adminKey);
     await p.press("#key", "Enter");
+    await p.waitForURL(/\/admin\/merchant-shop\/overview$/);
+    assert.equal(await p.textContent("h1"), "Overview");
+    await p.focus("nav a[href$='/reviews']");
+    await p.keyboard.press("Enter");
     await p.waitForURL(/\/admin\/merchant-shop\/reviews$/);
     assert.equal(await p.textContent("h1"), "Reviews");
     assert.equal(await p.textContent("caption"), "3 reviews");
@@ -106,8 +115,8 @@ describe("the merchant page", () => {
     await p.fill("#shop", "merchant-shop");
     await p.fill("#key", shop.adminKey);
     await p.press("#key", "Enter");
-    await p.waitForURL(/reviews/);
-    await p.click("text=Shop");
+    await p.waitForURL(/overview/);
+    await p.click("nav >> text=Shop");
     await p.waitForURL(/\/shop$/);
     await axe(p);
     assert.match(await p.textContent("main"), /\/v1\/webhooks\/merchant-shop\/shopify/);
@@ -133,6 +142,96 @@ describe("the merchant page", () => {
     await p.waitForURL(/\/admin\/$/);
     await p.goto(`${worker.url}/admin/merchant-shop/reviews`);
     assert.match(p.url(), /\/admin\/$/);
+    await context.close();
+  });
+
+  test("the demo shop's overview shows what was seeded", async () => {
+    const seed = JSON.parse(readFileSync(`${root}/xtask/demo/seed.json`, "utf8"));
+    // What the seed delivered: every paid order, by customer.
+    const orders = [...seed.orders, ...seed.shop_orders, ...seed.referrals.friends.flatMap((f) => (f.order ? [f.order] : []))]
+      .filter((o) => o.status === "paid" && o.customer);
+    const perCustomer = new Map();
+    for (const o of orders) perCustomer.set(o.customer, (perCustomer.get(o.customer) ?? 0) + 1);
+    const customers = perCustomer.size;
+    const repeat = [...perCustomer.values()].filter((n) => n >= 2).length;
+    // Reviews written in the last 12 weeks (Monday to Sunday, UTC), dated as the seed dates them.
+    const week = (t) => Math.floor((Math.floor(t / 86400) + 3) / 7);
+    const now = Math.floor(Date.now() / 1000);
+    const recent = seed.reviews.filter((r) => week(now - r.days_ago * 86400 - (r.days_ago % 7) * 3600) > week(now) - 12).length;
+    // Points outstanding: the sum of the shoppers' balances, read from their ledgers.
+    let balances = 0;
+    for (const c of perCustomer.keys()) balances += (await admin(worker.url, demo, "GET", `/customers/${c}/loyalty`)).body.account.balance;
+
+    const context = await browser.newContext({ bypassCSP: true });
+    const p = await context.newPage();
+    await p.goto(`${worker.url}/admin/`);
+    await p.fill("#shop", "demo-outfitters");
+    await p.fill("#key", demo.adminKey);
+    await p.press("#key", "Enter");
+    await p.waitForURL(/\/overview$/);
+    const text = (id) => p.textContent(`#${id}`);
+    await eventually(async () => { await p.reload(); return text("total-members"); }, (m) => assert.equal(m, String(customers)));
+    assert.equal(await text("total-reviews"), String(recent));
+    assert.match(await text("total-outstanding"), new RegExp(`^${balances} \\(worth [0-9.]+ EUR\\)$`));
+    assert.equal(await text("total-repeat"), `${Math.round((repeat / customers) * 100)}%`);
+    assert.equal(await text("total-orders"), (orders.length / customers).toFixed(2));
+    // Each chart is an image with a title, with its figures in a table beside it.
+    assert.equal(await p.locator("svg[role=img] title").count(), 3);
+    assert.equal(await p.locator("table.figures").count(), 3);
+    const reviewRows = await p.$$eval("table.figures >> nth=0 >> tbody tr td:first-of-type", (tds) => tds.map((td) => Number(td.textContent)));
+    assert.equal(reviewRows.reduce((a, b) => a + b, 0), recent, "the table's weeks add up");
+    await axe(p);
+    await context.close();
+  });
+
+  test("edit the programme past an inline error, and adjust a shopper's points, from the keyboard", async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const p = await context.newPage();
+    await p.goto(`${worker.url}/admin/`);
+    await p.fill("#shop", "demo-outfitters");
+    await p.fill("#key", demo.adminKey);
+    await p.press("#key", "Enter");
+    await p.waitForURL(/\/overview$/);
+    await p.focus("nav a[href$='/loyalty']");
+    await p.keyboard.press("Enter");
+    await p.waitForURL(/\/loyalty$/);
+    await axe(p);
+    const rules = async () => (await fetch(`${worker.url}/v1/shops/demo-outfitters/loyalty`).then((r) => r.json())).programme.rules;
+    const before = await rules();
+
+    await p.fill("#points_per_unit", "lots");
+    await p.focus("#signup_bonus");
+    await p.keyboard.press("Enter");
+    await p.waitForSelector("[role=alert]");
+    assert.equal(await p.getAttribute("#points_per_unit", "aria-invalid"), "true");
+    assert.match(await p.textContent("#points_per_unit-error"), /whole number/);
+    assert.equal(await p.inputValue("#points_per_unit"), "lots", "what was typed stays");
+    assert.deepEqual(await rules(), before, "nothing saved");
+    await axe(p);
+    await p.fill("#points_per_unit", "3");
+    await p.focus("#signup_bonus");
+    await p.keyboard.press("Enter");
+    await p.waitForSelector("[role=status]");
+    assert.equal(await p.textContent("[role=status]"), "Programme saved.");
+    assert.equal((await rules()).points_per_unit, 3);
+
+    // Look a shopper up and give them points with a note.
+    await p.focus("#customer");
+    await p.keyboard.type("demo-customer-1");
+    await p.keyboard.press("Enter");
+    await p.waitForSelector("#balance");
+    const balance = Number((await p.textContent("#balance")).split(" ")[0]);
+    await axe(p);
+    await p.focus("#points");
+    await p.keyboard.type("50");
+    await p.keyboard.press("Tab");
+    await p.keyboard.type("Welcome back");
+    await p.keyboard.press("Enter");
+    await p.waitForSelector("[role=status]");
+    assert.equal(await p.textContent("[role=status]"), "+50 points for demo-customer-1.");
+    assert.equal(await p.textContent("#balance"), `${balance + 50} points`);
+    assert.match(await p.textContent("#ledger tbody tr:first-child"), /Adjusted by you.*\+50.*Welcome back/s);
+    await axe(p);
     await context.close();
   });
 });

@@ -158,6 +158,10 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
             admin::require_admin(&req, &env, &shop)?;
             import::part(req, &env, &shop).await
         }
+        Route::AdminOverview { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            merchant::overview_json(&req, &env, &shop).await
+        }
         Route::AdminWebhookFailures { shop } => {
             admin::require_admin(&req, &env, &shop)?;
             webhooks::failures(&env, &shop).await

@@ -2,9 +2,8 @@
 //! discount code's record, and the programme's editor (`shared::loyalty::form` reads it, with
 //! the API's own validation).
 
-use rapport_shared::catalog::minor_digits;
 use rapport_shared::ids::CustomerId;
-use rapport_shared::loyalty::form::{format_amount, ProgrammeForm};
+use rapport_shared::loyalty::form::ProgrammeForm;
 use rapport_shared::loyalty::{Account, AdjustmentPoints, CodeRecord, Ledger, Reason};
 
 use super::*;
@@ -45,10 +44,6 @@ struct Lookups {
     points: String,
     note: String,
     adjust_problems: Vec<FieldError>,
-}
-
-fn money(amount_minor: i64, currency: &str) -> String {
-    format!("{} {currency}", format_amount(amount_minor, minor_digits(currency)))
 }
 
 fn shopper_section(me: &SignedIn, l: &Lookups) -> String {

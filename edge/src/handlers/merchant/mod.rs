@@ -410,6 +410,12 @@ fn input(
     format!("<div class=\"field\"><label for=\"{name}\">{label}</label>{hint}<br>{control}{error}</div>")
 }
 
+/// `12.34 EUR`.
+fn money(amount_minor: i64, currency: &str) -> String {
+    let digits = rapport_shared::catalog::minor_digits(currency);
+    format!("{} {currency}", rapport_shared::loyalty::form::format_amount(amount_minor, digits))
+}
+
 /// "Nothing was saved: N fields to fix below."
 fn unsaved(problems: &[FieldError]) -> String {
     let n = problems.len();
@@ -433,7 +439,7 @@ mod reviews;
 mod shop;
 
 pub use loyalty::{adjust, loyalty, save_programme};
-pub use overview::overview;
+pub use overview::{overview, overview_json};
 
 pub use reviews::{bulk, export, reply, reviews};
 pub use shop::{save_shop, shop};

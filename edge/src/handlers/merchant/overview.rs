@@ -2,7 +2,6 @@
 //! beside each. One read of the shop's overview object (`shared::overview` has the arithmetic);
 //! nothing is counted on a page view.
 
-use rapport_shared::catalog::minor_digits;
 use rapport_shared::overview::{liability_minor, point_value, week_of, Overview, Row};
 
 use super::*;
@@ -104,17 +103,6 @@ fn percent(v: Option<f64>) -> String {
 
 fn decimal(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
-}
-
-/// `12.34 EUR`.
-fn money(minor: i64, currency: &str) -> String {
-    let digits = minor_digits(currency);
-    let scale = 10i64.pow(digits);
-    if digits == 0 {
-        format!("{minor} {currency}")
-    } else {
-        format!("{}.{:0width$} {currency}", minor / scale, minor % scale, width = digits as usize)
-    }
 }
 
 /// A table of the weeks: `columns` names each figure, `cell` gives row `r`'s figures.
@@ -248,17 +236,51 @@ fn overview_page(me: &SignedIn, rows: &[Row], currency: &str, value: Option<(i64
     document("Overview", Some((me, Section::Overview)), &body)
 }
 
+/// The shop's currency, the last `weeks` rows and what a point is worth.
+async fn figures(
+    env: &Env,
+    shop: &ShopId,
+    weeks: usize,
+) -> Result<(ShopSettings, Vec<Row>, Option<(i64, i64)>), ApiError> {
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    let figures: Overview =
+        call(env, overview::BINDING, &overview::name(shop), &overview::Command::Read).await?;
+    let rows = figures.rows(week_of(now()), weeks);
+    let value = settings.loyalty.as_ref().and_then(point_value);
+    Ok((settings, rows, value))
+}
+
+/// `GET /v1/admin/shops/{shop}/overview[?weeks=N]` (1 to 520, 12 by default).
+pub async fn overview_json(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let weeks = match query(req)?.get("weeks") {
+        None => WEEKS,
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|n| (1..=520).contains(n))
+            .ok_or_else(|| ApiError::bad_request("invalid_field", "`weeks` is 1 to 520"))?,
+    };
+    let (settings, rows, value) = figures(env, shop, weeks).await?;
+    let worth = |points: i64| value.map(|v| liability_minor(points, v));
+    let weeks: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let mut row = serde_json::to_value(r).unwrap_or_default();
+            row["outstanding_worth_minor"] = serde_json::json!(worth(r.points_outstanding));
+            row
+        })
+        .collect();
+    let body = serde_json::json!({ "currency": settings.currency, "weeks": weeks });
+    Ok(crate::http::json(&body, 200)?)
+}
+
 /// `GET /admin/{shop}/overview`
 pub async fn overview(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let (me, cookie) = match page_session(req, env, shop).await? {
         Ok(s) => s,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
-    let settings = Store::open(env)?.existing_shop(shop).await?;
-    let figures: Overview =
-        call(env, overview::BINDING, &overview::name(shop), &overview::Command::Read).await?;
-    let rows = figures.rows(week_of(now()), WEEKS);
-    let value = settings.loyalty.as_ref().and_then(point_value);
+    let (settings, rows, value) = figures(env, shop, WEEKS).await?;
     let html = overview_page(&me, &rows, settings.currency.as_str(), value);
     with_cookie(page(200, html)?, cookie)
 }
