@@ -32,6 +32,8 @@ pub enum Route {
     MerchantReviews { shop: ShopId },
     /// `POST /admin/{shop}/reviews`: publish, hold or reject the selected reviews.
     MerchantBulk { shop: ShopId },
+    /// `POST /admin/{shop}/reviews/import`: a Judge.me CSV export, uploaded.
+    MerchantImport { shop: ShopId },
     /// `POST /admin/{shop}/reviews/reply`: add, change or remove a public reply.
     MerchantReply { shop: ShopId },
     /// `GET /admin/{shop}/reviews.csv` and `.json`: every review.
@@ -40,6 +42,12 @@ pub enum Route {
     MerchantShop { shop: ShopId },
     /// `POST /admin/{shop}/shop`: save the settings.
     MerchantSaveShop { shop: ShopId },
+    /// `GET /admin/{shop}/customer-data?customer=ID`: everything stored about a customer.
+    MerchantCustomerData { shop: ShopId },
+    /// `POST /admin/{shop}/customers/erase`: forget a customer (typed twice).
+    MerchantEraseCustomer { shop: ShopId },
+    /// `POST /admin/{shop}/erase`: erase the shop (its id typed to confirm).
+    MerchantEraseShop { shop: ShopId },
     /// `OPTIONS /v1/shops/{shop}/...`: a browser's CORS preflight.
     Preflight { shop: ShopId },
     /// `GET /v1/shops/{shop}/products/{sku}/reviews[?sort=&rating=&page=]`
@@ -235,6 +243,16 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             ]
         }
         ["admin", s, "loyalty", "adjust"] => vec![(Post, Route::MerchantAdjust { shop: shop(s)? })],
+        ["admin", s, "customer-data"] => {
+            vec![(Get, Route::MerchantCustomerData { shop: shop(s)? })]
+        }
+        ["admin", s, "customers", "erase"] => {
+            vec![(Post, Route::MerchantEraseCustomer { shop: shop(s)? })]
+        }
+        ["admin", s, "erase"] => vec![(Post, Route::MerchantEraseShop { shop: shop(s)? })],
+        ["admin", s, "reviews", "import"] => {
+            vec![(Post, Route::MerchantImport { shop: shop(s)? })]
+        }
         ["admin", s, "reviews", "reply"] => vec![(Post, Route::MerchantReply { shop: shop(s)? })],
         ["admin", s, "reviews.csv"] => {
             vec![(Get, Route::MerchantExport { shop: shop(s)?, csv: true })]

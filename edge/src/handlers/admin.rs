@@ -9,7 +9,7 @@ use rapport_shared::catalog::{FieldError, Product, ShopSettings};
 use rapport_shared::csv;
 use rapport_shared::ids::{CustomerId, OrderKey, ReviewId, ShopId, Sku};
 use rapport_shared::keys;
-use rapport_shared::reviews::import::judge_me;
+use rapport_shared::reviews::import::{judge_me, Refusal};
 use rapport_shared::reviews::{MerchantReply, Review, ReviewInput, ReviewStatus, Sort};
 use rapport_shared::secrets::{admin_key_hash_binding, admin_key_matches};
 use rapport_shared::time::iso_date;
@@ -161,17 +161,31 @@ pub async fn import_reviews(
 /// Rows per CSV import request; larger exports are sent in parts.
 const MAX_CSV_ROWS: usize = 2000;
 
+/// The largest review export one request may carry.
+pub const CSV_LIMIT: usize = 4 * BATCH_LIMIT;
+
 async fn import_csv(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let text = read_text(&mut req, CSV_LIMIT).await?;
+    let (taken, refused) = import_judge_me(env, shop, &text).await?;
+    Ok(json(&json!({ "taken": taken, "refused": refused }), 200)?)
+}
+
+/// Imports a Judge.me CSV export: the reviews taken, and each row refused with its reason.
+/// Importing the same file again changes nothing.
+pub async fn import_judge_me(
+    env: &Env,
+    shop: &ShopId,
+    text: &str,
+) -> Result<(usize, Vec<Refusal>), ApiError> {
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
-    let text = read_text(&mut req, 4 * BATCH_LIMIT).await?;
     let catalog: BTreeSet<String> = store
         .keys(&format!("{shop}/product/"))
         .await?
         .into_iter()
         .filter_map(|k| k.rsplit('/').next().map(str::to_owned))
         .collect();
-    let (rows, refused) = judge_me(&text, |sku| catalog.contains(sku.as_str()), now())
+    let (rows, refused) = judge_me(text, |sku| catalog.contains(sku.as_str()), now())
         .map_err(|e| ApiError::bad_request("invalid_csv", e.to_string()))?;
     if rows.len() + refused.len() > MAX_CSV_ROWS {
         return Err(ApiError::bad_request(
@@ -188,7 +202,7 @@ async fn import_csv(mut req: Request, env: &Env, shop: &ShopId) -> Result<Respon
     }
     let taken = reviews.len();
     store_reviews(env, shop, reviews).await?;
-    Ok(json(&json!({ "taken": taken, "refused": refused }), 200)?)
+    Ok((taken, refused))
 }
 
 /// `GET /v1/admin/shops/{shop}/reviews`: every review (`?format=csv` for a spreadsheet), or the

@@ -50,6 +50,22 @@ fn import_name(req: &Request) -> Result<(String, Option<u64>), ApiError> {
     Ok((name, from))
 }
 
+/// Imports listed on the merchant page.
+const IMPORTS_SHOWN: usize = 10;
+
+/// The shop's imports by name, with how far each has come (at most [`IMPORTS_SHOWN`]).
+pub async fn imports(env: &Env, shop: &ShopId) -> Result<Vec<(String, u64, u64, u64)>, ApiError> {
+    let store = Store::open(env)?;
+    let prefix = progress_key(shop, "");
+    let mut out = Vec::new();
+    let (names, _) = store.keys_page(&prefix, None, IMPORTS_SHOWN as u64).await?;
+    for key in names {
+        let p: Progress = store.get_json(&key).await?.unwrap_or_default();
+        out.push((key[prefix.len()..].to_owned(), p.next_line, p.taken, p.refused));
+    }
+    Ok(out)
+}
+
 /// `GET /v1/admin/shops/{shop}/imports?import=NAME`: how far an import has come.
 pub async fn progress(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let (name, _) = import_name(req)?;

@@ -377,6 +377,11 @@ pub async fn recorded(
 
 /// `GET /v1/admin/shops/{shop}/webhook-failures`: the latest refused deliveries, newest first.
 pub async fn failures(env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    Ok(json(&json!({ "failures": recent_failures(env, shop).await? }), 200)?)
+}
+
+/// The latest refused deliveries (at most [`FAILURES_SHOWN`]), newest first.
+pub async fn recent_failures(env: &Env, shop: &ShopId) -> Result<Vec<serde_json::Value>, ApiError> {
     let kv = env.kv(crate::store::KV_BINDING)?;
     let listed = kv
         .list()
@@ -390,7 +395,7 @@ pub async fn failures(env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
             out.push(v);
         }
     }
-    Ok(json(&json!({ "failures": out }), 200)?)
+    Ok(out)
 }
 
 /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.

@@ -4,7 +4,9 @@
 
 use rapport_shared::ids::CustomerId;
 use rapport_shared::loyalty::form::ProgrammeForm;
-use rapport_shared::loyalty::{Account, AdjustmentPoints, CodeRecord, Ledger, Reason};
+use rapport_shared::loyalty::{
+    Account, AdjustmentPoints, CodeRecord, Ledger, LoyaltyRules, Reason, TierBasis,
+};
 
 use super::*;
 use crate::handlers::loyalty::{account_and_ledger, adjust_points, code_record};
@@ -46,7 +48,7 @@ struct Lookups {
     adjust_problems: Vec<FieldError>,
 }
 
-fn shopper_section(me: &SignedIn, l: &Lookups) -> String {
+fn shopper_section(me: &SignedIn, l: &Lookups, rules: &LoyaltyRules, currency: &str) -> String {
     let shop = me.shop.as_str();
     let mut html = format!(
         "<section class=\"panel\"><h2>Shoppers</h2><form method=\"get\" action=\"/admin/{shop}/loyalty\" class=\"filters\">\
@@ -66,14 +68,21 @@ fn shopper_section(me: &SignedIn, l: &Lookups) -> String {
                 "<dl class=\"totals\"><div><dt>Balance</dt><dd id=\"balance\">{} points</dd></div>\
                  <div><dt>Tier</dt><dd id=\"tier\">{}</dd></div>{}</dl>",
                 account.balance,
-                esc(account.tier.as_deref().unwrap_or("None yet")),
+                esc(account
+                    .tier
+                    .as_deref()
+                    .map(|id| rules.tiers.iter().find(|t| t.id == id).map_or(id, |t| &t.name))
+                    .unwrap_or("None yet")),
                 account
                     .next_tier
                     .as_ref()
                     .map(|n| format!(
                         "<div><dt>To {}</dt><dd>{}</dd></div>",
                         esc(&n.name),
-                        n.remaining
+                        match rules.tier_basis {
+                            TierBasis::PointsEarned => format!("{} points", n.remaining),
+                            TierBasis::AmountSpent => money(n.remaining, currency),
+                        }
                     ))
                     .unwrap_or_default(),
             );
@@ -240,8 +249,8 @@ fn loyalty_page(
     problems: &[FieldError],
 ) -> String {
     let mut body = format!("<h1>Loyalty</h1>{done}");
-    if settings.loyalty.is_some() {
-        body.push_str(&shopper_section(me, lookups));
+    if let Some(rules) = &settings.loyalty {
+        body.push_str(&shopper_section(me, lookups, rules, settings.currency.as_str()));
         body.push_str(&code_section(me, lookups));
     }
     let currency = settings.currency.as_str();

@@ -63,7 +63,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 caption{text-align:left;font-weight:700;padding:.5rem 0}label{font-weight:600}\
 input,select,textarea,button{font:inherit}input[type=text],input[type=password],input[type=url],select,textarea{width:100%;max-width:32rem;padding:.4rem;border:1px solid #767676;border-radius:4px}\
 button{padding:.45rem 1rem;border:1px solid #0b57d0;border-radius:4px;background:#0b57d0;color:#fff;cursor:pointer}\
-button.quiet{background:#fff;color:#0b57d0}:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}\
+button.quiet{background:#fff;color:#0b57d0}button.danger{background:#b3261e;border-color:#b3261e}:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}\
 .field{margin:0 0 1rem}.error{color:#b3261e;font-weight:600}.notice{background:#e7f5ea;border:1px solid #2e7d32;padding:.5rem 1rem}\
 .alert{background:#fdecea;border:1px solid #b3261e;padding:.5rem 1rem}.filters{display:flex;flex-wrap:wrap;gap:1rem;align-items:end;margin-bottom:1rem}\
 .filters .field{margin:0}.actions{display:flex;gap:.5rem;margin:1rem 0}code{background:#eee;padding:.1rem .3rem;word-break:break-all}\
@@ -71,10 +71,11 @@ button.quiet{background:#fff;color:#0b57d0}:focus-visible{outline:3px solid #f59
 .totals{display:flex;flex-wrap:wrap;gap:1rem;margin:0 0 1.5rem}.totals div{background:#fff;border:1px solid #ddd;padding:.75rem 1rem;min-width:10rem}\
 .totals dt{font-size:.875rem;color:#444}.totals dd{margin:0;font-size:1.5rem;font-weight:700}\
 .panel{margin:0 0 2rem}.pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5rem;align-items:start}\
+.stack{display:grid;gap:1rem}.stack .chart{max-width:40rem}\
 @media (max-width:60rem){.pair{grid-template-columns:1fr}}.chart{margin:0;background:#fff;border:1px solid #ddd;padding:.5rem}\
 .legend{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;padding:0;margin:.25rem 0 0;font-size:.875rem}\
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.35rem;vertical-align:-.1rem}\
-.figures{font-size:.875rem}.figures td,.figures th{padding:.25rem .5rem}";
+.figures{font-size:.875rem}.figures td,.figures th{padding:.25rem .5rem;white-space:nowrap}";
 
 /// Which page of the shop a view is, for the navigation.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -383,13 +384,15 @@ fn input(
     problems: &[FieldError],
 ) -> String {
     let problem = problems.iter().find(|p| p.field == name).map(|p| p.problem.as_str());
+    let hint_id = if hint.is_empty() { String::new() } else { format!(" {name}-hint") };
     let (error, described, invalid) = match problem {
         Some(p) => (
             format!("<br><span class=\"error\" id=\"{name}-error\">{}</span>", esc(p)),
-            format!(" aria-describedby=\"{name}-error\""),
+            format!(" aria-describedby=\"{name}-error{hint_id}\""),
             " aria-invalid=\"true\"",
         ),
-        None => (String::new(), String::new(), ""),
+        None if hint.is_empty() => (String::new(), String::new(), ""),
+        None => (String::new(), format!(" aria-describedby=\"{}\"", hint_id.trim()), ""),
     };
     let hint = if hint.is_empty() {
         String::new()
@@ -441,5 +444,5 @@ mod shop;
 pub use loyalty::{adjust, loyalty, save_programme};
 pub use overview::{overview, overview_json};
 
-pub use reviews::{bulk, export, reply, reviews};
-pub use shop::{save_shop, shop};
+pub use reviews::{bulk, export, import, reply, reviews};
+pub use shop::{customer_data, erase_customer, erase_shop, save_shop, shop};

@@ -149,7 +149,9 @@ fn overview_page(me: &SignedIn, rows: &[Row], currency: &str, value: Option<(i64
         decimal(last.and_then(|r| r.orders_per_customer), 2),
     );
     let section = |heading: &str, chart: String, table: String| {
-        format!("<section class=\"panel\"><h2>{heading}</h2><div class=\"pair\">{chart}{table}</div></section>")
+        // A table of many columns goes under its chart.
+        let layout = if table.matches("scope=\"col\"").count() > 4 { "stack" } else { "pair" };
+        format!("<section class=\"panel\"><h2>{heading}</h2><div class=\"{layout}\">{chart}{table}</div></section>")
     };
     body.push_str(&section(
         "Reviews",

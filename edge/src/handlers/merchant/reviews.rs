@@ -1,6 +1,9 @@
 //! The reviews page: the moderation queue, bulk actions, replies and export.
 
+use worker::FormEntry;
+
 use super::*;
+use crate::handlers::admin::{import_judge_me, CSV_LIMIT};
 
 /// The review list's filters, from the query.
 struct Filters {
@@ -103,7 +106,12 @@ pub async fn reviews(req: &Request, env: &Env, shop: &ShopId) -> Result<Response
     let _ = write!(
         body,
         "<p class=\"muted\">Export every review: <a href=\"/admin/{shop}/reviews.csv\">CSV</a> · \
-         <a href=\"/admin/{shop}/reviews.json\">JSON</a></p>"
+         <a href=\"/admin/{shop}/reviews.json\">JSON</a></p>\
+         <form method=\"post\" action=\"/admin/{shop}/reviews/import\" enctype=\"multipart/form-data\" class=\"filters\">{}\
+         <div class=\"field\"><label for=\"import-file\">Import a Judge.me export (CSV)</label><br>\
+         <input type=\"file\" id=\"import-file\" name=\"file\" accept=\".csv,text/csv\" required></div>\
+         <button type=\"submit\" class=\"quiet\">Import</button></form>",
+        csrf_field(&me.csrf)
     );
     if shown.is_empty() {
         body.push_str("<p role=\"status\">No reviews match.</p>");
@@ -253,4 +261,67 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     session(req, env, shop).await?;
     crate::handlers::admin::export_reviews(env, shop, csv).await
+}
+
+/// `POST /admin/{shop}/reviews/import` (multipart: `csrf`, `file`): a Judge.me CSV export,
+/// answered with the report of every row taken or refused. Importing the same file again
+/// changes nothing.
+pub async fn import(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    same_origin(&req)?;
+    let (session, key) = session(&req, env, shop).await?;
+    let kind = req.headers().get("content-type").ok().flatten().unwrap_or_default();
+    if !kind.starts_with("multipart/form-data") {
+        return Err(ApiError::bad_request(
+            "unsupported_form",
+            "send the file as multipart/form-data",
+        ));
+    }
+    // The form is read whole: its length is checked first.
+    let length: usize = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| ApiError::bad_request("length_required", "send the form's length"))?;
+    if length > CSV_LIMIT + FORM_LIMIT {
+        return Err(ApiError::PayloadTooLarge { limit: CSV_LIMIT });
+    }
+    let form = req.form_data().await?;
+    let csrf = match form.get("csrf") {
+        Some(FormEntry::Field(v)) => v,
+        _ => String::new(),
+    };
+    if !session.csrf_matches(&key, &csrf) {
+        return Err(forbidden("csrf_invalid", "the form is stale: reload the page and try again"));
+    }
+    let Some(FormEntry::File(file)) = form.get("file") else {
+        return Err(ApiError::bad_request("invalid_field", "choose the CSV file to import"));
+    };
+    let text = String::from_utf8(file.bytes().await?)
+        .map_err(|_| ApiError::bad_request("invalid_csv", "the file is not UTF-8 text"))?;
+    let (taken, refused) = import_judge_me(env, shop, &text).await?;
+    let me = SignedIn { shop: shop.clone(), csrf: session.csrf(&key) };
+    let mut body = format!(
+        "<h1>Import report</h1><p class=\"notice\" role=\"status\">Imported {taken} review{} from {}; \
+         {} row{} refused.</p>",
+        plural(taken as i64),
+        esc(&file.name()),
+        refused.len(),
+        plural(refused.len() as i64),
+    );
+    if !refused.is_empty() {
+        let rows: String = refused
+            .iter()
+            .map(|r| format!("<tr><td>{}</td><td>{}</td></tr>", r.line, esc(&r.reason)))
+            .collect();
+        let _ = write!(
+            body,
+            "<table><caption>Rows not imported</caption><thead><tr><th scope=\"col\">Line</th>\
+             <th scope=\"col\">Why</th></tr></thead><tbody>{rows}</tbody></table>"
+        );
+    }
+    let _ =
+        write!(body, "<p><a href=\"/admin/{shop}/reviews?status=all\">Back to the reviews</a></p>");
+    page(200, document("Import report", Some((&me, Section::Reviews)), &body))
 }

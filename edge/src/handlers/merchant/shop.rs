@@ -1,6 +1,8 @@
-//! The shop page: settings, webhook addresses.
+//! The shop page: settings, the webhook addresses with recent refused deliveries, imports, a
+//! customer's data (export, erasure) and erasing the shop.
 
 use super::*;
+use crate::handlers::{admin, customers, import, webhooks};
 
 /// The settings form's values, as typed (kept when something is wrong).
 struct SettingsForm {
@@ -108,6 +110,7 @@ fn shop_page(
     values: &SettingsForm,
     problems: &[FieldError],
     done: Option<&str>,
+    extras: &str,
 ) -> String {
     let shop = me.shop.as_str();
     let mut body = String::from("<h1>Shop</h1>");
@@ -162,6 +165,7 @@ fn shop_page(
         esc(&hooks("generic")),
         esc(&env_suffix(&me.shop)),
     );
+    body.push_str(extras);
     document("Shop", Some((me, Section::Shop)), &body)
 }
 
@@ -173,7 +177,15 @@ pub async fn shop(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
     };
     let settings = Store::open(env)?.existing_shop(shop).await?;
     let done = query(req)?.get("done").cloned().filter(|d| !d.is_empty());
-    let html = shop_page(&me, &own_origin(req), &SettingsForm::of(&settings), &[], done.as_deref());
+    let extras = extras(env, &me).await?;
+    let html = shop_page(
+        &me,
+        &own_origin(req),
+        &SettingsForm::of(&settings),
+        &[],
+        done.as_deref(),
+        &extras,
+    );
     with_cookie(page(200, html)?, cookie)
 }
 
@@ -190,6 +202,148 @@ pub async fn save_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Res
             crate::handlers::referrals::register(env, shop, Some(&settings)).await?;
             redirect(&format!("/admin/{shop}/shop?done={}", enc("Settings saved.")), None)
         }
-        Err(problems) => page(400, shop_page(&me, &own_origin(&req), &values, &problems, None)),
+        Err(problems) => {
+            let extras = extras(env, &me).await?;
+            page(400, shop_page(&me, &own_origin(&req), &values, &problems, None, &extras))
+        }
     }
+}
+
+/// The page's sections after the settings: refused deliveries, imports, a customer's data and
+/// erasing the shop.
+async fn extras(env: &Env, me: &SignedIn) -> Result<String, ApiError> {
+    let shop = &me.shop;
+    let mut html = String::from("<h2>Recent refused deliveries</h2>");
+    let failures = webhooks::recent_failures(env, shop).await?;
+    if failures.is_empty() {
+        html.push_str("<p>None in the last seven days.</p>");
+    } else {
+        let rows: String = failures
+            .iter()
+            .map(|f| {
+                let text = |k: &str| esc(f[k].as_str().unwrap_or("–"));
+                format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    f["at"].as_i64().map(iso_date).unwrap_or_default(),
+                    text("platform"),
+                    text("topic"),
+                    f["status"],
+                    text("error"),
+                )
+            })
+            .collect();
+        let _ = write!(
+            html,
+            "<table id=\"failures\"><caption>Deliveries refused in the last seven days, newest first</caption>\
+             <thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Platform</th><th scope=\"col\">Topic</th>\
+             <th scope=\"col\">Status</th><th scope=\"col\">Why</th></tr></thead><tbody>{rows}</tbody></table>"
+        );
+    }
+    html.push_str("<h2>Imports</h2>");
+    let imports = import::imports(env, shop).await?;
+    if imports.is_empty() {
+        html.push_str(
+            "<p>No imports yet: <code>cargo xtask import</code> sends a shop's order history in parts.</p>",
+        );
+    } else {
+        let rows: String = imports
+            .iter()
+            .map(|(name, next, taken, refused)| {
+                format!("<tr><th scope=\"row\">{}</th><td>{next}</td><td>{taken}</td><td>{refused}</td></tr>", esc(name))
+            })
+            .collect();
+        let _ = write!(
+            html,
+            "<table id=\"imports\"><caption>Imports, and how far each has come</caption><thead><tr>\
+             <th scope=\"col\">Import</th><th scope=\"col\">Lines read</th><th scope=\"col\">Taken</th>\
+             <th scope=\"col\">Refused</th></tr></thead><tbody>{rows}</tbody></table>"
+        );
+    }
+    let _ = write!(
+        html,
+        "<h2>A customer's data</h2>\
+         <form method=\"get\" action=\"/admin/{shop}/customer-data\" class=\"filters\">\
+         <div class=\"field\"><label for=\"export-customer\">Customer id</label><br>\
+         <input type=\"text\" id=\"export-customer\" name=\"customer\" required></div>\
+         <button type=\"submit\" class=\"quiet\">Download everything stored about them</button></form>\
+         <form method=\"post\" action=\"/admin/{shop}/customers/erase\">{csrf}<fieldset><legend>Erase a customer</legend>\
+         <p>Their reviews stay, without their name; their orders are unlinked; their points, codes and \
+         referral link are removed.</p>\
+         <div class=\"field\"><label for=\"erase-customer\">Customer id</label><br>\
+         <input type=\"text\" id=\"erase-customer\" name=\"customer\" required></div>\
+         <div class=\"field\"><label for=\"erase-confirm\">Type the customer id again</label><br>\
+         <input type=\"text\" id=\"erase-confirm\" name=\"confirm\" required autocomplete=\"off\"></div>\
+         <button type=\"submit\" class=\"danger\">Erase the customer</button></fieldset></form>\
+         <h2>Erase the shop</h2>\
+         <form method=\"post\" action=\"/admin/{shop}/erase\">{csrf}<fieldset><legend>Erase everything</legend>\
+         <p>Every review, order, ledger, code, referral and list of this shop is removed, for good. \
+         Remove the Worker's secrets for the shop afterwards.</p>\
+         <div class=\"field\"><label for=\"erase-shop\">Type <code>{shop}</code> to confirm</label><br>\
+         <input type=\"text\" id=\"erase-shop\" name=\"confirm\" required autocomplete=\"off\"></div>\
+         <button type=\"submit\" class=\"danger\">Erase the shop</button></fieldset></form>",
+        csrf = csrf_field(&me.csrf),
+    );
+    Ok(html)
+}
+
+/// `GET /admin/{shop}/customer-data?customer=ID`: everything stored about the customer, as a
+/// JSON file.
+pub async fn customer_data(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    session(req, env, shop).await?;
+    let q = query(req)?;
+    let raw = q.get("customer").map_or("", |c| c.trim());
+    let customer = rapport_shared::ids::CustomerId::parse(raw)
+        .map_err(|e| ApiError::invalid_id("customer", e))?;
+    let mut resp = customers::export(env, shop, &customer).await?;
+    resp.headers_mut().set(
+        "content-disposition",
+        &format!("attachment; filename=\"{shop}-customer-{customer}.json\""),
+    )?;
+    resp.headers_mut().set("cache-control", "no-store")?;
+    Ok(resp)
+}
+
+/// `POST /admin/{shop}/customers/erase` (`customer`, `confirm` the same id).
+pub async fn erase_customer(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+) -> Result<Response, ApiError> {
+    let (form, _) = write_form(&mut req, env, shop).await?;
+    let raw = field(&form, "customer").unwrap_or_default().trim();
+    if field(&form, "confirm").unwrap_or_default().trim() != raw {
+        return Err(ApiError::bad_request(
+            "confirmation_mismatch",
+            "type the customer id twice, the same both times",
+        ));
+    }
+    let customer = rapport_shared::ids::CustomerId::parse(raw)
+        .map_err(|e| ApiError::invalid_id("customer", e))?;
+    let done = customers::forget(env, shop, &customer).await?;
+    let summary = format!(
+        "Erased {customer}: {} reviews anonymised, {} orders unlinked.",
+        done["reviews_anonymised"], done["orders_unlinked"]
+    );
+    redirect(&format!("/admin/{shop}/shop?done={}", enc(&summary)), None)
+}
+
+/// `POST /admin/{shop}/erase` (`confirm` the shop id): erases the shop and ends the session.
+pub async fn erase_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let (form, _) = write_form(&mut req, env, shop).await?;
+    if field(&form, "confirm").unwrap_or_default().trim() != shop.as_str() {
+        return Err(ApiError::bad_request(
+            "confirmation_mismatch",
+            "type the shop id exactly to erase the shop",
+        ));
+    }
+    admin::erase_shop(env, shop).await?;
+    let body = format!(
+        "<h1>The shop is being erased</h1><p role=\"status\">Everything <code>{}</code> held is being \
+         removed, in steps, within minutes. This was the shop's last page: remove its secrets from \
+         the Worker when you are done.</p>",
+        esc(shop.as_str())
+    );
+    let mut resp = page(200, document("Erased", None, &body))?;
+    resp.headers_mut().set("set-cookie", &merchant::set_cookie(None))?;
+    Ok(resp)
 }

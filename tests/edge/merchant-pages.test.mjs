@@ -1,7 +1,10 @@
-// The merchant's overview and loyalty pages against the built Worker in workerd: weekly figures
-// that follow reviews, ledgers and orders as they arrive (repeated deliveries, a refund, an
-// erased customer), the programme editor's inline errors with nothing saved, adjustments applied
-// once per form, the discount-code lookup, and every refused write changing nothing.
+// The merchant page's overview, loyalty and shop pages and its review import, against the built
+// Worker in workerd: weekly figures that follow reviews, ledgers and orders as they arrive
+// (repeated deliveries, a refund, an erased customer), the programme editor's inline errors with
+// nothing saved, adjustments applied once per form, the discount-code lookup, a Judge.me export
+// uploaded with its per-row report, refused deliveries and imports listed, a customer's data
+// downloaded and erased, the shop erased after its id is typed; every refused write changes
+// nothing.
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -11,6 +14,7 @@ import { admin, eventually, mintToken, nowSeconds, shopSecrets, startWorker } fr
 
 const acme = shopSecrets("acme");
 const other = shopSecrets("other-shop");
+const closing = shopSecrets("closing");
 const GENERIC_SECRET = "gen-" + "w9".repeat(12);
 let worker;
 let address = 1;
@@ -89,11 +93,12 @@ const thisWeek = async () => {
 const ledger = async (customer) => (await admin(worker.url, acme, "GET", `/customers/${customer}/loyalty`)).body;
 
 before(async () => {
-  worker = await startWorker([acme, other], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET });
+  worker = await startWorker([acme, other, closing], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET });
   const settings = await admin(worker.url, acme, "PUT", "", { name: "Acme", currency: "EUR", loyalty: programme });
   assert.equal(settings.status, 200, JSON.stringify(settings.body));
   assert.equal((await admin(worker.url, acme, "PUT", "/products", { products: [{ sku: "MUG", title: "Mug" }] })).status, 200);
   assert.equal((await admin(worker.url, other, "PUT", "", { name: "Other", currency: "EUR" })).status, 200);
+  assert.equal((await admin(worker.url, closing, "PUT", "", { name: "Closing", currency: "EUR" })).status, 200);
 });
 after(async () => worker?.stop());
 
@@ -245,5 +250,104 @@ describe("the loyalty page", () => {
     assert.match(page.text, /Not used yet/);
     const missing = await get("/admin/acme/loyalty?code=RP-NOPE-NOPE", cookie);
     assert.match(missing.text, /role="alert">no discount code with this value/);
+  });
+});
+
+describe("importing reviews from the page", () => {
+  const csv = [
+    "title,body,rating,review_date,source,curated,reviewer_name,reviewer_email,product_id,product_handle,reply,reply_date,picture_urls,ip_address,location",
+    'Lovely,"Warm, and a good size.",5,2024-03-09 10:00:00 UTC,verified-buyer,ok,Ada L.,ada@example.com,1,MUG,Thank you!,2024-03-10,,1.2.3.4,UK',
+    "Hmm,Unknown product,4,2024-03-09,web,ok,Bo,,2,GHOST,,,,,",
+    "Zero,Bad rating,0,2024-03-09,web,ok,Cy,,1,MUG,,,,,",
+  ].join("\n");
+  const upload = async ({ cookie, csrf, origin = worker.url }) => {
+    const form = new FormData();
+    form.append("csrf", csrf);
+    form.append("file", new Blob([csv], { type: "text/csv" }), "judgeme-export.csv");
+    const headers = { cookie };
+    if (origin) headers.origin = origin;
+    const res = await fetch(`${worker.url}/admin/acme/reviews/import`, { method: "POST", headers, body: form, redirect: "manual" });
+    return { status: res.status, text: await res.text() };
+  };
+  const imported = async () =>
+    (await admin(worker.url, acme, "GET", "/reviews")).body.reviews.filter((r) => r.author === "Ada L.").length;
+
+  test("a Judge.me export is imported with a report of every refused row; twice changes nothing", async () => {
+    const { cookie, csrf } = await signIn();
+    const page = await get("/admin/acme/reviews", cookie);
+    assert.match(page.text, /enctype="multipart\/form-data"/);
+    const res = await upload({ cookie, csrf });
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.match(res.text, /Imported 1 review from judgeme-export.csv; 2 rows refused/);
+    assert.match(res.text, /<tr><td>3<\/td><td>[^<]*GHOST/);
+    assert.match(res.text, /<tr><td>4<\/td><td>[^<]*rating/);
+    await eventually(imported, (n) => assert.equal(n, 1));
+    assert.equal((await upload({ cookie, csrf })).status, 200);
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(await imported(), 1, "importing twice changes nothing");
+  });
+
+  test("an upload without a valid session, CSRF token or origin is refused", async () => {
+    const { cookie, csrf } = await signIn();
+    assert.equal((await upload({ cookie, csrf: "0".repeat(64) })).status, 403);
+    assert.equal((await upload({ cookie, csrf, origin: "https://evil.example" })).status, 403);
+    assert.equal((await upload({ cookie: "rapport_admin=acme.1.2.00", csrf })).status, 401);
+    assert.equal((await upload({ cookie: (await signIn(other)).cookie, csrf })).status, 403);
+  });
+});
+
+describe("the shop page", () => {
+  test("lists refused deliveries and imports", async () => {
+    const forged = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-rapport-signature": sign("{}") },
+      body: JSON.stringify({ type: "order", order: { id: "", currency: "EUR" } }),
+    });
+    assert.equal(forged.status, 401, "a body that does not match its signature");
+    const bad = JSON.stringify({ type: "order", order: { id: "X-1" } });
+    const refused = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+      method: "POST", headers: { "content-type": "application/json", "x-rapport-signature": sign(bad) }, body: bad,
+    });
+    assert.equal(refused.status, 400);
+    const line = JSON.stringify(paidOrder("IMP-1", "cy", "10.00"));
+    const part = await fetch(`${worker.url}/v1/admin/shops/acme/imports?import=history-2025&from=0`, {
+      method: "POST", headers: { authorization: `Bearer ${acme.adminKey}`, "content-type": "application/x-ndjson" }, body: line + "\n",
+    });
+    assert.equal(part.status, 200, await part.text());
+    const { cookie } = await signIn();
+    const page = await get("/admin/acme/shop", cookie);
+    assert.match(page.text, /<table id="failures">.*<td>generic<\/td><td>–<\/td><td>400<\/td>/s);
+    assert.match(page.text, /<table id="imports">.*<th scope="row">history-2025<\/th><td>1<\/td><td>1<\/td><td>0<\/td>/s);
+  });
+
+  test("a customer's data is downloaded, then erased once their id is typed twice", async () => {
+    const { cookie, csrf } = await signIn();
+    const data = await fetch(`${worker.url}/admin/acme/customer-data?customer=ann`, { headers: { cookie } });
+    assert.equal(data.status, 200);
+    assert.match(data.headers.get("content-disposition"), /attachment; filename="acme-customer-ann.json"/);
+    assert.equal((await data.json()).customer, "ann");
+    assert.equal((await fetch(`${worker.url}/admin/acme/customer-data?customer=ann`)).status, 401, "signed out");
+    const mismatch = await post("/admin/acme/customers/erase", { csrf, customer: "ann", confirm: "anne" }, { cookie });
+    assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.json.error.code, "confirmation_mismatch");
+    assert.equal((await ledger("ann")).account.balance > 0, true, "nothing erased");
+    const erased = await post("/admin/acme/customers/erase", { csrf, customer: "ann", confirm: "ann" }, { cookie });
+    assert.equal(erased.status, 303, erased.text);
+    assert.match(decodeURIComponent(erased.headers.get("location")), /Erased ann: 1 reviews anonymised/);
+    assert.equal((await ledger("ann")).account.balance, 0);
+  });
+
+  test("the shop is erased only once its id is typed", async () => {
+    const { cookie, csrf } = await signIn(closing);
+    const wrong = await post("/admin/closing/erase", { csrf, confirm: "closin" }, { cookie });
+    assert.equal(wrong.status, 400);
+    assert.equal((await admin(worker.url, closing, "GET", "/overview")).status, 200, "still there");
+    const refused = await post("/admin/closing/erase", { csrf, confirm: "closing" }, { cookie, origin: "https://evil.example" });
+    assert.equal(refused.status, 403);
+    const done = await post("/admin/closing/erase", { csrf, confirm: "closing" }, { cookie });
+    assert.equal(done.status, 200, done.text.slice(0, 300));
+    assert.match(done.text, /The shop is being erased/);
+    assert.match(done.headers.get("set-cookie"), /Max-Age=0/);
+    await eventually(() => admin(worker.url, closing, "GET", "/overview"), (res) => assert.equal(res.status, 404));
   });
 });
