@@ -55,7 +55,7 @@ after(async () => {
 });
 
 describe("the merchant page", () => {
-  test("sign in, moderate in bulk and reply, all from the keyboard; axe clean", async () => {
+  test("sign in, moderate in bulk, reply and import, all from the keyboard; axe clean", async () => {
     const context = await browser.newContext({ bypassCSP: true });
     const p = await context.newPage();
     await p.goto(`${worker.url}/admin/`);
@@ -104,6 +104,19 @@ describe("the merchant page", () => {
       () => fetch(`${worker.url}/v1/shops/merchant-shop/products/MUG/reviews`).then((r) => r.json()),
       (body) => assert.equal(body.reviews.find((r) => r.author === "Ada")?.reply?.body, "Thank you, Ada!"),
     );
+    await axe(p);
+
+    // Upload a Judge.me export: the report names the row it refused.
+    await p.setInputFiles("#import-file", {
+      name: "judgeme.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from("title,body,rating,review_date,reviewer_name,product_handle\nWarm,Keeps tea hot for hours.,5,2024-03-09,Dee,MUG\nNope,Not ours.,4,2024-03-09,Eve,GHOST\n"),
+    });
+    await p.focus("form[action$='/reviews/import'] button");
+    await p.keyboard.press("Enter");
+    await p.waitForSelector("text=Import report");
+    assert.match(await p.textContent("[role=status]"), /Imported 1 review from judgeme.csv; 1 row refused/);
+    assert.match(await p.textContent("table"), /3.*GHOST/s);
     await axe(p);
     await context.close();
   });
