@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod csv;
 pub mod error;
+pub mod i18n;
 #[cfg(feature = "server")]
 pub mod identity;
 pub mod ids;
