@@ -61,6 +61,8 @@ pub enum Route {
     ProductReviewsHtml { shop: ShopId, sku: Sku },
     /// `GET /v1/shops/{shop}/products/{sku}/reviews.jsonld`: schema.org JSON-LD for the page.
     ProductJsonLd { shop: ShopId, sku: Sku },
+    /// `GET /v1/shops/{shop}/strings?for=KIND&locale=TAG`: words in the shopper's language.
+    Strings { shop: ShopId },
     /// `GET /v1/shops/{shop}/ratings?products=A,B`: star summaries for many products at once.
     Ratings { shop: ShopId },
     /// `GET /v1/shops/{shop}/me`: the signed-in shopper, from their token.
@@ -287,6 +289,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             vec![(Post, Route::Helpful { shop: shop(s)?, sku: sku(p)?, review: review(r)? })]
         }
         ["v1", "shops", s, "ratings"] => vec![(Get, Route::Ratings { shop: shop(s)? })],
+        ["v1", "shops", s, "strings"] => vec![(Get, Route::Strings { shop: shop(s)? })],
         ["v1", "shops", s, "me"] => vec![(Get, Route::Me { shop: shop(s)? })],
         ["v1", "shops", s, "me", "purchases"] => {
             vec![(Get, Route::MyPurchases { shop: shop(s)? })]

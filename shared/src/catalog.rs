@@ -216,6 +216,10 @@ pub struct ShopSettings {
     /// The referral programme; none when the shop does not run one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<ReferralRules>,
+    /// The merchant's own words for widget strings, by language and key
+    /// (`{"de": {"reviews.write": "Teile deine Erfahrung"}}`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub strings: crate::i18n::Overrides,
 }
 
 fn default_locale() -> String {
@@ -237,6 +241,7 @@ impl ShopSettings {
             .referral
             .map(|r| r.validate(&self.currency, self.loyalty.as_ref(), &self.allowed_origins))
             .transpose()?;
+        crate::i18n::check_overrides(&self.strings)?;
         Ok(self)
     }
 

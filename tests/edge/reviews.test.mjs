@@ -187,11 +187,19 @@ describe("the rendered first view", () => {
     assert.equal(res.headers.get("access-control-allow-origin"), "*");
     const text = await res.text();
     assert.ok(text.startsWith('<template shadowrootmode="open"><style>:host{'), text.slice(0, 80));
-    // Exactly the elements we put there: the template, the styles, the data and the JSON-LD.
+    // Exactly the elements we put there: the template, the styles, the data, the words and the
+    // JSON-LD.
     assert.deepEqual(text.match(/<(script|style|template)\b[^>]*>/g), [
       '<template shadowrootmode="open">', "<style>", '<script type="application/json" class="rapport-data">',
+      '<script type="application/json" class="rapport-strings">',
       '<script type="application/ld+json" data-rapport-product="LD">',
     ]);
+    // German words: the widget's own keys only.
+    const words = JSON.parse(text.match(/class="rapport-strings">([^<]*)<\/script>/)[1]);
+    assert.equal(words.lang, "de");
+    assert.ok(Object.keys(words.strings).every((k) => k.startsWith("reviews.") || k.startsWith("common.")));
+    assert.ok(text.includes(`>${words.strings["reviews.title"]}</h2>`), "the heading in German");
+    assert.ok(!text.includes("Customer reviews"));
     assert.ok(!text.includes("<img"), "review text is text");
     const data = JSON.parse(text.match(/class="rapport-data">([^<]*)<\/script>/)[1]);
     const page = (await reviewsOf("acme", "LD")).body;

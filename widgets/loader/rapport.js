@@ -67,6 +67,42 @@ try {
     box.replaceChildren(p);
   };
 
+  // Words the loader draws itself, in the shopper's language (shared::i18n): fetched once per
+  // widget kind, only when needed; these English ones when they cannot be had.
+  const EN = {
+    "loader.reviews_failed": "Reviews could not be loaded.",
+    "loader.reviews_unavailable": "Reviews are not available for this product.",
+    "loader.rewards_failed": "Rewards could not be loaded.",
+    "loader.referrals_failed": "Referrals could not be loaded.",
+    "loader.recommendations_failed": "Recommendations could not be loaded.",
+    "loader.nothing_yet": "Nothing to show here yet.",
+    "common.unavailable": "This section cannot respond right now. Please reload the page.",
+  };
+  const wordsOf = new Map();
+  const words = (widget) => {
+    if (!wordsOf.has(widget)) {
+      const url = `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/strings?for=${widget}&locale=${encodeURIComponent(config.locale)}`;
+      wordsOf.set(widget, fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`)))));
+    }
+    return wordsOf.get(widget);
+  };
+  const say = (box, key) =>
+    words("loader").then((w) => w.strings[key] || EN[key], () => EN[key]).then((text) => notice(box, text));
+  // A plural key's form for `n` in the words' language.
+  const plural = (w, key, n) => {
+    const form = new Intl.PluralRules(w.lang).select(n);
+    return w.strings[`${key}#${form}`] || w.strings[`${key}#other`] || "";
+  };
+  // The data a view was drawn from and its words, taken out of the DOM once read.
+  const takeView = (node) => {
+    const data = node.querySelector("script.rapport-data");
+    const strings = node.querySelector("script.rapport-strings");
+    const view = { data: JSON.parse(data.textContent), strings: strings ? JSON.parse(strings.textContent) : { lang: "en", strings: {} } };
+    data.remove();
+    if (strings) strings.remove();
+    return view;
+  };
+
   // The fold (see widgets/src/fold.rs): a widget keeps the height the page reserved, and the part
   // of its first view that does not fit is clipped. The host is marked `clipped` while the fold
   // hides something, and `expanded` (it grows to fit) on the shopper's first click or key press in
@@ -199,13 +235,10 @@ try {
         this.mount_();
       };
       root.addEventListener("click", keep, true);
-      // The data the view was drawn from is read once and taken out of the DOM.
+      // The data the view was drawn from and its words are read once and taken out of the DOM.
       const existing = root.querySelector("script.rapport-data");
       this.view_ = existing
-        ? Promise.resolve().then(() => {
-            existing.remove();
-            return JSON.parse(existing.textContent);
-          })
+        ? Promise.resolve().then(() => takeView(root))
         : Promise.resolve()
           .then(() => {
             if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
@@ -219,17 +252,17 @@ try {
               else document.head.append(ld);
             }
             const markup = view.querySelector('[part="root"]');
-            const data = view.querySelector("script.rapport-data");
-            if (!markup || !data) throw new Error("the rendered view is incomplete");
-            const parsed = JSON.parse(data.textContent);
+            if (!markup || !view.querySelector("script.rapport-data")) throw new Error("the rendered view is incomplete");
+            const parsed = takeView(view);
+            if (markup.dir) this.box_.dir = markup.dir;
             this.box_.replaceChildren(...markup.childNodes);
             return parsed;
           });
       views.push(this.view_);
       this.view_.catch((error) => {
         if (this.refused_(error)) return;
-        const text = error.notFound ? this.notFound_ : this.failed_;
-        if (text) notice(this.box_, text);
+        const key = error.notFound ? this.notFound_ : this.failed_;
+        if (key) say(this.box_, key);
         report(this.localName, error);
       });
     }
@@ -239,8 +272,8 @@ try {
       return false;
     }
 
-    // What the shopper reads when the widget cannot show anything: `failed_` (every rendered
-    // widget has its own) and `notFound_`.
+    // What the shopper reads when the widget cannot show anything (keys of the loader's words):
+    // `failed_` (every rendered widget has its own) and `notFound_`.
 
     async fetchView_() {
       return readView(await fetch(this.viewUrl_()));
@@ -264,14 +297,15 @@ try {
     async start_() {
       if (this.mounted_) return;
       this.mounted_ = true;
-      const data = await this.view_.catch(() => null);
-      if (!data) return; // the notice is showing
+      const view = await this.view_.catch(() => null);
+      if (!view) return; // the notice is showing
       try {
         const wasm = await load();
         // Drawn aside from the same data, then swapped in whole: the same DOM, in one step.
         const box = document.createElement("div");
         box.setAttribute("part", "root");
-        await this.render_(wasm, box, data);
+        if (view.strings.rtl) box.dir = "rtl";
+        await this.render_(wasm, box, view.data, view.strings);
         const root = this.shadowRoot;
         const focused = root.activeElement && pathOf(this.box_, root.activeElement);
         this.box_.replaceWith(box);
@@ -302,7 +336,9 @@ try {
       p.className = "notice unavailable";
       p.setAttribute("part", "notice");
       p.setAttribute("role", "status");
-      p.textContent = "This section cannot respond right now. Please reload the page.";
+      this.view_.then((v) => v.strings.strings["common.unavailable"], () => "").then((text) => {
+        p.textContent = text || EN["common.unavailable"];
+      });
       const foot = root.querySelector(".fold-foot");
       if (foot) foot.prepend(p);
       else this.box_.append(p);
@@ -323,11 +359,11 @@ try {
     }
 
     get failed_() {
-      return "Reviews could not be loaded.";
+      return "loader.reviews_failed";
     }
 
     get notFound_() {
-      return "Reviews are not available for this product.";
+      return "loader.reviews_unavailable";
     }
 
     get product_() {
@@ -342,8 +378,8 @@ try {
       return `${config.api}/v1/shops/${shop}/products/${encodeURIComponent(this.product_)}/reviews.html?locale=${locale}&css=none`;
     }
 
-    render_(wasm, box, data) {
-      return wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, this.product_, data);
+    render_(wasm, box, data, strings) {
+      return wasm.mount_reviews(box, config.api, config.shop, config.locale, config.customerToken, strings, this.product_, data);
     }
   }
 
@@ -368,7 +404,7 @@ try {
 
     // A floating button that cannot load stays out of the way; the panel says so in place.
     get failed_() {
-      return this.mode_ === "launcher" ? "" : "Rewards could not be loaded.";
+      return this.mode_ === "launcher" ? "" : "loader.rewards_failed";
     }
 
     get notFound_() {
@@ -401,8 +437,8 @@ try {
       return true;
     }
 
-    render_(wasm, box, data) {
-      return wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, this.mode_, data, !!this.expired_);
+    render_(wasm, box, data, strings) {
+      return wasm.mount_loyalty(box, config.api, config.shop, config.locale, config.customerToken, strings, this.mode_, data, !!this.expired_);
     }
   }
 
@@ -417,7 +453,7 @@ try {
     }
 
     get failed_() {
-      return "Referrals could not be loaded.";
+      return "loader.referrals_failed";
     }
 
     get notFound_() {
@@ -446,9 +482,9 @@ try {
       return true;
     }
 
-    render_(wasm, box, data) {
+    render_(wasm, box, data, strings) {
       const token = this.expired_ ? "" : config.customerToken;
-      return wasm.mount_referral(box, config.api, config.shop, config.locale, token, data);
+      return wasm.mount_referral(box, config.api, config.shop, config.locale, token, strings, data);
     }
   }
 
@@ -579,11 +615,9 @@ try {
       return this.kindRead_;
     }
 
-    // The heading the merchant chose; a shopper's list shown as trending says so.
+    // The heading the merchant chose, if any.
     get heading_() {
-      const kind = this.getAttribute("kind");
-      if (this.getAttribute("heading")) return this.getAttribute("heading");
-      return kind === "for-you" ? "Picked for you" : "";
+      return this.getAttribute("heading") || "";
     }
 
     get rendered_() {
@@ -591,7 +625,7 @@ try {
     }
 
     get failed_() {
-      return "Recommendations could not be loaded.";
+      return "loader.recommendations_failed";
     }
 
     get notFound_() {
@@ -603,6 +637,9 @@ try {
       const product = this.getAttribute("product");
       if (product && this.kind_ !== "trending") params.set("product", product);
       if (this.heading_) params.set("heading", this.heading_);
+      // A shopper's list shown as trending keeps its own heading.
+      const asked = this.getAttribute("kind");
+      if (asked === "for-you" && this.kind_ !== asked) params.set("as", asked);
       return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/recommendations/${encodeURIComponent(this.kind_)}.html?${params}`;
     }
 
@@ -623,8 +660,8 @@ try {
       this.mounted_ = true;
       rowKeys(this, this.shadowRoot);
       if (this.rendered_) {
-        this.view_.then((data) => {
-          if (!data.count) this.hide_("no products to show");
+        this.view_.then((view) => {
+          if (!view.data.count) this.hide_("no products to show");
           this.rapportLive = true;
         }, () => {});
         return;
@@ -635,14 +672,15 @@ try {
     async assemble_() {
       const history = viewed();
       try {
-        const wasm = await load();
+        const [wasm, strings] = await Promise.all([load(), words("recs")]);
         const box = document.createElement("div");
         box.setAttribute("part", "root");
-        const count = await wasm.mount_recommendations(box, config.api, config.shop, config.locale, config.customerToken, this.kind_,
-          this.heading_, this.getAttribute("product") || "", history);
+        if (strings.rtl) box.dir = "rtl";
+        const count = await wasm.mount_recommendations(box, config.api, config.shop, config.locale, config.customerToken, strings,
+          this.kind_, this.heading_, this.getAttribute("product") || "", history);
         // The products viewed have left the catalog: the space stays, with a word.
         if (!count) {
-          notice(this.box_, "Nothing to show here yet.");
+          say(this.box_, "loader.nothing_yet");
           return;
         }
         this.box_.replaceWith(box);
@@ -650,7 +688,7 @@ try {
         this.rapportLive = true;
       } catch (error) {
         report(this.localName, error);
-        notice(this.box_, this.failed_);
+        say(this.box_, this.failed_);
       }
     }
   }
@@ -672,7 +710,13 @@ try {
     row.setAttribute("part", "stars");
     row.setAttribute("role", "img");
     numberFormat ||= new Intl.NumberFormat(config.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-    row.setAttribute("aria-label", `Rated ${numberFormat.format(rating.average)} out of 5, ${count} review${count === 1 ? "" : "s"}`);
+    const average = numberFormat.format(rating.average);
+    const english = `Rated ${average} out of 5, ${count} review${count === 1 ? "" : "s"}`;
+    row.setAttribute("aria-label", english);
+    words("loader").then((w) => {
+      const text = plural(w, "loader.rating", count);
+      if (text) row.setAttribute("aria-label", text.replace("{rating}", average).replace("{count}", new Intl.NumberFormat(config.locale).format(count)));
+    }, () => {});
     for (let i = 1; i <= 5; i++) {
       const star = document.createElement("span");
       star.className = halves >= 2 * i ? "star full" : halves === 2 * i - 1 ? "star half" : "star";

@@ -8,10 +8,10 @@ use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Puts `text` on the clipboard and announces `done` (or how to copy by hand).
+/// Puts `text` on the clipboard and announces `done` (a catalogue key), or how to copy by hand.
 pub fn copy(text: &str, announce: RwSignal<&'static str>, done: &'static str) {
     let said = move |ok: bool| {
-        announce.set(if ok { done } else { "Could not copy. Select the text and copy it." });
+        announce.set(if ok { done } else { "common.copy_failed" });
         // Cleared, so copying again is announced again.
         set_timeout(move || announce.set(""), Duration::from_secs(3));
     };

@@ -28,11 +28,13 @@ pub fn Fold(children: Children) -> impl IntoView {
 
 /// The button for a view with nothing more to load: shown only while the fold hides something.
 pub fn show_more() -> impl IntoView {
-    view! { <button type="button" class="more if-clipped" part="button">"Show more"</button> }
+    let label = crate::tr::tr().get("common.show_more");
+    view! { <button type="button" class="more if-clipped" part="button">{label}</button> }
 }
 
 /// A widget's first view as a frame: its title, the fold holding `body`, the foot with the
-/// "show more" button, and the live region that says `announce` ("Copied").
+/// "show more" button, and the live region that says `announce` (the key of what to say:
+/// `common.copied`).
 pub fn framed(
     class: &'static str,
     part: &'static str,
@@ -41,6 +43,7 @@ pub fn framed(
     body: AnyView,
     announce: RwSignal<&'static str>,
 ) -> impl IntoView {
+    let t = crate::tr::tr();
     view! {
         <section class=class part=part aria-labelledby=title_id>
             <h2 id=title_id part="title">{title}</h2>
@@ -48,7 +51,7 @@ pub fn framed(
             <div class="fold-foot">{show_more()}</div>
             // Nothing until there is something to say (an empty text renders as a space in HTML).
             <p class="visually-hidden" role="status">
-                {move || Some(announce.get()).filter(|a| !a.is_empty())}
+                {move || Some(announce.get()).filter(|a| !a.is_empty()).map(|key| t.get(key))}
             </p>
         </section>
     }

@@ -40,6 +40,11 @@ pub fn integer(locale: &str, value: u32) -> String {
     number(locale, &Object::new(), value.into()).unwrap_or_else(|| value.to_string())
 }
 
+/// A count with the locale's grouping: `1,234`, `1.234`.
+pub fn count(locale: &str, value: u64) -> String {
+    number(locale, &Object::new(), value as f64).unwrap_or_else(|| value.to_string())
+}
+
 /// A calendar date from Unix seconds: `March 4, 2026`, `4. März 2026`. In UTC, so the view the
 /// Worker renders and the one the browser mounts show the same day wherever the shopper is.
 pub fn date(locale: &str, unix_seconds: i64) -> String {
@@ -103,7 +108,7 @@ pub fn month(locale: &str, month: u8) -> String {
     String::from(d.to_locale_date_string(locale, &options(&[("month", "long".into())])))
 }
 
-/// `1 point`, `1,240 points`.
-pub fn points_text(locale: &str, n: i64) -> String {
-    format!("{} {}", points(locale, n, false), if n == 1 { "point" } else { "points" })
+/// `1 point`, `1,240 points`, in the language of the widget being built.
+pub fn points_text(n: i64) -> String {
+    crate::tr::tr().points(n)
 }

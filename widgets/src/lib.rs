@@ -51,6 +51,7 @@ mod star_input;
 mod stars;
 #[cfg(feature = "reviews")]
 mod summary;
+mod tr;
 
 #[cfg(feature = "ssr")]
 pub mod render;
@@ -71,6 +72,8 @@ pub struct Config {
     pub locale: String,
     /// The signed-in shopper's token, minted by the merchant's server.
     pub token: Option<String>,
+    /// The widget's words in the shopper's language, sent by the Worker with its data.
+    pub strings: rapport_shared::i18n::Strings,
 }
 
 // Panics are a bare trap in the browser build (`-Cpanic=immediate-abort`): the call that hit one
@@ -105,7 +108,7 @@ pub(crate) fn unavailable() -> impl IntoView {
     leptos::logging::error!("[rapport] a part of the widget could not be fetched");
     view! {
         <p class="notice unavailable" part="notice" role="status">
-            "This section cannot respond right now. Please reload the page."
+            {tr::tr().get("common.unavailable")}
         </p>
     }
 }
@@ -126,16 +129,23 @@ pub struct Mount {
 
 #[cfg(feature = "client")]
 impl Mount {
-    fn new(container: HtmlElement, config: [String; 4], subject: String, first: JsValue) -> Self {
+    fn new(
+        container: HtmlElement,
+        config: [String; 4],
+        strings: JsValue,
+        subject: String,
+        first: JsValue,
+    ) -> Result<Self, MountError> {
         let [api, shop, locale, token] = config;
         let token = (!token.is_empty()).then_some(token);
-        Mount {
+        let strings = data(strings)?;
+        Ok(Mount {
             container,
-            config: Config { api, shop, locale, token },
+            config: Config { api, shop, locale, token, strings },
             subject,
             first,
             expired: false,
-        }
+        })
     }
 }
 
@@ -174,18 +184,19 @@ fn data<T: serde::de::DeserializeOwned>(first: JsValue) -> Result<T, MountError>
 /// Resolves once the widget is drawn.
 #[cfg(all(feature = "client", feature = "reviews"))]
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub async fn mount_reviews(
     container: HtmlElement,
     api: String,
     shop: String,
     locale: String,
     token: String,
+    strings: JsValue,
     product: String,
     first: JsValue,
 ) -> Result<(), JsValue> {
-    draw_reviews(Mount::new(container, [api, shop, locale, token], product, first))
-        .await
-        .map_err(rejected)
+    let mount = Mount::new(container, [api, shop, locale, token], strings, product, first);
+    draw_reviews(mount.map_err(rejected)?).await.map_err(rejected)
 }
 
 #[cfg(all(feature = "client", feature = "reviews"))]
@@ -211,12 +222,13 @@ pub async fn mount_loyalty(
     shop: String,
     locale: String,
     token: String,
+    strings: JsValue,
     mode: String,
     first: JsValue,
     expired: bool,
 ) -> Result<(), JsValue> {
-    let mount = Mount { expired, ..Mount::new(container, [api, shop, locale, token], mode, first) };
-    draw_loyalty(mount).await.map_err(rejected)
+    let mount = Mount::new(container, [api, shop, locale, token], strings, mode, first);
+    draw_loyalty(Mount { expired, ..mount.map_err(rejected)? }).await.map_err(rejected)
 }
 
 #[cfg(all(feature = "client", feature = "loyalty"))]
@@ -235,17 +247,18 @@ fn draw_loyalty(m: Mount) -> Result<(), MountError> {
 /// is drawn.
 #[cfg(all(feature = "client", feature = "referral"))]
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub async fn mount_referral(
     container: HtmlElement,
     api: String,
     shop: String,
     locale: String,
     token: String,
+    strings: JsValue,
     first: JsValue,
 ) -> Result<(), JsValue> {
-    draw_referral(Mount::new(container, [api, shop, locale, token], String::new(), first))
-        .await
-        .map_err(rejected)
+    let mount = Mount::new(container, [api, shop, locale, token], strings, String::new(), first);
+    draw_referral(mount.map_err(rejected)?).await.map_err(rejected)
 }
 
 #[cfg(all(feature = "client", feature = "referral"))]
@@ -272,13 +285,15 @@ pub async fn mount_recommendations(
     shop: String,
     locale: String,
     token: String,
+    strings: JsValue,
     kind: String,
     heading: String,
     product: String,
     history: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let mount = Mount::new(container, [api, shop, locale, token], kind, history);
-    let promise = draw_recommendations(mount, heading, product).await.map_err(rejected)?;
+    let mount = Mount::new(container, [api, shop, locale, token], strings, kind, history);
+    let promise =
+        draw_recommendations(mount.map_err(rejected)?, heading, product).await.map_err(rejected)?;
     wasm_bindgen_futures::JsFuture::from(promise).await
 }
 
@@ -296,7 +311,7 @@ fn draw_recommendations(
         .ok_or_else(|| MountError::Data(format!("{subject} is not drawn in the browser")))?;
     let history: Vec<String> = data(first)?;
     let heading = if heading.is_empty() {
-        recommendations::default_heading(kind).to_owned()
+        config.strings.get(recommendations::heading_key(kind)).to_owned()
     } else {
         heading
     };

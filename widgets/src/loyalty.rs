@@ -24,6 +24,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, Client};
 use crate::fold::framed;
 use crate::format;
+use crate::tr::{tr, Tr};
 use crate::Config;
 
 use birthday::birthday_form;
@@ -93,6 +94,7 @@ pub fn Loyalty(
     /// The first answer.
     first: (LoyaltyView, bool),
 ) -> impl IntoView {
+    Tr::provide(&config);
     let client = Client { api: config.api, token: config.token };
     let path = format!("/v1/shops/{}/loyalty", api::segment(&config.shop));
     let (view, expired) = first;
@@ -142,12 +144,12 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
             close();
         }
     };
-    let locale = ctx.locale.clone();
     let account = ctx.account;
+    let t = tr();
     let balance = move || {
         account.with(|a| {
             a.as_ref().map(|a| {
-                view! { <span class="launcher-balance">{points_text(&locale, a.balance)}</span> }
+                view! { <span class="launcher-balance">{points_text(a.balance)}</span> }
             })
         })
     };
@@ -162,7 +164,7 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
                 aria-controls="rapport-loyalty-dialog"
                 on:click=toggle
             >
-                <span>"Rewards"</span>
+                <span>{t.get("loyalty.launcher")}</span>
                 {balance}
             </button>
             <div
@@ -178,7 +180,7 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
                     type="button"
                     class="close"
                     node_ref=close_button
-                    aria-label="Close rewards"
+                    aria-label=t.get("loyalty.close")
                     on:click=move |_| close()
                 >
                     <span aria-hidden="true">"×"</span>
@@ -194,7 +196,8 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
 /// `fold`); in the launcher's dialog, which floats over the page, nothing is folded.
 fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
     let programme = ctx.programme.clone();
-    let title = format!("{} rewards", programme.shop_name);
+    let t = tr();
+    let title = t.text("loyalty.title", &[("shop", &programme.shop_name)]);
     let announce = ctx.announce;
     let signed_in = ctx.account.with_untracked(Option::is_some);
     let ways = ways_to_earn(&programme, &ctx.locale);
@@ -216,15 +219,16 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
         .into_any()
     } else {
         let notice = expired.then(|| {
-            view! { <p class="notice" part="notice" role="status">"Sign in again to see your points."</p> }
+            view! { <p class="notice" part="notice" role="status">{t.get("loyalty.sign_in_again")}</p> }
         });
         let sign_in = link(programme.sign_in_url.as_deref()).map(|href| {
-            view! { <a class="button primary" part="button" href=href>"Sign in"</a> }
+            view! { <a class="button primary" part="button" href=href>{t.get("common.sign_in")}</a> }
         });
-        let join = link(programme.rules.join_url.as_deref())
-            .map(|href| view! { <a class="button" part="button" href=href>"Join"</a> });
+        let join = link(programme.rules.join_url.as_deref()).map(
+            |href| view! { <a class="button" part="button" href=href>{t.get("loyalty.join")}</a> },
+        );
         view! {
-            <p class="intro">"Earn points when you shop and turn them into discounts."</p>
+            <p class="intro">{t.get("loyalty.intro")}</p>
             {notice}
             <p class="actions">{sign_in}{join}</p>
             <div class="sections">

@@ -12,14 +12,14 @@ use rapport_shared::recs::lists::{Card, Kind};
 
 use crate::format;
 
-/// The heading a kind shows unless the merchant sets `heading`.
-pub fn default_heading(kind: Kind) -> &'static str {
+/// The key of the heading a kind shows unless the merchant sets `heading`.
+pub fn heading_key(kind: Kind) -> &'static str {
     match kind {
-        Kind::BoughtTogether => "Frequently bought together",
-        Kind::Similar => "You may also like",
-        Kind::Trending => "Trending now",
-        Kind::RecentlyViewed => "Recently viewed",
-        Kind::ForYou => "Picked for you",
+        Kind::BoughtTogether => "recs.bought_together",
+        Kind::Similar => "recs.similar",
+        Kind::Trending => "recs.trending",
+        Kind::RecentlyViewed => "recs.recently_viewed",
+        Kind::ForYou => "recs.for_you",
     }
 }
 

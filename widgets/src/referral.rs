@@ -22,6 +22,7 @@ use crate::api::{self, Client};
 use crate::clipboard;
 use crate::fold::framed;
 use crate::format;
+use crate::tr::{tr, Tr};
 use crate::Config;
 
 /// What the widget's controls need.
@@ -59,6 +60,7 @@ pub fn Referral(
     /// The first answer.
     first: ReferralView,
 ) -> impl IntoView {
+    let t = Tr::provide(&config);
     let ctx = Ctx {
         client: Client { api: config.api, token: config.token },
         path: format!("/v1/shops/{}/referrals", api::segment(&config.shop)),
@@ -68,11 +70,14 @@ pub fn Referral(
     let ReferralView { programme, advocate } = first;
     let offer = offer_text(&programme.offer, &locale);
     let reward = reward_text(&programme.reward, &locale);
-    let title = format!("Give {offer}, get {reward}");
-    let intro = format!(
-        "Give your friends {offer} their first order{}, and get {reward} when they order.",
-        minimum_text(&programme.offer, &locale)
-    );
+    let title = t.text("referral.title", &[("offer", &offer), ("reward", &reward)]);
+    let intro = match minimum(&programme.offer, &locale) {
+        Some(minimum) => t.text(
+            "referral.intro_minimum",
+            &[("offer", &offer), ("minimum", &minimum), ("reward", &reward)],
+        ),
+        None => t.text("referral.intro", &[("offer", &offer), ("reward", &reward)]),
+    };
     let body = match advocate {
         Some(advocate) => signed_in(ctx.clone(), &programme, advocate, &locale, intro).into_any(),
         None => signed_out(&programme, intro).into_any(),
@@ -82,42 +87,43 @@ pub fn Referral(
 
 /// `€10.00 off`, `15% off`.
 pub fn offer_text(offer: &FriendOffer, locale: &str) -> String {
+    let t = tr();
     match (&offer.amount_off, offer.percent_off) {
-        (Some(amount), _) => format!("{} off", format::money(locale, amount)),
-        (None, Some(percent)) => format!("{percent}% off"),
-        (None, None) => "a discount".to_owned(),
+        (Some(amount), _) => {
+            t.text("common.amount_off", &[("amount", &format::money(locale, amount))])
+        }
+        (None, Some(percent)) => t.text("common.percent_off", &[("percent", &percent.to_string())]),
+        (None, None) => t.get("common.a_discount"),
     }
 }
 
-/// ` of €50.00 or more`, or nothing.
-fn minimum_text(offer: &FriendOffer, locale: &str) -> String {
-    offer
-        .minimum_order
-        .as_ref()
-        .filter(|m| m.amount_minor > 0)
-        .map(|m| format!(" of {} or more", format::money(locale, m)))
-        .unwrap_or_default()
+/// The smallest order the friend's offer is for (`€50.00`), if it has one.
+fn minimum(offer: &FriendOffer, locale: &str) -> Option<String> {
+    offer.minimum_order.as_ref().filter(|m| m.amount_minor > 0).map(|m| format::money(locale, m))
 }
 
 /// `500 points`, `€10.00 off your next order`.
 fn reward_text(reward: &RewardValue, locale: &str) -> String {
     match reward {
-        RewardValue::Points(points) => format::points_text(locale, i64::from(*points)),
+        RewardValue::Points(points) => format::points_text(i64::from(*points)),
         RewardValue::Discount(money) => {
-            format!("{} off your next order", format::money(locale, money))
+            tr().text("referral.reward_next_order", &[("amount", &format::money(locale, money))])
         }
     }
 }
 
 fn signed_out(programme: &ReferralProgramme, intro: String) -> impl IntoView {
+    let t = tr();
     let link = |url: Option<&str>| url.filter(|u| is_link_url(u)).map(str::to_owned);
-    let sign_in = link(programme.sign_in_url.as_deref())
-        .map(|href| view! { <a class="button primary" part="button" href=href>"Sign in"</a> });
-    let join = link(programme.join_url.as_deref())
-        .map(|href| view! { <a class="button" part="button" href=href>"Create an account"</a> });
+    let sign_in = link(programme.sign_in_url.as_deref()).map(
+        |href| view! { <a class="button primary" part="button" href=href>{t.get("common.sign_in")}</a> },
+    );
+    let join = link(programme.join_url.as_deref()).map(
+        |href| view! { <a class="button" part="button" href=href>{t.get("referral.create_account")}</a> },
+    );
     view! {
         <p class="intro">{intro}</p>
-        <p class="intro">"Sign in to get your link."</p>
+        <p class="intro">{t.get("referral.sign_in_for_link")}</p>
         <p class="actions">{sign_in}{join}</p>
     }
 }
@@ -143,38 +149,40 @@ fn signed_in(
     intro: String,
 ) -> impl IntoView {
     let AdvocateView { code, link, show_name, stats, recent } = advocate;
+    let t = tr();
+    let offer = offer_text(&programme.offer, locale);
+    let shop = programme.shop_name.as_str();
     let message =
-        format!("{} at {}: {}", offer_text(&programme.offer, locale), programme.shop_name, link);
+        t.text("referral.share_message", &[("offer", &offer), ("shop", shop), ("link", &link)]);
+    let title = t.text("referral.share_subject", &[("offer", &offer), ("shop", shop)]);
     let share_links = [
         (
-            "E-mail",
+            t.get("referral.email"),
             ShareChannel::Email,
-            format!(
-                "mailto:?subject={}&body={}",
-                encode(&format!(
-                    "{} at {}",
-                    offer_text(&programme.offer, locale),
-                    programme.shop_name
-                )),
-                encode(&message)
-            ),
+            format!("mailto:?subject={}&body={}", encode(&title), encode(&message)),
         ),
-        ("WhatsApp", ShareChannel::Whatsapp, format!("https://wa.me/?text={}", encode(&message))),
-        ("X", ShareChannel::X, format!("https://x.com/intent/post?text={}", encode(&message))),
         (
-            "Facebook",
+            "WhatsApp".to_owned(),
+            ShareChannel::Whatsapp,
+            format!("https://wa.me/?text={}", encode(&message)),
+        ),
+        (
+            "X".to_owned(),
+            ShareChannel::X,
+            format!("https://x.com/intent/post?text={}", encode(&message)),
+        ),
+        (
+            "Facebook".to_owned(),
             ShareChannel::Facebook,
             format!("https://www.facebook.com/sharer/sharer.php?u={}", encode(&link)),
         ),
     ];
-    let hold = (programme.hold_days > 0).then(|| {
-        format!("Rewards are paid {} days after your friend's order.", programme.hold_days)
-    });
+    let hold = (programme.hold_days > 0)
+        .then(|| t.count("referral.hold", programme.hold_days.into(), &[]));
     let copy_ctx = ctx.clone();
     let copy_link = link.clone();
     let share_ctx = ctx.clone();
     let (share_link, share_text) = (link.clone(), message.clone());
-    let title = format!("{} at {}", offer_text(&programme.offer, locale), programme.shop_name);
     let links = share_links
         .into_iter()
         .map(|(label, channel, href)| {
@@ -201,22 +209,24 @@ fn signed_in(
             let path = format!("{}/preferences", ctx.path);
             let body = AdvocatePreferences { show_name };
             let saved = ctx.client.post::<_, serde::de::IgnoredAny>(&path, &body).await.is_ok();
-            ctx.say(if saved { "Saved" } else { "Could not save. Please try again." });
+            ctx.say(if saved { "common.saved" } else { "common.save_failed" });
         });
     };
-    let pays = stats.next_payout_at.map(|at| format!("next on {}", format::date(locale, at)));
+    let pays = stats
+        .next_payout_at
+        .map(|at| t.text("referral.next_payout", &[("date", &format::date(locale, at))]));
     let figures = [
-        ("Friends who visited", format::integer(locale, clamp(stats.clicks)), None),
-        ("Friends who ordered", format::integer(locale, clamp(stats.friends_ordered)), None),
-        ("Rewards earned", format::integer(locale, clamp(stats.rewards_paid)), None),
-        ("Rewards pending", format::integer(locale, clamp(stats.rewards_pending)), pays),
+        ("referral.stats.visited", format::integer(locale, clamp(stats.clicks)), None),
+        ("referral.stats.ordered", format::integer(locale, clamp(stats.friends_ordered)), None),
+        ("referral.stats.earned", format::integer(locale, clamp(stats.rewards_paid)), None),
+        ("referral.stats.pending", format::integer(locale, clamp(stats.rewards_pending)), pays),
     ];
     let figures = figures
         .into_iter()
         .map(|(label, value, note)| {
             view! {
                 <div class="figure">
-                    <dt>{label}</dt>
+                    <dt>{t.get(label)}</dt>
                     <dd>{value}{note.map(|n| view! { <span class="muted">{format!(" ({n})")}</span> })}</dd>
                 </div>
             }
@@ -225,7 +235,7 @@ fn signed_in(
     let friends = (!recent.is_empty()).then(|| {
         let items = recent.iter().map(|r| friend_row(r, locale)).collect_view();
         view! {
-            <h3>"Your friends"</h3>
+            <h3>{t.get("referral.friends")}</h3>
             <ul class="friends" part="list">{items}</ul>
         }
     });
@@ -233,7 +243,7 @@ fn signed_in(
         <p class="intro">{intro}</p>
         {hold.map(|h| view! { <p class="muted">{h}</p> })}
         <div class="link-row">
-            <label for="rapport-referral-link">"Your link"</label>
+            <label for="rapport-referral-link">{t.get("referral.link")}</label>
             <span class="link-box">
                 <input id="rapport-referral-link" class="link" part="link" readonly value=link.clone()/>
                 <button
@@ -242,28 +252,28 @@ fn signed_in(
                     part="button"
                     on:click=move |_| {
                         copy_ctx.count(ShareChannel::Copy);
-                        clipboard::copy(&copy_link, copy_ctx.announce, "Link copied");
+                        clipboard::copy(&copy_link, copy_ctx.announce, "referral.link_copied");
                     }
                 >
-                    "Copy link"
+                    {t.get("referral.copy_link")}
                 </button>
             </span>
-            <p class="code-line">"Or tell them your code: " <code class="code" part="code">{code}</code></p>
+            <p class="code-line">{t.get("referral.or_code")}" " <code class="code" part="code">{code}</code></p>
         </div>
-        <div class="share" role="group" aria-label="Share your link">
+        <div class="share" role="group" aria-label=t.get("referral.share_group")>
             <button
                 type="button"
                 class="button primary"
                 part="button"
                 on:click=move |_| share(&share_ctx, &title, &share_text, &share_link)
             >
-                "Share"
+                {t.get("referral.share")}
             </button>
             {links}
         </div>
         <label class="check">
             <input type="checkbox" checked=show_name on:change=on_name/>
-            " Show my first name to the friends I invite"
+            " "{t.get("referral.show_name")}
         </label>
         <dl class="figures">{figures}</dl>
         {friends}
@@ -275,19 +285,20 @@ fn clamp(n: u64) -> u32 {
 }
 
 fn friend_row(r: &RecentReferral, locale: &str) -> impl IntoView {
-    let who = r.friend.clone().unwrap_or_else(|| "A friend".to_owned());
+    let t = tr();
+    let who = r.friend.clone().unwrap_or_else(|| t.get("referral.a_friend"));
     let status = match r.status {
-        RecentStatus::Claimed => "claimed their offer".to_owned(),
+        RecentStatus::Claimed => t.get("referral.friend.claimed"),
         RecentStatus::Pending => match r.pays_at {
-            Some(at) => format!("ordered; your reward arrives on {}", format::date(locale, at)),
-            None => "ordered; your reward is being checked".to_owned(),
+            Some(at) => t.text("referral.friend.arrives", &[("date", &format::date(locale, at))]),
+            None => t.get("referral.friend.checking"),
         },
         RecentStatus::Paid => match &r.code {
-            Some(code) => format!("ordered; your code {code} is ready"),
-            None => "ordered; your reward was paid".to_owned(),
+            Some(code) => t.text("referral.friend.code_ready", &[("code", code)]),
+            None => t.get("referral.friend.paid"),
         },
-        RecentStatus::Reversed => "returned their order".to_owned(),
-        RecentStatus::NotEligible => "did not qualify".to_owned(),
+        RecentStatus::Reversed => t.get("referral.friend.returned"),
+        RecentStatus::NotEligible => t.get("referral.friend.not_eligible"),
     };
     view! {
         <li class="friend">
@@ -321,7 +332,7 @@ fn share(ctx: &Ctx, title: &str, text: &str, url: &str) {
         }
         None => {
             ctx.count(ShareChannel::Copy);
-            clipboard::copy(url, ctx.announce, "Link copied");
+            clipboard::copy(url, ctx.announce, "referral.link_copied");
         }
     }
 }

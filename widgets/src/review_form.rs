@@ -5,11 +5,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rapport_shared::catalog::FieldError;
+use rapport_shared::reviews::submission::problem_key;
 use rapport_shared::reviews::{ReviewSubmission, Submitted, AUTHOR_MAX, BODY_MAX, TITLE_MAX};
 
 use crate::api::ApiError;
 use crate::reviews::ReviewsContext;
 use crate::star_input::StarInput;
+use crate::tr::tr;
 
 #[component]
 pub fn ReviewForm(
@@ -24,6 +26,7 @@ pub fn ReviewForm(
     let author = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
+    let t = tr();
     let sending = RwSignal::new(false);
 
     let problem = move |field: &'static str| {
@@ -64,26 +67,35 @@ pub fn ReviewForm(
                 Err(ApiError::Refused { error, .. }) if !error.fields.is_empty() => errors.set(
                     error.fields.into_iter().map(|f| FieldError::new(f.field, f.problem)).collect(),
                 ),
-                Err(ApiError::Refused { status: 429, .. }) => failure
-                    .set(Some("You have sent several reviews recently. Please try again later.")),
+                Err(ApiError::Refused { status: 429, .. }) => {
+                    failure.set(Some("reviews.form.too_many"))
+                }
                 Err(e) => {
                     leptos::logging::error!("[rapport] the review was not sent: {e}");
-                    failure.set(Some("Your review could not be sent. Please try again."));
+                    failure.set(Some("reviews.form.failed"));
                 }
             }
             sending.set(false);
         });
     };
 
+    // Copy, like the closures that use it.
+    let say = StoredValue::new(t.clone());
     let field_error = move |field: &'static str| {
+        let t = say.get_value();
         move || {
-            problem(field).get().map(
-                |p| view! { <p class="field-error" id=format!("rapport-{field}-error")>{p}</p> },
-            )
+            problem(field).get().map(|p| {
+                let text = match problem_key(&p) {
+                    Some((key, Some(max))) => t.text(key, &[("max", &max)]),
+                    Some((key, None)) => t.get(key),
+                    None => p,
+                };
+                view! { <p class="field-error" id=format!("rapport-{field}-error")>{text}</p> }
+            })
         }
     };
     let text_field = move |field: &'static str,
-                           label: &'static str,
+                           label: String,
                            value: RwSignal<String>,
                            max: usize,
                            multiline: bool| {
@@ -127,18 +139,24 @@ pub fn ReviewForm(
     };
 
     view! {
-        <form class="review-form" part="form" novalidate on:submit=submit aria-label="Write a review">
+        <form class="review-form" part="form" novalidate on:submit=submit aria-label=t.get("reviews.write")>
             <StarInput rating error_id=error_id("rating")/>
             {field_error("rating")}
-            {text_field("title", "Title (optional)", title, TITLE_MAX, false)}
-            {text_field("body", "Your review", body, BODY_MAX, true)}
-            {text_field("author", "Name shown with your review", author, AUTHOR_MAX, false)}
-            {move || failure.get().map(|f| view! { <p class="field-error" role="alert">{f}</p> })}
+            {text_field("title", t.get("reviews.form.title"), title, TITLE_MAX, false)}
+            {text_field("body", t.get("reviews.form.body"), body, BODY_MAX, true)}
+            {text_field("author", t.get("reviews.form.author"), author, AUTHOR_MAX, false)}
+            {
+                let t = t.clone();
+                move || failure.get().map(|f| view! { <p class="field-error" role="alert">{t.get(f)}</p> })
+            }
             <div class="form-actions">
                 <button type="submit" class="primary" part="button" disabled=move || sending.get()>
-                    {move || if sending.get() { "Sending…" } else { "Send review" }}
+                    {
+                        let (sending_text, send_text) = (t.get("reviews.form.sending"), t.get("reviews.form.send"));
+                        move || if sending.get() { sending_text.clone() } else { send_text.clone() }
+                    }
                 </button>
-                <button type="button" class="link" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="button" class="link" on:click=move |_| on_cancel.run(())>{t.get("common.cancel")}</button>
             </div>
         </form>
     }

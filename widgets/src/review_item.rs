@@ -9,21 +9,23 @@ use crate::api::ApiError;
 use crate::format;
 use crate::reviews::ReviewsContext;
 use crate::stars::Stars;
+use crate::tr::tr;
 
 #[component]
 pub fn ReviewItem(review: PublicReview, ctx: ReviewsContext) -> impl IntoView {
+    let t = tr();
     let stars = review.rating.stars();
-    let label = format!("Rated {stars} out of 5");
+    let label = t.text("common.rated", &[("rating", &format::integer(&ctx.locale, stars.into()))]);
     let date = format::date(&ctx.locale, review.created_at);
     let title =
         (!review.title.is_empty()).then(|| view! { <h3 class="review-title">{review.title}</h3> });
-    let verified = review
-        .verified
-        .then(|| view! { <span class="verified" part="verified">"Verified buyer"</span> });
+    let verified = review.verified.then(
+        || view! { <span class="verified" part="verified">{t.get("reviews.verified")}</span> },
+    );
     let reply = review.reply.map(|r| {
         view! {
             <div class="reply" part="reply">
-                <p class="reply-label">"Reply from the shop"</p>
+                <p class="reply-label">{t.get("reviews.reply")}</p>
                 <p class="reply-body">{r.body}</p>
             </div>
         }
@@ -52,7 +54,8 @@ pub fn ReviewItem(review: PublicReview, ctx: ReviewsContext) -> impl IntoView {
         });
     };
     let locale = ctx.locale.clone();
-    let button_text = move || format!("Helpful ({})", format::integer(&locale, helpful.get()));
+    let button_text =
+        move || t.text("reviews.helpful", &[("count", &format::integer(&locale, helpful.get()))]);
     view! {
         <li class="review" part="review">
             <Stars value=f64::from(stars) label/>

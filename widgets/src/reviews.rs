@@ -14,10 +14,10 @@ use rapport_shared::reviews::{
 
 use crate::api::{self, Client};
 use crate::fold::{show_more, Fold};
-use crate::format;
 use crate::review_form::ReviewForm;
 use crate::review_item::ReviewItem;
 use crate::summary::Summary;
+use crate::tr::{tr, Tr};
 use crate::{Config, Unavailable};
 
 /// Reviews in the first view. They sit in the fold (see `fold`), which shows as many of them as
@@ -59,6 +59,7 @@ pub fn Reviews(
     /// The product's first page.
     first: ProductReviews,
 ) -> impl IntoView {
+    let t = Tr::provide(&config);
     let ctx = ReviewsContext {
         client: Client { api: config.api, token: config.token },
         path: format!(
@@ -70,7 +71,7 @@ pub fn Reviews(
     };
     view! {
         <section class="reviews frame" part="reviews" aria-labelledby="rapport-reviews-title">
-            <h2 id="rapport-reviews-title" part="title">"Customer reviews"</h2>
+            <h2 id="rapport-reviews-title" part="title">{t.get("reviews.title")}</h2>
             <Loaded page=first ctx/>
         </section>
     }
@@ -195,20 +196,23 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
             listing.update(|l| l.reviews.insert(0, done.review));
         }
     });
+    let t = tr();
+    let thanks_t = t.clone();
     let thanks = move || {
         sent.get().map(|status| {
-            let text = match status {
-                ReviewStatus::Published => "Thank you! Your review is published.",
-                _ => "Thank you! Your review will appear once the shop has checked it.",
-            };
+            let text = thanks_t.get(match status {
+                ReviewStatus::Published => "reviews.thanks_published",
+                _ => "reviews.thanks_pending",
+            });
             view! { <p class="sent" part="notice" role="status">{text}</p> }
         })
     };
+    let write = t.get("reviews.write");
     let write_button = move || {
         (!writing.get() && sent.get().is_none()).then(|| {
             view! {
                 <button type="button" class="write" part="button" on:click=move |_| writing.set(true)>
-                    "Write a review"
+                    {write.clone()}
                 </button>
             }
         })
@@ -227,12 +231,13 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     };
 
     let reviewed = summary.count > 0;
+    let none_yet = t.get("reviews.none_yet");
     let top = if !reviewed {
         // Until the shopper's own review appears in the list.
         let empty = move || listing.with(|l| l.reviews.is_empty());
         view! {
             <Show when=empty>
-                <p class="notice empty" part="notice">"No reviews yet. Be the first to share your thoughts."</p>
+                <p class="notice empty" part="notice">{none_yet.clone()}</p>
             </Show>
         }
         .into_any()
@@ -258,7 +263,7 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
         </Fold>
         <div class="fold-foot">
             <Show when=has_more fallback=show_more>
-                <button type="button" class="more" part="button" on:click=more.clone()>"Show more reviews"</button>
+                <button type="button" class="more" part="button" on:click=more.clone()>{t.get("reviews.show_more")}</button>
             </Show>
         </div>
     }
@@ -267,15 +272,17 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
 /// The order of the list.
 #[component]
 fn SortSelect(sort: RwSignal<Sort>, on_sort: Callback<()>) -> impl IntoView {
+    let t = tr();
     let options = [
-        (Sort::Newest, "Newest"),
-        (Sort::Highest, "Highest rating"),
-        (Sort::Lowest, "Lowest rating"),
-        (Sort::MostHelpful, "Most helpful"),
+        (Sort::Newest, t.get("reviews.sort.newest")),
+        (Sort::Highest, t.get("reviews.sort.highest")),
+        (Sort::Lowest, t.get("reviews.sort.lowest")),
+        (Sort::MostHelpful, t.get("reviews.sort.most_helpful")),
     ];
     view! {
         <label class="sort">
-            "Sort by "
+            {t.get("reviews.sort_by")}
+            " "
             <select on:change=move |ev| {
                 if let Ok(s) = Sort::parse(&event_target_value(&ev)) {
                     sort.set(s);
@@ -300,10 +307,12 @@ fn FilterNote(
     summary: ReviewSummary,
     on_clear: Callback<()>,
 ) -> impl IntoView {
+    let t = tr();
+    let show_all = t.get("reviews.show_all");
     let text = move || {
         filter.get().map(|stars| {
             let n = summary.with_rating(stars);
-            format!("Showing {n} {}-star review{}", stars, if n == 1 { "" } else { "s" })
+            t.count("reviews.showing", n.into(), &[("stars", &stars.to_string())])
         })
     };
     view! {
@@ -313,11 +322,7 @@ fn FilterNote(
             <button type="button" class="link" on:click=move |_| {
                 filter.set(None);
                 on_clear.run(());
-            }>"Show all reviews"</button>
+            }>{show_all}</button>
         </p>
     }
-}
-
-pub(crate) fn plural(locale: &str, n: u32, one: &str, many: &str) -> String {
-    format!("{} {}", format::integer(locale, n), if n == 1 { one } else { many })
 }

@@ -11,10 +11,11 @@ pub fn StarInput(
     #[prop(into)]
     error_id: Signal<Option<String>>,
 ) -> impl IntoView {
+    let t = crate::tr::tr();
     let stars = (1..=5u8)
         .map(|n| {
             let id = format!("rapport-star-{n}");
-            let name = if n == 1 { "1 star".to_owned() } else { format!("{n} stars") };
+            let name = t.count("reviews.stars", n.into(), &[]);
             let class = move || {
                 if rating.get().is_some_and(|r| r >= n) {
                     "star-label on"
@@ -47,7 +48,7 @@ pub fn StarInput(
             aria-describedby=move || error_id.get()
             aria-invalid=move || error_id.get().is_some().then_some("true")
         >
-            <legend id="rapport-rating-legend">"Your rating"</legend>
+            <legend id="rapport-rating-legend">{t.get("reviews.form.rating")}</legend>
             <div class="star-row">{stars}</div>
         </fieldset>
     }

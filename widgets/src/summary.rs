@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use rapport_shared::reviews::ReviewSummary;
 
 use crate::format;
-use crate::reviews::plural;
 use crate::stars::Stars;
+use crate::tr::tr;
 
 /// Average, count and histogram. Clicking a bar shows only reviews with that many stars;
 /// clicking it again shows all.
@@ -18,17 +18,21 @@ pub fn Summary(
     /// Called after the filter changed.
     on_filter: Callback<()>,
 ) -> impl IntoView {
+    let t = tr();
     let average = format::one_decimal(&locale, summary.average);
-    let label = format!("Rated {average} out of 5");
-    let based_on = format!("Based on {}", plural(&locale, summary.count, "review", "reviews"));
+    let label = t.text("common.rated", &[("rating", &average)]);
+    let based_on = t.count("reviews.based_on", summary.count.into(), &[]);
     let bars = (1..=5u8)
         .rev()
         .map(|stars| {
             let count = summary.with_rating(stars);
             let width = format!("{}%", summary.percent_with_rating(stars));
-            let label = format!(
-                "{stars} stars: {}. Show only these",
-                plural(&locale, count, "review", "reviews")
+            let label = t.text(
+                "reviews.filter_bar",
+                &[
+                    ("stars", &t.count("reviews.stars", stars.into(), &[])),
+                    ("reviews", &t.count("reviews.count", count.into(), &[])),
+                ],
             );
             view! {
                 <li>
@@ -58,7 +62,7 @@ pub fn Summary(
                 <Stars value=summary.average label/>
                 <span class="count">{based_on}</span>
             </div>
-            <ul class="histogram" aria-label="Rating distribution">{bars}</ul>
+            <ul class="histogram" aria-label=t.get("reviews.distribution")>{bars}</ul>
         </div>
     }
 }

@@ -87,7 +87,7 @@ async fn shopper_request(
 /// `GET /v1/shops/{shop}/loyalty`: the programme; with a shopper token, their account too.
 /// A token that does not verify is refused (401), never answered as if signed out.
 pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let (view, origin) = loyalty_view(req, env, shop).await?;
+    let (view, origin, _) = loyalty_view(req, env, shop).await?;
     let resp = json(&view, 200)?;
     view_answer(resp, origin, view.account.is_some())
 }
@@ -98,9 +98,10 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
 pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let query = views::ViewQuery::parse(req)?;
     let loyalty = views::LoyaltyQuery::parse(req)?;
-    let (view, origin) = loyalty_view(req, env, shop).await?;
+    let (view, origin, settings) = loyalty_view(req, env, shop).await?;
     let signed_in = view.account.is_some();
-    let html = views::loyalty(req, &query, &loyalty, shop, &view)?;
+    let strings = views::strings(&query, "loyalty", Some(&settings));
+    let html = views::loyalty(req, &query, &loyalty, shop, &view, strings)?;
     view_answer(views::html(html)?, origin, signed_in)
 }
 
@@ -110,13 +111,11 @@ async fn loyalty_view(
     req: &Request,
     env: &Env,
     shop: &ShopId,
-) -> Result<(LoyaltyView, Option<String>), ApiError> {
+) -> Result<(LoyaltyView, Option<String>, ShopSettings), ApiError> {
     if bearer(req).is_none() {
         let (settings, rules) = programme(env, shop).await?;
-        return Ok((
-            LoyaltyView { programme: programme_of(&settings, rules), account: None },
-            None,
-        ));
+        let view = LoyaltyView { programme: programme_of(&settings, rules), account: None };
+        return Ok((view, None, settings));
     }
     let r = shopper_request(req, env, shop).await?;
     let customer = r.shopper.customer.clone();
@@ -125,7 +124,7 @@ async fn loyalty_view(
     let account: Account = ledger_call(env, shop, &customer, &command).await?;
     let view =
         LoyaltyView { programme: programme_of(&r.settings, r.rules), account: Some(account) };
-    Ok((view, r.origin))
+    Ok((view, r.origin, r.settings))
 }
 
 fn programme_of(settings: &ShopSettings, rules: LoyaltyRules) -> Programme {

@@ -66,6 +66,7 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         }
         Route::ProductJsonLd { shop, sku } => reviews::json_ld(&env, &shop, &sku).await,
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,
+        Route::Strings { shop } => reviews::strings(&req, &env, &shop).await,
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
         Route::MyPurchases { shop } => recs::purchases(&req, &env, &shop).await,
         Route::Loyalty { shop } => loyalty::view(&req, &env, &shop).await,

@@ -6,7 +6,7 @@ use rapport_shared::catalog::{bounded_text, Product};
 use rapport_shared::ids::{ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::recs::lists::{Event, Kind, RecList, Rules};
-use rapport_widgets::recommendations::default_heading;
+use rapport_widgets::recommendations::heading_key;
 use serde::Deserialize;
 use worker::{console_error, Env, Request, Response};
 
@@ -63,11 +63,21 @@ pub async fn list(
     // Parsed before any read, so a bad query costs nothing.
     let rendered = if html {
         let view = views::ViewQuery::parse(req)?;
-        let heading = match query(req)?.get("heading") {
+        let params = query(req)?;
+        let heading = match params.get("heading") {
             Some(h) => bounded_text("heading", h, 1, 80)?,
             None => String::new(),
         };
-        Some((view, heading))
+        // A shopper's own list shown as this one while there is nothing to draw it from keeps
+        // its own heading.
+        let shown_as =
+            match params.get("as") {
+                Some(k) => Some(Kind::parse(k).ok_or_else(|| {
+                    ApiError::bad_request("invalid_field", "`as` is a kind of list")
+                })?),
+                None => None,
+            };
+        Some((view, heading, shown_as))
     } else {
         None
     };
@@ -109,12 +119,18 @@ pub async fn list(
     };
     match rendered {
         None => cacheable(stored_json(text)?),
-        Some((view, heading)) => {
+        Some((view, heading, shown_as)) => {
             let list: RecList = serde_json::from_str(&text)
                 .map_err(|e| ApiError::Internal(format!("stored list {name}: {e}")))?;
-            let heading =
-                if heading.is_empty() { default_heading(kind).to_owned() } else { heading };
-            cacheable(views::html(views::recommendations(req, &view, shop, heading, &list)?)?)
+            let settings = store.settings(shop).await?;
+            let strings = views::strings(&view, "recs", settings.as_ref());
+            let heading = if heading.is_empty() {
+                strings.get(heading_key(shown_as.unwrap_or(kind))).to_owned()
+            } else {
+                heading
+            };
+            let html = views::recommendations(req, &view, shop, heading, &list, strings)?;
+            cacheable(views::html(html)?)
         }
     }
 }

@@ -110,7 +110,7 @@ fn public_programme(settings: &ShopSettings, rules: &ReferralRules) -> ReferralP
 /// `GET /v1/shops/{shop}/referrals`: the programme; with a shopper token, the advocate's code,
 /// link, figures and recent friends too (the code is made on the first visit).
 pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
-    let (view, origin) = referral_view(req, env, shop).await?;
+    let (view, origin, _) = referral_view(req, env, shop).await?;
     let signed_in = view.advocate.is_some();
     view_answer(json(&view, 200)?, origin, signed_in)
 }
@@ -119,9 +119,10 @@ pub async fn view(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, A
 /// from what `GET .../referrals` answers; with a token, the advocate's own (private).
 pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     let query = views::ViewQuery::parse(req)?;
-    let (view, origin) = referral_view(req, env, shop).await?;
+    let (view, origin, settings) = referral_view(req, env, shop).await?;
     let signed_in = view.advocate.is_some();
-    let html = views::referral(req, &query, shop, &view)?;
+    let strings = views::strings(&query, "referral", Some(&settings));
+    let html = views::referral(req, &query, shop, &view, strings)?;
     view_answer(views::html(html)?, origin, signed_in)
 }
 
@@ -129,11 +130,11 @@ async fn referral_view(
     req: &Request,
     env: &Env,
     shop: &ShopId,
-) -> Result<(ReferralView, Option<String>), ApiError> {
+) -> Result<(ReferralView, Option<String>, ShopSettings), ApiError> {
     let (settings, rules) = programme(env, shop).await?;
     let programme = public_programme(&settings, &rules);
     if bearer(req).is_none() {
-        return Ok((ReferralView { programme, advocate: None }, None));
+        return Ok((ReferralView { programme, advocate: None }, None, settings));
     }
     let origin = cors::check(req, &settings)?;
     let shopper = authenticate(req, env, shop)?;
@@ -149,7 +150,7 @@ async fn referral_view(
         now,
     };
     let advocate: AdvocateView = object(env, shop, &command).await?;
-    Ok((ReferralView { programme, advocate: Some(advocate) }, origin))
+    Ok((ReferralView { programme, advocate: Some(advocate) }, origin, settings))
 }
 
 /// `POST /v1/shops/{shop}/referrals/preferences`: `{"show_name": true}` lets friends see the

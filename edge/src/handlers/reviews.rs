@@ -97,8 +97,11 @@ pub async fn product_reviews_html(
 ) -> Result<Response, ApiError> {
     let view = views::ViewQuery::parse(req)?;
     let store = Store::open(env)?;
-    let page = first_page(&store, shop, sku).await?;
-    let html = views::reviews(req, &view, shop, sku, &page)?;
+    // The shop's rewordings, read beside the page.
+    let (page, settings) =
+        futures_util::future::join(first_page(&store, shop, sku), store.settings(shop)).await;
+    let strings = views::strings(&view, "reviews", settings?.as_ref());
+    let html = views::reviews(req, &view, shop, sku, &page?, strings)?;
     cacheable(views::html(html)?)
 }
 
@@ -111,6 +114,23 @@ pub async fn json_ld(env: &Env, shop: &ShopId, sku: &Sku) -> Result<Response, Ap
     let mut resp = Response::ok(product_json_ld(&product, &page))?;
     resp.headers_mut().set("content-type", "application/ld+json; charset=utf-8")?;
     cacheable(resp)
+}
+
+/// The kinds of words a page may ask for: each widget's, the loader's own, the welcome banner's.
+const WORDS: &[&str] = &["reviews", "loyalty", "referral", "recs", "loader", "welcome"];
+
+/// `GET /v1/shops/{shop}/strings?for=KIND&locale=TAG`: the words the loader draws itself (its
+/// notices, the banner, a list assembled in the browser) in the language of `locale`, with the
+/// shop's rewordings. Public and cacheable.
+pub async fn strings(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    let view = views::ViewQuery::parse(req)?;
+    let kind = query(req)?.get("for").cloned().unwrap_or_default();
+    if !WORDS.contains(&kind.as_str()) {
+        let message = format!("`for` is one of {}", WORDS.join(", "));
+        return Err(ApiError::bad_request("invalid_field", message));
+    }
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    cacheable(json(&views::strings(&view, &kind, Some(&settings)), 200)?)
 }
 
 /// `GET /v1/shops/{shop}/ratings?products=A,B`: count and average per product, for star badges.

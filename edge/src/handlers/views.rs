@@ -8,8 +8,9 @@
 //! ```html
 //! <template shadowrootmode="open">
 //!   <style>…</style>                                   (left out with `css=none`)
-//!   <div part="root">…the component's first view…</div>
+//!   <div part="root" [dir="rtl"]>…the component's first view…</div>
 //!   <script type="application/json" class="rapport-data">…the data it was drawn from…</script>
+//!   <script type="application/json" class="rapport-strings">…its words…</script>
 //! </template>
 //! <script type="application/ld+json" data-rapport-product="…">…</script>   (reviews)
 //! ```
@@ -18,7 +19,13 @@
 //! draws it with the page, before any script. The loader reads the embedded data and mounts the
 //! WebAssembly over the same view from it, without asking for the data again. The loader, which
 //! already holds the styles, asks with `css=none`.
+//!
+//! The words are the widget's own keys of the catalogue (`shared::i18n`) in the language of
+//! `locale` (`de-AT` is German; English for a language Rapport does not ship), with the
+//! merchant's rewordings over them: a shopper gets their own language only.
 
+use rapport_shared::catalog::ShopSettings;
+use rapport_shared::i18n::{Lang, Strings};
 use rapport_shared::ids::{ShopId, Sku};
 use rapport_shared::locale::Locale;
 use rapport_shared::loyalty::LoyaltyView;
@@ -85,18 +92,44 @@ fn compact_css(css: &str) -> String {
     compact
 }
 
-fn config(req: &Request, view: &ViewQuery, shop: &ShopId) -> Result<Config, ApiError> {
-    let api = req.url()?.origin().ascii_serialization();
-    Ok(Config { api, shop: shop.to_string(), locale: view.locale.to_string(), token: None })
+/// `widget`'s words (`reviews`, `loyalty`, `referral`, `recs`) in the view's language, with the
+/// shop's rewordings.
+pub fn strings(view: &ViewQuery, widget: &str, settings: Option<&ShopSettings>) -> Strings {
+    let own = format!("{widget}.");
+    Strings::of(
+        Lang::negotiate(view.locale.as_str()),
+        &["common.", &own],
+        settings.map(|s| &s.strings),
+    )
 }
 
-/// The element content around a rendered view and the data it was drawn from.
-fn element(view: &ViewQuery, markup: &str, data: &str, after: &str) -> String {
+fn config(
+    req: &Request,
+    view: &ViewQuery,
+    shop: &ShopId,
+    strings: Strings,
+) -> Result<Config, ApiError> {
+    let api = req.url()?.origin().ascii_serialization();
+    Ok(Config {
+        api,
+        shop: shop.to_string(),
+        locale: view.locale.to_string(),
+        token: None,
+        strings,
+    })
+}
+
+/// The element content around a rendered view, the data it was drawn from and its words.
+fn element(view: &ViewQuery, strings: &Strings, markup: &str, data: &str, after: &str) -> String {
     let style = if view.css { format!("<style>{}</style>", css()) } else { String::new() };
+    let dir = if strings.rtl { " dir=\"rtl\"" } else { "" };
+    let words = serde_json::to_string(strings).unwrap_or_default();
     format!(
-        "<template shadowrootmode=\"open\">{style}<div part=\"root\">{markup}</div>\
-         <script type=\"application/json\" class=\"rapport-data\">{}</script></template>{after}",
-        script_safe(data)
+        "<template shadowrootmode=\"open\">{style}<div part=\"root\"{dir}>{markup}</div>\
+         <script type=\"application/json\" class=\"rapport-data\">{}</script>\
+         <script type=\"application/json\" class=\"rapport-strings\">{}</script></template>{after}",
+        script_safe(data),
+        script_safe(&words)
     )
 }
 
@@ -107,12 +140,16 @@ pub fn reviews(
     shop: &ShopId,
     sku: &Sku,
     page: &ProductReviews,
+    strings: Strings,
 ) -> Result<String, ApiError> {
     // The JSON-LD is in the page beside the widget; the widget needs only the rest.
     let data = serde_json::to_string(&ProductReviews { json_ld: None, ..page.clone() })
         .map_err(|e| ApiError::Internal(format!("page to JSON: {e}")))?;
-    let markup =
-        rapport_widgets::render::reviews(config(req, view, shop)?, sku.to_string(), page.clone());
+    let markup = rapport_widgets::render::reviews(
+        config(req, view, shop, strings.clone())?,
+        sku.to_string(),
+        page.clone(),
+    );
     // The JSON-LD goes beside the template, in the page itself, where search engines read it.
     let json_ld = page
         .json_ld
@@ -124,7 +161,7 @@ pub fn reviews(
             )
         })
         .unwrap_or_default();
-    Ok(element(view, &markup, &data, &json_ld))
+    Ok(element(view, &strings, &markup, &data, &json_ld))
 }
 
 /// What the caller asked of a rendered `<rapport-loyalty>`: the element's `mode` (`inline`,
@@ -169,16 +206,17 @@ pub fn loyalty(
     loyalty: &LoyaltyQuery,
     shop: &ShopId,
     answer: &LoyaltyView,
+    strings: Strings,
 ) -> Result<String, ApiError> {
     let data = serde_json::to_string(answer)
         .map_err(|e| ApiError::Internal(format!("loyalty view to JSON: {e}")))?;
     let markup = rapport_widgets::render::loyalty(
-        config(req, view, shop)?,
+        config(req, view, shop, strings.clone())?,
         loyalty.mode,
         answer.clone(),
         loyalty.expired,
     );
-    Ok(element(view, &markup, &data, ""))
+    Ok(element(view, &strings, &markup, &data, ""))
 }
 
 /// `<rapport-referral>` from the programme and, signed in, the advocate's page.
@@ -187,11 +225,15 @@ pub fn referral(
     view: &ViewQuery,
     shop: &ShopId,
     answer: &ReferralView,
+    strings: Strings,
 ) -> Result<String, ApiError> {
     let data = serde_json::to_string(answer)
         .map_err(|e| ApiError::Internal(format!("referral view to JSON: {e}")))?;
-    let markup = rapport_widgets::render::referral(config(req, view, shop)?, answer.clone());
-    Ok(element(view, &markup, &data, ""))
+    let markup = rapport_widgets::render::referral(
+        config(req, view, shop, strings.clone())?,
+        answer.clone(),
+    );
+    Ok(element(view, &strings, &markup, &data, ""))
 }
 
 /// `<rapport-recommendations>` from one of the shop's lists. The view is the whole widget (its
@@ -202,11 +244,16 @@ pub fn recommendations(
     shop: &ShopId,
     heading: String,
     list: &rapport_shared::recs::lists::RecList,
+    strings: Strings,
 ) -> Result<String, ApiError> {
     let cards: Vec<_> = list.items.iter().map(|s| s.card.clone()).collect();
     let data = format!("{{\"kind\":\"{}\",\"count\":{}}}", list.kind.as_str(), cards.len());
-    let markup = rapport_widgets::render::recommendations(config(req, view, shop)?, heading, cards);
-    Ok(element(view, &markup, &data, ""))
+    let markup = rapport_widgets::render::recommendations(
+        config(req, view, shop, strings.clone())?,
+        heading,
+        cards,
+    );
+    Ok(element(view, &strings, &markup, &data, ""))
 }
 
 /// Text for a double-quoted attribute value.

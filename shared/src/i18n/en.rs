@@ -167,6 +167,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("referral.link_copied", "Link copied"),
     ("referral.share", "Share"),
     ("referral.show_name", "Show my first name to the friends I invite"),
+    ("referral.or_code", "Or tell them your code:"),
+    ("referral.share_group", "Share your link"),
     ("referral.a_friend", "A friend"),
     ("referral.friend.claimed", "claimed their offer"),
     ("referral.friend.arrives", "ordered; your reward arrives on {date}"),
@@ -176,6 +178,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("referral.friend.returned", "returned their order"),
     ("referral.friend.not_eligible", "did not qualify"),
     // The friend's welcome banner.
+    ("welcome.title", "{advocate} invited you to {shop}"),
+    ("welcome.a_friend", "A friend"),
     ("welcome.close", "Close the invitation"),
     ("welcome.offer", "Get {offer} your first order."),
     ("welcome.offer_minimum", "Get {offer} your first order of {minimum} or more."),

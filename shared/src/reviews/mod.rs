@@ -9,7 +9,7 @@ pub mod import;
 #[cfg(feature = "server")]
 mod jsonld;
 mod query;
-mod submission;
+pub mod submission;
 
 #[cfg(feature = "server")]
 pub use jsonld::{product_json_ld, script_safe};

@@ -20,6 +20,29 @@ pub struct ReviewSubmission {
     pub author: String,
 }
 
+const RATING_MISSING: &str = "Choose a rating from 1 to 5 stars.";
+const BODY_MISSING: &str = "Write a few words about the product.";
+const AUTHOR_MISSING: &str = "Add the name to show with your review.";
+const TOO_LONG: &str = "Keep it to ";
+
+/// The catalogue key (`i18n`) that says one of this form's problems in the shopper's language,
+/// with its `{max}` when it has one. The problems are worded in English here, where the Worker
+/// answers with them too; one this does not know is shown as it is.
+pub fn problem_key(problem: &str) -> Option<(&'static str, Option<String>)> {
+    Some(match problem {
+        RATING_MISSING => ("reviews.form.rating_missing", None),
+        BODY_MISSING => ("reviews.form.body_missing", None),
+        AUTHOR_MISSING => ("reviews.form.author_missing", None),
+        p if p.starts_with(TOO_LONG) => {
+            let max: String =
+                p[TOO_LONG.len()..].chars().take_while(char::is_ascii_digit).collect();
+            ("reviews.form.too_long", Some(max))
+        }
+        p if p.contains("control characters") => ("reviews.form.control", None),
+        _ => return None,
+    })
+}
+
 /// A submission whose every field passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionCheck {
@@ -40,7 +63,7 @@ fn text(
         let problem = if value.trim().is_empty() {
             missing.to_owned()
         } else if value.trim().chars().count() > max {
-            format!("Keep it to {max} characters or fewer.")
+            format!("{TOO_LONG}{max} characters or fewer.")
         } else {
             e.problem
         };
@@ -55,11 +78,10 @@ impl ReviewSubmission {
             .rating
             .and_then(|r| u8::try_from(r).ok())
             .and_then(|r| Rating::new(r).ok())
-            .ok_or_else(|| FieldError::new("rating", "Choose a rating from 1 to 5 stars."));
+            .ok_or_else(|| FieldError::new("rating", RATING_MISSING));
         let title = text("title", &self.title, 0, TITLE_MAX, "");
-        let body = text("body", &self.body, 1, BODY_MAX, "Write a few words about the product.");
-        let author =
-            text("author", &self.author, 1, AUTHOR_MAX, "Add the name to show with your review.");
+        let body = text("body", &self.body, 1, BODY_MAX, BODY_MISSING);
+        let author = text("author", &self.author, 1, AUTHOR_MAX, AUTHOR_MISSING);
         match (rating, title, body, author) {
             (Ok(rating), Ok(title), Ok(body), Ok(author)) => {
                 Ok(SubmissionCheck { rating, title, body, author })

@@ -8,6 +8,7 @@ use rapport_shared::loyalty::{Account, BirthdayRequest};
 use super::{points_text, LoyaltyContext};
 use crate::api::ApiError;
 use crate::format;
+use crate::tr::tr;
 
 /// The birthday section, for a signed-in shopper who has not given one.
 pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
@@ -16,10 +17,9 @@ pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
     let problem = RwSignal::new(None::<&'static str>);
     let sending = RwSignal::new(false);
     let saved = RwSignal::new(false);
-    let bonus = points_text(&ctx.locale, ctx.programme.rules.birthday_bonus.into());
-    let intro = format!(
-        "Tell us your birthday and get {bonus} on it each year (from next year if it is less than 30 days away)."
-    );
+    let t = tr();
+    let bonus = points_text(ctx.programme.rules.birthday_bonus.into());
+    let intro = t.text("loyalty.birthday.intro", &[("points", &bonus)]);
 
     let submit = {
         let ctx = ctx.clone();
@@ -31,7 +31,7 @@ pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
             let day = day.get_untracked().trim().parse::<u8>().unwrap_or(0);
             let month = month.get_untracked();
             if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-                problem.set(Some("Choose a month and a day."));
+                problem.set(Some("loyalty.birthday.choose_date"));
                 return;
             }
             problem.set(None);
@@ -49,17 +49,17 @@ pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
                         leptos::logging::error!("[rapport] the birthday was not saved: {e}");
                         problem.set(Some(match &e {
                             ApiError::Refused { error, .. } if error.code == "not_a_date" => {
-                                "That date does not exist."
+                                "loyalty.birthday.not_a_date"
                             }
                             ApiError::Refused { error, .. }
                                 if error.code == "birthday_already_set" =>
                             {
-                                "Your birthday is already saved."
+                                "loyalty.birthday.already_set"
                             }
                             ApiError::Refused { status: 401, .. } | ApiError::Status(401) => {
-                                "Sign in again to save your birthday."
+                                "loyalty.birthday.sign_in_again"
                             }
-                            _ => "Your birthday could not be saved. Please try again.",
+                            _ => "loyalty.birthday.failed",
                         }));
                     }
                 }
@@ -75,18 +75,18 @@ pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
     let form = view! {
         <form class="birthday-form" novalidate on:submit=submit>
             <div class="field">
-                <label for="rapport-birthday-month">"Month"</label>
+                <label for="rapport-birthday-month">{t.get("loyalty.birthday.month")}</label>
                 <select
                     id="rapport-birthday-month"
                     aria-describedby="rapport-birthday-error"
                     on:change=move |ev| month.set(event_target_value(&ev).parse().unwrap_or(0))
                 >
-                    <option value="0">"Choose…"</option>
+                    <option value="0">{t.get("loyalty.birthday.choose")}</option>
                     {months}
                 </select>
             </div>
             <div class="field">
-                <label for="rapport-birthday-day">"Day"</label>
+                <label for="rapport-birthday-day">{t.get("loyalty.birthday.day")}</label>
                 <input
                     id="rapport-birthday-day"
                     type="number"
@@ -97,15 +97,23 @@ pub fn birthday_form(ctx: LoyaltyContext) -> impl IntoView {
                     on:input=move |ev| day.set(event_target_value(&ev))
                 />
             </div>
-            <button type="submit" part="button">"Save"</button>
+            <button type="submit" part="button">{t.get("loyalty.birthday.save")}</button>
         </form>
-        <p class="field-error" id="rapport-birthday-error" role="alert">{move || problem.get()}</p>
+        <p class="field-error" id="rapport-birthday-error" role="alert">
+            {
+                let t = t.clone();
+                move || problem.get().map(|key| t.get(key))
+            }
+        </p>
     };
     view! {
         <section class="block">
-            <h3>"Your birthday"</h3>
+            <h3>{t.get("loyalty.birthday.title")}</h3>
             <p class="saved" role="status">
-                {move || saved.get().then_some("Saved. Look out for your birthday points.")}
+                {
+                    let done = t.get("loyalty.birthday.saved");
+                    move || saved.get().then(|| done.clone())
+                }
             </p>
             <div hidden=move || saved.get()>
                 <p class="muted">{intro}</p>

@@ -10,20 +10,23 @@ use rapport_shared::loyalty::{Redeemed, RedemptionRequest, Reward};
 
 use super::{focus_soon, points_text, LoyaltyContext};
 use crate::api::ApiError;
+use crate::tr::tr;
 use crate::{format, Unavailable};
 
 /// The programme's rewards and, for a signed-in shopper, the codes already issued.
 pub fn rewards(ctx: LoyaltyContext) -> impl IntoView {
     let signed_in = ctx.account.with_untracked(Option::is_some);
     let locale = &ctx.locale;
+    let t = tr();
     let items = ctx
         .programme
         .rules
         .rewards
         .iter()
         .map(|reward| {
-            let name = format!("{} off", format::money(locale, &reward.discount));
-            let cost = points_text(locale, reward.points.into());
+            let name = t
+                .text("common.amount_off", &[("amount", &format::money(locale, &reward.discount))]);
+            let cost = points_text(reward.points.into());
             let head = view! {
                 <p class="reward-head">
                     <span class="reward-name">{name.clone()}</span>
@@ -37,27 +40,26 @@ pub fn rewards(ctx: LoyaltyContext) -> impl IntoView {
     let codes = signed_in.then(|| codes(ctx.clone()));
     view! {
         <section class="block">
-            <h3>"Rewards"</h3>
+            <h3>{t.get("loyalty.rewards")}</h3>
             <ul class="rewards">{items}</ul>
             {codes}
         </section>
     }
 }
 
-/// Why a redemption failed, for the shopper; `None` when it may simply be tried again.
+/// Why a redemption failed, for the shopper (a catalogue key); `None` when it may simply be
+/// tried again.
 fn refusal(e: &ApiError) -> Option<&'static str> {
     Some(match e {
         ApiError::Refused { status: 401, .. } | ApiError::Status(401) => {
-            "Sign in again to redeem your points."
+            "loyalty.redeem.sign_in_again"
         }
         ApiError::Refused { error, .. } if error.code == "insufficient_points" => {
-            "You do not have enough points for this reward yet."
+            "loyalty.redeem.not_enough"
         }
-        ApiError::Refused { status: 429, .. } => {
-            "You have redeemed several rewards recently. Please try again later."
-        }
-        ApiError::NotFound(_) => "This reward is no longer available.",
-        ApiError::Refused { .. } => "This reward could not be redeemed.",
+        ApiError::Refused { status: 429, .. } => "loyalty.redeem.too_many",
+        ApiError::NotFound(_) => "loyalty.redeem.gone",
+        ApiError::Refused { .. } => "loyalty.redeem.refused",
         _ => return None,
     })
 }
@@ -80,17 +82,19 @@ fn redemption(reward: &Reward, name: String, cost: String, ctx: LoyaltyContext) 
         opened.set(true);
         confirming.set(true);
     };
-    let locale = ctx.locale.clone();
     let balance_ctx = ctx.clone();
     let points = i64::from(reward.points);
-    let label = format!("Redeem {name}");
+    let t = tr();
+    let label = t.text("loyalty.redeem_reward", &[("reward", &name)]);
+    let redeem_text = t.get("loyalty.redeem");
+    let more_t = t.clone();
     let action = move || {
         if confirming.get() {
             return None;
         }
         let missing = points - balance_ctx.balance();
         Some(if missing > 0 {
-            let text = format!("{} more needed", points_text(&locale, missing));
+            let text = more_t.text("loyalty.more_needed", &[("points", &points_text(missing))]);
             Either::Left(view! { <p class="missing">{text}</p> })
         } else {
             Either::Right(view! {
@@ -102,14 +106,14 @@ fn redemption(reward: &Reward, name: String, cost: String, ctx: LoyaltyContext) 
                     aria-label=label.clone()
                     on:click=ask
                 >
-                    "Redeem"
+                    {redeem_text.clone()}
                 </button>
             })
         })
     };
     let flow = Flow {
         reward: reward.id.clone(),
-        question: format!("Spend {cost} for {name}?"),
+        question: t.text("loyalty.spend_question", &[("points", &cost), ("reward", &name)]),
         ctx,
         confirming,
         redeem_button,
@@ -148,6 +152,7 @@ struct Flow {
 )]
 fn redemption_flow(flow: Flow) -> Result<AnyView, Unavailable> {
     let Flow { reward, question, ctx, confirming, redeem_button } = flow;
+    let t = tr();
     let sending = RwSignal::new(false);
     // The code issued, or what went wrong.
     let outcome = RwSignal::new(None::<Result<String, &'static str>>);
@@ -196,16 +201,18 @@ fn redemption_flow(flow: Flow) -> Result<AnyView, Unavailable> {
                             focus_soon(redeem_button);
                         }
                         // Still confirming: Confirm tries again with the same key.
-                        None => outcome
-                            .set(Some(Err("The reward could not be redeemed. Please try again."))),
+                        None => outcome.set(Some(Err("loyalty.redeem.failed"))),
                     }
                 }
             }
             sending.set(false);
         });
     };
+    let ask_t = t.clone();
     let ask = move || {
+        let t = ask_t.clone();
         confirming.get().then(|| {
+            let (redeeming, confirm) = (t.get("loyalty.redeeming"), t.get("loyalty.confirm"));
             view! {
                 <div class="confirm">
                     <p>{question.clone()}</p>
@@ -216,9 +223,9 @@ fn redemption_flow(flow: Flow) -> Result<AnyView, Unavailable> {
                         node_ref=confirm_button
                         on:click=redeem.clone()
                     >
-                        {move || if sending.get() { "Redeeming…" } else { "Confirm" }}
+                        {move || if sending.get() { redeeming.clone() } else { confirm.clone() }}
                     </button>
-                    <button type="button" class="link" on:click=cancel>"Cancel"</button>
+                    <button type="button" class="link" on:click=cancel>{t.get("common.cancel")}</button>
                 </div>
             }
         })
@@ -227,11 +234,13 @@ fn redemption_flow(flow: Flow) -> Result<AnyView, Unavailable> {
         outcome.get().map(|o| match o {
             Ok(code) => Either::Left(view! {
                 <div class="issued">
-                    <p>"Your code, for your next order:"</p>
+                    <p>{t.get("loyalty.your_code")}</p>
                     {code_box(code, announce, copy_button)}
                 </div>
             }),
-            Err(text) => Either::Right(view! { <p class="field-error" role="alert">{text}</p> }),
+            Err(key) => {
+                Either::Right(view! { <p class="field-error" role="alert">{t.get(key)}</p> })
+            }
         })
     };
     Ok(view! {
@@ -244,6 +253,7 @@ fn redemption_flow(flow: Flow) -> Result<AnyView, Unavailable> {
 /// Codes the shopper bought earlier, newest first.
 fn codes(ctx: LoyaltyContext) -> impl IntoView {
     let LoyaltyContext { locale, account, announce, .. } = ctx;
+    let t = tr();
     move || {
         account.with(|a| {
             let codes = a.as_ref().map_or(&[][..], |a| &a.codes[..]);
@@ -251,7 +261,10 @@ fn codes(ctx: LoyaltyContext) -> impl IntoView {
                 let items = codes
                     .iter()
                     .map(|c| {
-                        let what = format!("{} off", format::money(&locale, &c.discount));
+                        let what = t.text(
+                            "common.amount_off",
+                            &[("amount", &format::money(&locale, &c.discount))],
+                        );
                         view! {
                             <li>
                                 <span class="muted">{what}</span>
@@ -261,7 +274,7 @@ fn codes(ctx: LoyaltyContext) -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <h4>"Your codes"</h4>
+                    <h4>{t.get("loyalty.your_codes")}</h4>
                     <ul class="codes">{items}</ul>
                 }
             })
@@ -276,7 +289,8 @@ fn code_box(
     announce: RwSignal<&'static str>,
     node_ref: NodeRef<html::Button>,
 ) -> impl IntoView {
-    let label = format!("Copy code {code}");
+    let t = tr();
+    let label = t.text("loyalty.copy_code", &[("code", &code)]);
     let text = code.clone();
     view! {
         <span class="code-box">
@@ -287,9 +301,9 @@ fn code_box(
                 part="button"
                 node_ref=node_ref
                 aria-label=label
-                on:click=move |_| crate::clipboard::copy(&text, announce, "Copied")
+                on:click=move |_| crate::clipboard::copy(&text, announce, "common.copied")
             >
-                "Copy"
+                {t.get("common.copy")}
             </button>
         </span>
     }

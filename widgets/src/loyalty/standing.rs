@@ -8,6 +8,7 @@ use rapport_shared::loyalty::{Account, Entry, Programme, Reason, TierBasis};
 
 use super::{points_text, LoyaltyContext};
 use crate::format;
+use crate::tr::tr;
 
 /// History entries shown before the shopper asks for all of them. The widget's reserved height
 /// (`--rapport-loyalty-min-height`) counts on this many.
@@ -20,10 +21,11 @@ pub fn standing(ctx: LoyaltyContext) -> impl IntoView {
 }
 
 fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoView {
+    let t = tr();
     let rules = &programme.rules;
     // Tier thresholds count points, or money in minor units.
     let amount = |n: i64| match rules.tier_basis {
-        TierBasis::PointsEarned => points_text(locale, n),
+        TierBasis::PointsEarned => points_text(n),
         TierBasis::AmountSpent => {
             format::money(locale, &Money { amount_minor: n, currency: programme.currency.clone() })
         }
@@ -31,7 +33,7 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
     let tier_named = |id: &str| rules.tiers.iter().find(|t| t.id == id);
     let current = a.tier.as_deref().and_then(tier_named);
     let tier = current.map(|t| {
-        view! { <p class="tier">"Your tier: " <strong part="tier">{t.name.clone()}</strong></p> }
+        view! { <p class="tier">{tr().get("loyalty.your_tier")}" " <strong part="tier">{t.name.clone()}</strong></p> }
     });
     let progress = match &a.next_tier {
         Some(next) => {
@@ -40,14 +42,17 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
                 tier_named(&next.id).map_or(a.tier_progress + next.remaining, |t| t.threshold);
             let done = (a.tier_progress - min).clamp(0, (max - min).max(0));
             let percent = if max > min { done * 100 / (max - min) } else { 100 };
-            let text = format!("{} to {}", amount(next.remaining), next.name);
+            let text = t.text(
+                "loyalty.to_next",
+                &[("amount", &amount(next.remaining)), ("tier", &next.name)],
+            );
             Some(
                 view! {
                     <div
                         class="progress"
                         part="progress"
                         role="progressbar"
-                        aria-label=format!("Progress to {}", next.name)
+                        aria-label=t.text("loyalty.progress", &[("tier", &next.name)])
                         aria-valuemin=min.to_string()
                         aria-valuemax=max.to_string()
                         aria-valuenow=(min + done).to_string()
@@ -61,15 +66,14 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
             )
         }
         None if current.is_some() => {
-            Some(view! { <p class="progress-text">"You have reached the top tier."</p> }.into_any())
+            Some(view! { <p class="progress-text">{t.get("loyalty.top_tier")}</p> }.into_any())
         }
         None => None,
     };
     let expiry = a.expiring.map(|e| {
-        let text = format!(
-            "{} expire on {} — earn or redeem before then.",
-            points_text(locale, e.points),
-            format::date(locale, e.at)
+        let text = t.text(
+            "loyalty.expiring",
+            &[("points", &points_text(e.points)), ("date", &format::date(locale, e.at))],
         );
         view! { <p class="expiry" part="notice">{text}</p> }
     });
@@ -77,7 +81,7 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
         <div class="standing" part="standing">
             <p class="balance">
                 <span class="balance-value">{format::points(locale, a.balance, false)}</span>
-                {if a.balance == 1 { " point" } else { " points" }}
+                " "{t.points_word(a.balance)}
             </p>
             {tier}
             {progress}
@@ -90,18 +94,19 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
 pub fn history(ctx: LoyaltyContext) -> impl IntoView {
     let LoyaltyContext { locale, account, .. } = ctx;
     let all = RwSignal::new(false);
+    let t = tr();
     let list = move || {
         account.with(|a| {
             let history = a.as_ref().map_or(&[][..], |a| &a.history[..]);
             if history.is_empty() {
-                return Either::Left(view! { <p class="muted">"No points yet."</p> });
+                return Either::Left(view! { <p class="muted">{t.get("loyalty.no_points")}</p> });
             }
             let shown = if all.get() { history.len() } else { FIRST_ENTRIES };
             let entries = history.iter().take(shown).map(|e| entry(&locale, e)).collect_view();
             let more = (history.len() > shown).then(|| {
                 view! {
                     <button type="button" class="link more" on:click=move |_| all.set(true)>
-                        "Show all activity"
+                        {t.get("loyalty.show_all_activity")}
                     </button>
                 }
             });
@@ -113,32 +118,33 @@ pub fn history(ctx: LoyaltyContext) -> impl IntoView {
     };
     view! {
         <section class="block">
-            <h3>"Recent activity"</h3>
+            <h3>{tr().get("loyalty.activity")}</h3>
             {list}
         </section>
     }
 }
 
 fn entry(locale: &str, e: &Entry) -> impl IntoView {
-    let label = match e.reason {
-        Reason::Order => "Order",
-        Reason::Refund => "Refund",
-        Reason::Signup => "Welcome bonus",
-        Reason::Review => "Review",
-        Reason::Referral => "Friend referred",
-        Reason::Birthday => "Birthday bonus",
-        Reason::Tier => "New tier bonus",
-        Reason::Redemption => "Reward redeemed",
-        Reason::Expiry => "Points expired",
-        Reason::Adjustment => "Adjusted by the shop",
-    };
+    let t = tr();
+    let label = t.get(match e.reason {
+        Reason::Order => "loyalty.reason.order",
+        Reason::Refund => "loyalty.reason.refund",
+        Reason::Signup => "loyalty.reason.signup",
+        Reason::Review => "loyalty.reason.review",
+        Reason::Referral => "loyalty.reason.referral",
+        Reason::Birthday => "loyalty.reason.birthday",
+        Reason::Tier => "loyalty.reason.tier",
+        Reason::Redemption => "loyalty.reason.redemption",
+        Reason::Expiry => "loyalty.reason.expiry",
+        Reason::Adjustment => "loyalty.reason.adjustment",
+    });
     let class = if e.points < 0 { "entry-points minus" } else { "entry-points" };
     view! {
         <li class="entry">
             <span class="entry-label">{label}</span>
             <span class=class>
                 {format::points(locale, e.points, true)}
-                <span class="visually-hidden">" points"</span>
+                <span class="visually-hidden">" "{t.points_word(e.points)}</span>
             </span>
             <span class="entry-date">{format::date(locale, e.at)}</span>
         </li>

@@ -70,6 +70,7 @@ impl SettingsForm {
             moderation: moderation.unwrap_or(current.moderation),
             loyalty: current.loyalty.clone(),
             referral: current.referral.clone(),
+            strings: current.strings.clone(),
         };
         // The remaining rules are the API's own, one field at a time.
         let mut checked = candidate.clone();
