@@ -46,7 +46,9 @@ impl Store {
     }
 
     async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), ApiError> {
-        self.kv.put(key, value)?.execute().await.map_err(ApiError::from)
+        // As JSON text: handed to KV as a value, a map would become a JS `Map`, stored as `{}`.
+        let text = serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.kv.put(key, text)?.execute().await.map_err(ApiError::from)
     }
 
     pub async fn settings(&self, shop: &ShopId) -> Result<Option<ShopSettings>, ApiError> {
