@@ -35,8 +35,10 @@ pub fn Recommendations(
 ) -> impl IntoView {
     let cards = cards.into_iter().map(|c| card(c, &locale)).collect_view();
     view! {
-        <section class="recs" part="recommendations" aria-labelledby="rapport-recs-title">
-            <h2 id="rapport-recs-title" part="title">{heading}</h2>
+        // Not a landmark: a page may show two rows under one heading (trending, and a shopper's
+        // own list shown as trending until there is something to draw it from).
+        <section class="recs" part="recommendations">
+            <h2 part="title">{heading}</h2>
             <ul class="cards" part="list">{cards}</ul>
         </section>
     }

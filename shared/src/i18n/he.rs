@@ -128,7 +128,7 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("loyalty.redeeming", "במימוש…"),
     ("loyalty.your_code", "הקוד שלכם להזמנה הבאה:"),
     ("loyalty.your_codes", "הקודים שלכם"),
-    ("loyalty.copy_code", "העתקת הקוד {code}"),
+    ("loyalty.copy_code", "העתקה של הקוד {code}"),
     ("loyalty.redeem.sign_in_again", "התחברו שוב כדי לממש את הנקודות שלכם."),
     ("loyalty.redeem.not_enough", "אין לכם עדיין מספיק נקודות להטבה הזו."),
     ("loyalty.redeem.too_many", "מימשתם כמה הטבות לאחרונה. נסו שוב מאוחר יותר."),

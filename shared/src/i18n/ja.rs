@@ -101,7 +101,7 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("loyalty.tier_bonus", "ランク到達時に{points}"),
     ("loyalty.rewards", "交換できる特典"),
     ("loyalty.redeem", "交換する"),
-    ("loyalty.redeem_reward", "{reward}と交換"),
+    ("loyalty.redeem_reward", "{reward}と交換する"),
     ("loyalty.more_needed", "あと{points}必要です"),
     ("loyalty.spend_question", "{points}を使って{reward}と交換しますか？"),
     ("loyalty.confirm", "確定する"),

@@ -446,6 +446,19 @@ mod tests {
     }
 
     #[test]
+    fn a_control_named_apart_from_its_text_keeps_its_text_in_its_name() {
+        // A button whose label says more than its text (for screen readers) must contain the
+        // text, so a shopper who speaks the text to select it finds it.
+        for lang in Lang::ALL {
+            let cat: BTreeMap<&str, &str> = lang.catalogue().iter().copied().collect();
+            for (text, name) in [("loyalty.redeem", "loyalty.redeem_reward"), ("common.copy", "loyalty.copy_code")] {
+                let (t, n) = (cat[text].to_lowercase(), cat[name].to_lowercase());
+                assert!(n.contains(&t), "{lang:?}: {name} {n:?} does not contain {text} {t:?}");
+            }
+        }
+    }
+
+    #[test]
     fn tags_negotiate_to_their_language_then_english() {
         for (tag, want) in [
             ("de-AT", Lang::De),
