@@ -85,19 +85,30 @@ for (const [locale, lang] of [["de-DE", "de"], ["ja-JP", "ja"], ["ar-EG", "ar"]]
       const problems = [];
       p.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
       p.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("[rapport]")) problems.push(`console: ${m.text()}`); });
+      // For the message of a failure: the loader's own notes and every refused request.
+      const seen = [];
+      p.on("console", (m) => { if (m.text().startsWith("[rapport]")) seen.push(m.text()); });
+      p.on("response", (r) => { if (r.status() >= 400) seen.push(`${r.status()} ${r.url()}`); });
       await trackLayoutShift(p);
       await p.goto(`${shop.origin}/${locale}.html`);
-      // Every widget drawn, and the ones with WebAssembly live.
-      await p.locator("rapport-reviews .summary").waitFor();
-      await p.locator("rapport-loyalty .balance-value").waitFor();
-      await p.locator("rapport-referral .link-row").waitFor();
-      await p.locator('rapport-recommendations[kind="trending"] .card').first().waitFor();
-      await p.locator('rapport-recommendations[kind="for-you"] .card').first().waitFor();
-      await p.waitForFunction(() => ["rapport-reviews", "rapport-loyalty", "rapport-referral"].every((n) => document.querySelector(n).rapportLive));
+      // Every widget drawn, and the ones with WebAssembly live; if one is not, what each shows
+      // and what the page logged.
+      try {
+        await p.locator("rapport-reviews .summary").waitFor();
+        await p.locator("rapport-loyalty .balance-value").waitFor();
+        await p.locator("rapport-referral .link-row").waitFor();
+        await p.locator('rapport-recommendations[kind="trending"] .card').first().waitFor();
+        await p.locator('rapport-recommendations[kind="for-you"] .card').first().waitFor();
+        await p.waitForFunction(() => ["rapport-reviews", "rapport-loyalty", "rapport-referral"].every((n) => document.querySelector(n).rapportLive));
+      } catch (e) {
+        const shown = await widgetWords(p).catch(() => ({}));
+        e.message += `\nwidgets: ${JSON.stringify(shown)}\nlogged: ${JSON.stringify([...problems, ...seen])}`;
+        throw e;
+      }
       const words = await widgetWords(p);
       for (const [widget, text] of Object.entries(words)) {
         const left = english.filter((f) => text.includes(f));
-        assert.deepEqual(left, [], `${widget} in ${lang} still says: ${left.join(" / ")}`);
+        assert.deepEqual(left, [], `${widget} in ${lang} still says: ${left.join(" / ")} (${seen.join("; ")})`);
       }
       // The merchant's rewording, where it belongs.
       const [key, said] = Object.entries(OVERRIDES[lang])[0];

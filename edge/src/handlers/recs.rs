@@ -113,16 +113,26 @@ pub async fn list(
         Some(sku) => format!("{}/{sku}", kind.as_str()),
         None => kind.as_str().to_owned(),
     };
-    let text = match store.get_text(&keys::recommendations(shop, &name)).await? {
-        Some(text) => text,
-        None => fallback(&store, shop, product.as_ref()).await?,
-    };
+    let key = keys::recommendations(shop, &name);
     match rendered {
-        None => cacheable(stored_json(text)?),
+        None => {
+            let text = match store.get_text(&key).await? {
+                Some(text) => text,
+                None => fallback(&store, shop, product.as_ref()).await?,
+            };
+            cacheable(stored_json(text)?)
+        }
         Some((view, heading, shown_as)) => {
+            // The list and the shop's words, read together.
+            let (text, settings) =
+                futures_util::future::join(store.get_text(&key), store.settings(shop)).await;
+            let text = match text? {
+                Some(text) => text,
+                None => fallback(&store, shop, product.as_ref()).await?,
+            };
+            let settings = settings?;
             let list: RecList = serde_json::from_str(&text)
                 .map_err(|e| ApiError::Internal(format!("stored list {name}: {e}")))?;
-            let settings = store.settings(shop).await?;
             let strings = views::strings(&view, "recs", settings.as_ref());
             let heading = if heading.is_empty() {
                 strings.get(heading_key(shown_as.unwrap_or(kind))).to_owned()

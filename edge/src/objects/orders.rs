@@ -4,7 +4,8 @@
 //! years of history has a bounded number of objects, and deliveries of one order always meet in
 //! the same one. Storage per order: `state:{order}` (the folded [`OrderState`]),
 //! `version:{order}` (how many times it was folded), `applied:{order}` (the purchase records it
-//! has written to KV) and `awarded:{order}` (the customer whose loyalty ledger it last told).
+//! has written to KV), `awarded:{order}` (the customer whose loyalty ledger it last told) and
+//! `told:{order}` (the buyer and payment the shop's overview last heard of).
 //! Each delivery is folded into the state and stored with its version, then the records the
 //! state calls for are reconciled with those applied (written or removed), and the customer's
 //! ledger is told the state's net amount with its version: the ledger applies only the
@@ -250,16 +251,20 @@ impl OrderObject {
                 }
             }
         }
-        // The buyer and the payment, to the shop's overview figures.
-        let command = overview::Command::Order {
-            order: order.to_string(),
-            version,
-            buyer: state.order.as_ref().and_then(|o| o.customer.clone()),
-            paid_at: state.order.as_ref().filter(|_| state.kept()).map(|o| o.updated_at),
-        };
-        let _: bool = call(&self.env, overview::BINDING, &overview::name(shop), &command)
-            .await
-            .map_err(failed)?;
+        // The buyer and the payment, to the shop's overview figures, when either changed since
+        // the overview was last told (it keeps the first time an order was seen paid): most
+        // deliveries (fulfilment, a partial refund) change neither.
+        let told_key = format!("told:{order}");
+        let paid_at = state.order.as_ref().filter(|_| state.kept()).map(|o| o.updated_at);
+        let told = (buyer.clone(), paid_at.is_some());
+        if storage.get::<(Option<CustomerId>, bool)>(&told_key).await?.as_ref() != Some(&told) {
+            let command =
+                overview::Command::Order { order: order.to_string(), version, buyer, paid_at };
+            let _: bool = call(&self.env, overview::BINDING, &overview::name(shop), &command)
+                .await
+                .map_err(failed)?;
+            storage.put(&told_key, &told).await?;
+        }
         // A later delivery replaced the mark if it is not `token` any more: that one stays.
         let mark = format!("{PENDING}{order}");
         if storage.get::<f64>(&mark).await? == Some(token) {

@@ -451,7 +451,9 @@ mod tests {
         // text, so a shopper who speaks the text to select it finds it.
         for lang in Lang::ALL {
             let cat: BTreeMap<&str, &str> = lang.catalogue().iter().copied().collect();
-            for (text, name) in [("loyalty.redeem", "loyalty.redeem_reward"), ("common.copy", "loyalty.copy_code")] {
+            for (text, name) in
+                [("loyalty.redeem", "loyalty.redeem_reward"), ("common.copy", "loyalty.copy_code")]
+            {
                 let (t, n) = (cat[text].to_lowercase(), cat[name].to_lowercase());
                 assert!(n.contains(&t), "{lang:?}: {name} {n:?} does not contain {text} {t:?}");
             }
