@@ -72,6 +72,26 @@ impl Store {
         self.put(&keys::product(shop, &p.sku), p).await
     }
 
+    /// The product's stored page as its object wrote it (JSON), for answers that pass it on.
+    pub async fn product_reviews_bytes(
+        &self,
+        shop: &ShopId,
+        sku: &Sku,
+    ) -> Result<Option<Vec<u8>>, ApiError> {
+        self.kv.get(&keys::product_reviews(shop, sku)).bytes().await.map_err(ApiError::from)
+    }
+
+    /// Writes the empty page of a product nobody has reviewed, unless it has a page: called
+    /// before the product itself is first stored, so no review (and no page of its object)
+    /// can exist yet, and a read of its reviews never needs a second KV read.
+    pub async fn ensure_reviews_page(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
+        let key = keys::product_reviews(shop, sku);
+        if self.kv.get(&key).bytes().await?.is_none() {
+            self.put(&key, &ProductReviews::empty(sku)).await?;
+        }
+        Ok(())
+    }
+
     pub async fn product_reviews(
         &self,
         shop: &ShopId,
@@ -137,7 +157,11 @@ impl Store {
         }
         match self.product(shop, &p.sku).await? {
             Some(stored) if !p.supersedes(&stored) => Ok(false),
-            _ => self.put_product(shop, p).await.map(|_| true),
+            Some(_) => self.put_product(shop, p).await.map(|_| true),
+            None => {
+                self.ensure_reviews_page(shop, &p.sku).await?;
+                self.put_product(shop, p).await.map(|_| true)
+            }
         }
     }
 

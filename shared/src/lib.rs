@@ -27,6 +27,7 @@ pub mod reviews;
 #[cfg(feature = "server")]
 pub mod secrets;
 pub mod time;
+pub mod validator;
 #[cfg(feature = "server")]
 pub mod webhooks;
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { admin, createShop, eventually, getJson, shopSecrets, startWorker } from "../support/worker.mjs";
+import { admin, createShop, eventually, getJson, kvKeys, shopSecrets, startWorker } from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 const other = shopSecrets("other-shop");
@@ -62,6 +62,53 @@ describe("reading reviews", () => {
     res = await reviewsOf("no-such-shop", "MUG");
     assert.equal(res.status, 404);
     assert.equal(res.body.error.code, "shop_not_found");
+  });
+
+  test("a product's page is written when the product is created, so a read is one KV read", async () => {
+    const res = await admin(worker.url, acme, "PUT", "/products", {
+      products: [{ sku: "NEW-1", title: "New one", url: "https://acme.example/p/new-1" }],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(kvKeys(worker, "acme/reviews-page/NEW-"), ["acme/reviews-page/NEW-1"]);
+    const { status, body } = await reviewsOf("acme", "NEW-1");
+    assert.equal(status, 200);
+    assert.equal(body.summary.count, 0);
+  });
+
+  test("the page carries an entity tag; a request that holds it gets a 304 with no body", async () => {
+    const url = `${worker.url}/v1/shops/acme/products/MUG/reviews`;
+    const first = await fetch(url);
+    const tag = first.headers.get("etag");
+    assert.match(tag, /^"[0-9a-f]{16}"$/);
+    const text = await first.text();
+    const again = await fetch(url, { headers: { "if-none-match": tag } });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), "");
+    assert.equal(again.headers.get("etag"), tag);
+    assert.match(again.headers.get("cache-control"), /^public, max-age=\d+$/);
+    assert.equal(again.headers.get("access-control-allow-origin"), "*");
+    // Another tag, or a list without this one, gets the page.
+    const stale = await fetch(url, { headers: { "if-none-match": '"0000000000000000", W/"1"' } });
+    assert.equal(stale.status, 200);
+    assert.equal(await stale.text(), text);
+    // A new review changes the bytes, so the tag.
+    await admin(worker.url, acme, "POST", "/reviews", { reviews: [review("r9", 5, { created_at: 900 })] });
+    await eventually(() => fetch(url, { headers: { "if-none-match": tag } }), (res) => assert.equal(res.status, 200));
+    // The rendered view is revalidated the same way.
+    const html = `${worker.url}/v1/shops/acme/products/MUG/reviews.html?css=none`;
+    const view = await fetch(html);
+    const viewTag = view.headers.get("etag");
+    assert.match(viewTag, /^"[0-9a-f]{16}"$/);
+    assert.equal((await fetch(html, { headers: { "if-none-match": viewTag } })).status, 304);
+    assert.equal((await fetch(`${html}&locale=de`, { headers: { "if-none-match": viewTag } })).status, 200);
+  });
+
+  test("a 404 for an unknown product is cached briefly, like a page", async () => {
+    const res = await fetch(`${worker.url}/v1/shops/acme/products/NOPE/reviews`);
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get("cache-control"), /^public, max-age=\d+$/);
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.equal((await res.json()).error.code, "product_not_found");
   });
 
   test("shops do not see each other's reviews", async () => {

@@ -289,6 +289,34 @@ fn put_leb128(out: &mut Vec<u8>, mut value: u32) {
     }
 }
 
+/// The module without its custom sections called `names` (e.g. `name`, the function names
+/// only a debugger reads); every other section as it was.
+fn without_custom_sections(wasm: &[u8], names: &[&str]) -> Result<Vec<u8>> {
+    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+        return Err("not a WebAssembly module".into());
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut at = 8;
+    while at < wasm.len() {
+        let start = at;
+        let id = wasm[at];
+        at += 1;
+        let len = leb128(wasm, &mut at)? as usize;
+        let end = at.checked_add(len).filter(|e| *e <= wasm.len()).ok_or("truncated section")?;
+        let dropped = id == 0 && {
+            let mut name_at = at;
+            let name_len = leb128(wasm, &mut name_at)? as usize;
+            let name = wasm.get(name_at..name_at + name_len).ok_or("truncated section name")?;
+            names.iter().any(|n| n.as_bytes() == name)
+        };
+        if !dropped {
+            out.extend_from_slice(&wasm[start..end]);
+        }
+        at = end;
+    }
+    Ok(out)
+}
+
 /// Import names, old to new.
 type Renames = Vec<(String, String)>;
 
@@ -436,7 +464,11 @@ fn worker(tools: &Tools) -> Result<()> {
         .env("CARGO_TARGET_DIR", root.join("target"))
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", tools.npm_tool("wasm-opt"))
-        .env("ESBUILD_BIN", tools.npm_tool("esbuild")))
+        .env("ESBUILD_BIN", tools.npm_tool("esbuild")))?;
+    // The function names are a fifth of the module once compressed and serve only a debugger:
+    // a panic's message and place still reach the log (see ARCHITECTURE.md, "Worker size").
+    let wasm = read(&output)?;
+    write(&output, without_custom_sections(&wasm, &["name"])?)
 }
 
 #[cfg(test)]
@@ -461,6 +493,21 @@ mod tests {
         wasm.push(imports.len() as u8);
         wasm.extend(imports);
         wasm
+    }
+
+    #[test]
+    fn a_custom_section_goes_and_the_rest_stays() {
+        let mut wasm = module();
+        // A custom section "name" with two bytes of content, then one called "keep".
+        wasm.extend([0, 7, 4]);
+        wasm.extend(b"name\x01\x02");
+        wasm.extend([0, 5, 4]);
+        wasm.extend(b"keep");
+        let out = without_custom_sections(&wasm, &["name"]).unwrap();
+        assert_eq!(out.len(), wasm.len() - 9);
+        assert!(out.ends_with(b"\x00\x05\x04keep"));
+        assert_eq!(&out[..out.len() - 7], &module()[..], "every other section as it was");
+        assert!(without_custom_sections(&wasm[..wasm.len() - 1], &["name"]).is_err());
     }
 
     #[test]

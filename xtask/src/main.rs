@@ -30,7 +30,8 @@ jobs:
           [--port 8787] [--storefront-port 8080]
   test    set up, build and run every test: unit, edge (workerd), end-to-end (Chromium)
   build   build the widgets into dist/ and the Worker into edge/build/ (release)
-  bench   build, then print widget payload and Worker sizes (raw, gzip, brotli)
+  bench   build, then measure: payload and Worker sizes (raw, gzip, brotli), the edge against
+          two baselines, the demo page in Chromium, Lighthouse [--only edge]
   setup   install what is missing: wasm32 target, wasm-bindgen, worker-build, npm and Debian packages
   token   mint a shopper token: --shop SHOP --customer ID [--name NAME] [--email ADDRESS]
           [--ttl SECONDS]
@@ -87,7 +88,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(&args),
         "test" => test::run(),
         "build" => setup::tools().and_then(|t| build::all(&t)),
-        "bench" => bench::run(),
+        "bench" => bench::run(&args),
         "setup" => setup::all().map(|_| ()),
         "token" => token::run(&args),
         "seed" => seed::run(&args),

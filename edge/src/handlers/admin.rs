@@ -99,6 +99,7 @@ pub async fn put_products(
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
     for p in &products {
+        store.ensure_reviews_page(shop, &p.sku).await?;
         store.put_product(shop, p).await?;
         super::recs::catalog_put(env, shop, p).await?;
     }

@@ -11,6 +11,7 @@ use rapport_shared::reviews::{
     ReviewSubmission, Submitted,
 };
 use rapport_shared::secrets::sha256_hex;
+use rapport_shared::validator::{entity_tag, names};
 use serde_json::json;
 use worker::{js_sys, Env, Request, Response};
 
@@ -32,7 +33,50 @@ const SUBMISSION_LIMIT: usize = 16 * 1024;
 /// Products per batched ratings request (a collection page).
 const MAX_RATINGS: usize = 50;
 
-fn cacheable(mut resp: Response) -> Result<Response, ApiError> {
+/// How long browsers and caches may keep a public answer before they revalidate it: the
+/// `PUBLIC_CACHE_SECONDS` variable, [`CACHE_SECONDS`] without it.
+pub fn cache_seconds(env: &Env) -> u32 {
+    env.var("PUBLIC_CACHE_SECONDS")
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(CACHE_SECONDS)
+}
+
+fn cacheable(env: &Env, mut resp: Response) -> Result<Response, ApiError> {
+    let max_age = cache_seconds(env);
+    resp.headers_mut().set("cache-control", &format!("public, max-age={max_age}"))?;
+    Ok(cors::public(resp)?)
+}
+
+/// A public answer a cache may keep and revalidate: its entity tag, and a `304 Not Modified`
+/// with no body when the request already holds these bytes.
+fn revalidated(
+    req: &Request,
+    env: &Env,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Result<Response, ApiError> {
+    let tag = entity_tag(&body);
+    let held = req.headers().get("if-none-match")?.is_some_and(|v| names(&v, &tag));
+    let mut resp = if held {
+        Response::empty()?.with_status(304)
+    } else {
+        let mut resp = Response::from_bytes(body)?;
+        resp.headers_mut().set("content-type", content_type)?;
+        resp.headers_mut().set("x-content-type-options", "nosniff")?;
+        resp
+    };
+    resp.headers_mut().set("etag", &tag)?;
+    cacheable(env, resp)
+}
+
+/// A 404 for an unknown shop or product, cached briefly: a page that asks again and again for
+/// a product the shop does not sell costs one read a minute, not one per view.
+fn short_lived(e: ApiError) -> Result<Response, ApiError> {
+    if e.status() != 404 {
+        return Err(e);
+    }
+    let mut resp = e.into_response()?;
     resp.headers_mut().set("cache-control", &format!("public, max-age={CACHE_SECONDS}"))?;
     Ok(cors::public(resp)?)
 }
@@ -49,7 +93,8 @@ async fn existing_product(store: &Store, shop: &ShopId, sku: &Sku) -> Result<Pro
 }
 
 /// `GET .../reviews`: without `sort`, `rating` or `page`, the precomputed page (summary and
-/// newest reviews, one KV read); with any of them, that list from the product's object.
+/// newest reviews) as it is stored, in one KV read, with its entity tag; with any of them,
+/// that list from the product's object.
 pub async fn product_reviews(
     req: &Request,
     env: &Env,
@@ -69,13 +114,23 @@ pub async fn product_reviews(
         let command =
             Command::List { target: Target { shop: shop.clone(), sku: sku.clone() }, query: q };
         let list: ReviewList = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
-        return cacheable(json(&list, 200)?);
+        return cacheable(env, json(&list, 200)?);
     }
-    cacheable(json(&first_page(&store, shop, sku).await?, 200)?)
+    // The page's bytes go out as the product's object wrote them: nothing parsed, nothing
+    // serialised again.
+    let body = match store.product_reviews_bytes(shop, sku).await? {
+        Some(bytes) => bytes,
+        None => match first_page(&store, shop, sku).await {
+            Ok(page) => serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?,
+            Err(e) => return short_lived(e),
+        },
+    };
+    revalidated(req, env, body, "application/json; charset=utf-8")
 }
 
 /// The product's precomputed first page (one KV read), or the empty page of a catalog product
-/// nobody has reviewed yet.
+/// nobody has reviewed yet (written when the product was created, or answered here for a
+/// product created before that).
 async fn first_page(store: &Store, shop: &ShopId, sku: &Sku) -> Result<ProductReviews, ApiError> {
     match store.product_reviews(shop, sku).await? {
         Some(page) => Ok(page),
@@ -88,7 +143,7 @@ async fn first_page(store: &Store, shop: &ShopId, sku: &Sku) -> Result<ProductRe
 
 /// `GET .../reviews.html[?locale=&css=none]`: the widget's first view, rendered from the same
 /// page `GET .../reviews` answers, as the content of a `<rapport-reviews>` element (see
-/// `views`). Public and cacheable like the page itself.
+/// `views`). Public and cacheable like the page itself, and revalidated the same way.
 pub async fn product_reviews_html(
     req: &Request,
     env: &Env,
@@ -100,9 +155,13 @@ pub async fn product_reviews_html(
     // The shop's rewordings, read beside the page.
     let (page, settings) =
         futures_util::future::join(first_page(&store, shop, sku), store.settings(shop)).await;
+    let page = match page {
+        Ok(page) => page,
+        Err(e) => return short_lived(e),
+    };
     let strings = views::strings(&view, "reviews", settings?.as_ref());
-    let html = views::reviews(req, &view, shop, sku, &page?, strings)?;
-    cacheable(views::html(html)?)
+    let html = views::reviews(req, &view, shop, sku, &page, strings)?;
+    revalidated(req, env, html.into_bytes(), "text/html; charset=utf-8")
 }
 
 /// `GET .../reviews.jsonld`: for the merchant's server to put into the product page's HTML.
@@ -113,7 +172,7 @@ pub async fn json_ld(env: &Env, shop: &ShopId, sku: &Sku) -> Result<Response, Ap
         store.product_reviews(shop, sku).await?.unwrap_or_else(|| ProductReviews::empty(sku));
     let mut resp = Response::ok(product_json_ld(&product, &page))?;
     resp.headers_mut().set("content-type", "application/ld+json; charset=utf-8")?;
-    cacheable(resp)
+    cacheable(env, resp)
 }
 
 /// The kinds of words a page may ask for: each widget's, the loader's own, the welcome banner's.
@@ -130,7 +189,7 @@ pub async fn strings(req: &Request, env: &Env, shop: &ShopId) -> Result<Response
         return Err(ApiError::bad_request("invalid_field", message));
     }
     let settings = Store::open(env)?.existing_shop(shop).await?;
-    cacheable(json(&views::strings(&view, &kind, Some(&settings)), 200)?)
+    cacheable(env, json(&views::strings(&view, &kind, Some(&settings)), 200)?)
 }
 
 /// `GET /v1/shops/{shop}/ratings?products=A,B`: count and average per product, for star badges.
@@ -164,7 +223,7 @@ pub async fn ratings(req: &Request, env: &Env, shop: &ShopId) -> Result<Response
         ratings
             .insert(sku.to_string(), json!({ "count": summary.count, "average": summary.average }));
     }
-    cacheable(json(&json!({ "ratings": ratings }), 200)?)
+    cacheable(env, json(&json!({ "ratings": ratings }), 200)?)
 }
 
 /// A network address, hashed with the shop id: enough to limit and to count one vote per

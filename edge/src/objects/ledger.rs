@@ -29,6 +29,7 @@ use rapport_shared::loyalty::{
 };
 use rapport_shared::secrets::discount_code;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::{call, codes, mark_token, overview, put_with_alarm, refuse, reply, token_secret};
@@ -107,6 +108,10 @@ pub enum Act {
 pub struct LedgerObject {
     state: State,
     env: Env,
+    /// The ledger as last read or written by this instance: the object is its only writer, so a
+    /// read after the first needs neither storage nor deserialising. Every write of [`KEY`]
+    /// goes through [`LedgerObject::keep`]; erasing clears it.
+    kept: RefCell<Option<Ledger>>,
 }
 
 const KEY: &str = "ledger";
@@ -140,7 +145,19 @@ struct Member {
 impl LedgerObject {
     /// The stored ledger; `None` for a shopper who has none yet.
     async fn stored(&self) -> Result<Option<Ledger>> {
-        self.state.storage().get(KEY).await
+        if let Some(ledger) = self.kept.borrow().as_ref() {
+            return Ok(Some(ledger.clone()));
+        }
+        let stored: Option<Ledger> = self.state.storage().get(KEY).await?;
+        if let Some(ledger) = &stored {
+            self.keep(ledger);
+        }
+        Ok(stored)
+    }
+
+    /// Remembers what was just read or written as the stored ledger.
+    fn keep(&self, ledger: &Ledger) {
+        *self.kept.borrow_mut() = Some(ledger.clone());
     }
 
     async fn load(&self) -> Result<Ledger> {
@@ -173,7 +190,10 @@ impl LedgerObject {
             set(MEMBER, serde_wasm_bindgen::to_value(member)?)?;
         }
         let at = worker::js_sys::Date::now() + MARK_ALARM_MS;
+        // Forgotten first: if the write fails, the next command reads storage again.
+        *self.kept.borrow_mut() = None;
         put_with_alarm(&storage, entries, at).await?;
+        self.keep(ledger);
         Ok((tell, member))
     }
 
@@ -240,14 +260,16 @@ impl LedgerObject {
             code.registered = true;
         }
         // Only the codes' flags changed: nothing for the overview.
+        *self.kept.borrow_mut() = None;
         self.state.storage().put(KEY, &ledger).await?;
+        self.keep(&ledger);
         Ok(true)
     }
 }
 
 impl DurableObject for LedgerObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self { state, env, kept: RefCell::new(None) }
     }
 
     /// Writes a member key, and tells the overview a version, that a command did not get to.
@@ -267,6 +289,7 @@ impl DurableObject for LedgerObject {
         let (ctx, act) = match command {
             Command::Export => return reply(&self.load().await?),
             Command::Forget => {
+                *self.kept.borrow_mut() = None;
                 self.state.storage().delete_all().await?;
                 return reply(&true);
             }
