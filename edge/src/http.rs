@@ -81,8 +81,51 @@ pub fn bearer(req: &Request) -> Option<String> {
 
 /// The query string's parameters (the last of repeated names wins). Parsed here rather than
 /// through `Request::url`, whose URL parser brings about 150 KB of Unicode tables into the Worker.
-pub fn query(req: &Request) -> Result<std::collections::HashMap<String, String>, ApiError> {
-    let url = req.inner().url();
+/// What a read handler needs of a request: its URL and its headers. Both the runtime's own
+/// request (the public read paths take it as it comes, see `handlers::handle`) and the
+/// framework's have them.
+pub trait Asked {
+    /// The whole URL, as the runtime serialised it.
+    fn url_text(&self) -> String;
+    fn header(&self, name: &str) -> Option<String>;
+}
+
+impl Asked for Request {
+    fn url_text(&self) -> String {
+        self.inner().url()
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers().get(name).ok().flatten()
+    }
+}
+
+impl Asked for worker::web_sys::Request {
+    fn url_text(&self) -> String {
+        self.url()
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers().get(name).ok().flatten()
+    }
+}
+
+/// The path of a serialised URL (`https://host/a/b?q` → `/a/b`), as the runtime sent it.
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// The origin of a serialised URL (`https://host:8787/a?q` → `https://host:8787`).
+pub fn origin_of(url: &str) -> &str {
+    let scheme_end = url.find("://").map_or(0, |at| at + 3);
+    let end = url[scheme_end..].find(['/', '?', '#']).map_or(url.len(), |at| scheme_end + at);
+    &url[..end]
+}
+
+pub fn query(req: &impl Asked) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let url = req.url_text();
     let query = url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
     Ok(pairs(query).into_iter().collect())
 }

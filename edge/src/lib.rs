@@ -23,10 +23,10 @@ pub use objects::overview::OverviewObject;
 pub use objects::product_reviews::ProductReviewsObject;
 pub use objects::recs::RecommendationsObject;
 pub use objects::referrals::ReferralsObject;
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: worker::web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
     handlers::handle(req, env).await
 }
 

@@ -41,8 +41,16 @@ impl Store {
         self.kv.get(key).text().await.map_err(ApiError::from)
     }
 
+    /// As text, parsed in Rust: the runtime's own JSON parse would make a JavaScript object
+    /// that is then read back field by field across the boundary, slower for every key with
+    /// more than a few fields (the settings on every shopper request).
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
-        self.kv.get(key).json::<T>().await.map_err(ApiError::from)
+        match self.get_text(key).await? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| ApiError::Internal(format!("stored {key}: {e}"))),
+        }
     }
 
     async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), ApiError> {

@@ -3,15 +3,27 @@
 //! body). The tag is a hash of the bytes, not of what they mean: two answers with the same bytes
 //! share it, any change of a byte changes it.
 
-/// The strong entity tag of `body`: FNV-1a (64-bit) of its bytes, in hex, quoted. Not a
-/// secret and not collision-proof against an adversary; it only has to tell versions of one
-/// answer apart, and it costs a few microseconds on a page of reviews.
+/// The strong entity tag of `body`: a 64-bit hash of its bytes, in hex, quoted. The FNV-1a
+/// step (xor, then multiply by the FNV prime) taken a word of 8 bytes at a time, then over the
+/// length: each step is a bijection of the state for a given word, so a body changed in one
+/// word never keeps its tag. Not a secret and not collision-proof against an
+/// adversary; it tells versions of one answer apart, at about a byte per cycle (byte-wise FNV
+/// took 5% of a reviews read's time).
 pub fn entity_tag(body: &[u8]) -> String {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in body {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    let mut words = body.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        hash = (hash ^ word).wrapping_mul(PRIME);
+        // Moves the high bits down, so the next word's low bits mix with all of this one.
+        hash ^= hash >> 29;
     }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    hash = (hash ^ u64::from_le_bytes(tail)).wrapping_mul(PRIME);
+    hash = (hash ^ body.len() as u64).wrapping_mul(PRIME);
+    hash ^= hash >> 32;
     format!("\"{hash:016x}\"")
 }
 
@@ -33,8 +45,20 @@ mod tests {
         assert!(tag.starts_with('"') && tag.ends_with('"'));
         assert_eq!(tag, entity_tag(br#"{"reviews":[]}"#));
         assert_ne!(tag, entity_tag(br#"{"reviews":[1]}"#));
-        // The published FNV-1a test vector: "a".
-        assert_eq!(entity_tag(b"a"), "\"af63dc4c8601ec8c\"");
+        // A byte anywhere, a trailing zero, a swap of two words: another tag.
+        let page = br#"{"product":"MUG","summary":{"count":3,"average":3.67},"reviews":[]}"#;
+        let mut tags = vec![entity_tag(page)];
+        for at in [0, 7, 8, 31, page.len() - 1] {
+            let mut changed = page.to_vec();
+            changed[at] ^= 1;
+            tags.push(entity_tag(&changed));
+        }
+        tags.push(entity_tag(&[&page[..], b"\0"].concat()));
+        tags.push(entity_tag(&[&page[8..16], &page[..8], &page[16..]].concat()));
+        tags.push(entity_tag(b""));
+        tags.push(entity_tag(b"\0"));
+        let distinct: std::collections::BTreeSet<_> = tags.iter().collect();
+        assert_eq!(distinct.len(), tags.len(), "{tags:?}");
     }
 
     #[test]

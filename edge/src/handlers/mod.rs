@@ -16,14 +16,31 @@ use worker::{Env, Request, Response};
 
 use crate::cors;
 use crate::error::ApiError;
-use crate::http::json;
+use crate::http::{json, path_of};
 use crate::routes::{route, Route};
 use crate::store::Store;
 
 /// Answers any request that reaches the Worker: errors become JSON responses. Only a failure
 /// to build a response at all escapes, and the runtime turns that into a 500.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
-    match dispatch(req, env).await {
+///
+/// The public reads of a product's reviews, the requests every shopper's page makes, take the
+/// runtime's request as it is; every other route gets the framework's [`Request`], whose
+/// making reads the request's `cf` properties, a cost those reads do not need (see
+/// ARCHITECTURE.md, "Hot paths").
+pub async fn handle(raw: worker::web_sys::Request, env: Env) -> worker::Result<Response> {
+    let url = raw.url();
+    let routed = route(&worker::Method::from(raw.method()), path_of(&url));
+    let answer = match routed {
+        Ok(Route::ProductReviews { shop, sku }) => {
+            reviews::product_reviews(&raw, &env, &shop, &sku).await
+        }
+        Ok(Route::ProductReviewsHtml { shop, sku }) => {
+            reviews::product_reviews_html(&raw, &env, &shop, &sku).await
+        }
+        Ok(route) => dispatch(route, Request::from(raw), env).await,
+        Err(e) => Err(e),
+    };
+    match answer {
         Ok(resp) => Ok(resp),
         // Error bodies hold no shopper data, so any page may read them (the widgets branch on
         // their codes), except the refusal of an origin, which that origin must not read.
@@ -32,8 +49,7 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     }
 }
 
-async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
-    let route = route(&req.method(), &req.path())?;
+async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiError> {
     match route {
         Route::Health => Ok(json(&serde_json::json!({ "ok": true }), 200)?),
         Route::MerchantHome => merchant::home(&req, &env).await,
@@ -54,15 +70,13 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Route::MerchantShop { shop } => merchant::shop(&req, &env, &shop).await,
         Route::MerchantSaveShop { shop } => merchant::save_shop(req, &env, &shop).await,
         Route::Preflight { shop } => preflight(&req, &Store::open(&env)?, &shop).await,
-        Route::ProductReviews { shop, sku } => {
-            reviews::product_reviews(&req, &env, &shop, &sku).await
-        }
         Route::SubmitReview { shop, sku } => reviews::submit(req, &env, &shop, &sku).await,
         Route::Helpful { shop, sku, review } => {
             reviews::helpful(req, &env, &shop, &sku, &review).await
         }
-        Route::ProductReviewsHtml { shop, sku } => {
-            reviews::product_reviews_html(&req, &env, &shop, &sku).await
+        // Answered in `handle`, before the framework's request is made.
+        Route::ProductReviews { .. } | Route::ProductReviewsHtml { .. } => {
+            Err(ApiError::Internal("a public read reached `dispatch`".into()))
         }
         Route::ProductJsonLd { shop, sku } => reviews::json_ld(&env, &shop, &sku).await,
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,

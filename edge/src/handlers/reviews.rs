@@ -19,7 +19,7 @@ use super::shopper::authenticate;
 use super::views;
 use crate::cors;
 use crate::error::ApiError;
-use crate::http::{json, now, query, read_json};
+use crate::http::{json, now, query, read_json, Asked};
 use crate::objects::call;
 use crate::objects::limiter::{self, Hit};
 use crate::objects::product_reviews::{self as pr, Command, Target};
@@ -51,13 +51,13 @@ fn cacheable(env: &Env, mut resp: Response) -> Result<Response, ApiError> {
 /// A public answer a cache may keep and revalidate: its entity tag, and a `304 Not Modified`
 /// with no body when the request already holds these bytes.
 fn revalidated(
-    req: &Request,
+    req: &impl Asked,
     env: &Env,
     body: Vec<u8>,
     content_type: &str,
 ) -> Result<Response, ApiError> {
     let tag = entity_tag(&body);
-    let held = req.headers().get("if-none-match")?.is_some_and(|v| names(&v, &tag));
+    let held = req.header("if-none-match").is_some_and(|v| names(&v, &tag));
     let mut resp = if held {
         Response::empty()?.with_status(304)
     } else {
@@ -96,7 +96,7 @@ async fn existing_product(store: &Store, shop: &ShopId, sku: &Sku) -> Result<Pro
 /// newest reviews) as it is stored, in one KV read, with its entity tag; with any of them,
 /// that list from the product's object.
 pub async fn product_reviews(
-    req: &Request,
+    req: &impl Asked,
     env: &Env,
     shop: &ShopId,
     sku: &Sku,
@@ -145,7 +145,7 @@ async fn first_page(store: &Store, shop: &ShopId, sku: &Sku) -> Result<ProductRe
 /// page `GET .../reviews` answers, as the content of a `<rapport-reviews>` element (see
 /// `views`). Public and cacheable like the page itself, and revalidated the same way.
 pub async fn product_reviews_html(
-    req: &Request,
+    req: &impl Asked,
     env: &Env,
     shop: &ShopId,
     sku: &Sku,
@@ -160,7 +160,7 @@ pub async fn product_reviews_html(
         Err(e) => return short_lived(e),
     };
     let strings = views::strings(&view, "reviews", settings?.as_ref());
-    let html = views::reviews(req, &view, shop, sku, &page, strings)?;
+    let html = views::reviews(req, &view, shop, sku, page, strings)?;
     revalidated(req, env, html.into_bytes(), "text/html; charset=utf-8")
 }
 

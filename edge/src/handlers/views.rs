@@ -37,7 +37,7 @@ use std::sync::OnceLock;
 use worker::{Request, Response};
 
 use crate::error::ApiError;
-use crate::http::{bearer, query};
+use crate::http::{bearer, origin_of, query, Asked};
 
 /// What the caller asked of a rendered view.
 pub struct ViewQuery {
@@ -47,7 +47,7 @@ pub struct ViewQuery {
 }
 
 impl ViewQuery {
-    pub fn parse(req: &Request) -> Result<Self, ApiError> {
+    pub fn parse(req: &impl Asked) -> Result<Self, ApiError> {
         let params = query(req)?;
         let locale = match params.get("locale") {
             Some(l) => Locale::parse(l)
@@ -104,12 +104,12 @@ pub fn strings(view: &ViewQuery, widget: &str, settings: Option<&ShopSettings>) 
 }
 
 fn config(
-    req: &Request,
+    req: &impl Asked,
     view: &ViewQuery,
     shop: &ShopId,
     strings: Strings,
 ) -> Result<Config, ApiError> {
-    let api = req.url()?.origin().ascii_serialization();
+    let api = origin_of(&req.url_text()).to_owned();
     Ok(Config {
         api,
         shop: shop.to_string(),
@@ -135,24 +135,24 @@ fn element(view: &ViewQuery, strings: &Strings, markup: &str, data: &str, after:
 
 /// `<rapport-reviews>` for `sku`, drawn from its first page.
 pub fn reviews(
-    req: &Request,
+    req: &impl Asked,
     view: &ViewQuery,
     shop: &ShopId,
     sku: &Sku,
-    page: &ProductReviews,
+    mut page: ProductReviews,
     strings: Strings,
 ) -> Result<String, ApiError> {
     // The JSON-LD is in the page beside the widget; the widget needs only the rest.
-    let data = serde_json::to_string(&ProductReviews { json_ld: None, ..page.clone() })
+    let json_ld = page.json_ld.take();
+    let data = serde_json::to_string(&page)
         .map_err(|e| ApiError::Internal(format!("page to JSON: {e}")))?;
     let markup = rapport_widgets::render::reviews(
         config(req, view, shop, strings.clone())?,
         sku.to_string(),
-        page.clone(),
+        page,
     );
     // The JSON-LD goes beside the template, in the page itself, where search engines read it.
-    let json_ld = page
-        .json_ld
+    let json_ld = json_ld
         .as_deref()
         .map(|ld| {
             format!(

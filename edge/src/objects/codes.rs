@@ -58,7 +58,7 @@ impl DurableObject for DiscountCodesObject {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
-        let command: Command = req.json().await?;
+        let command: Command = super::command(&mut req).await?;
         let code = match &command {
             Command::Purge => {
                 storage.delete_all().await?;

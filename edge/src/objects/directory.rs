@@ -60,7 +60,7 @@ impl DurableObject for DirectoryObject {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let storage = self.state.storage();
-        match req.json::<Command>().await? {
+        match super::command::<Command>(&mut req).await? {
             Command::Add { shop, purpose } => {
                 storage.put(&format!("{}{shop}", purpose.prefix()), true).await?;
                 reply(&true)

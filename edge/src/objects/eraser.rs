@@ -158,7 +158,7 @@ impl DurableObject for ShopEraserObject {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
         let job: Option<Job> = storage.get("job").await?;
-        match req.json::<Command>().await? {
+        match super::command::<Command>(&mut req).await? {
             Command::Progress => match job {
                 Some(job) => reply(&job),
                 None => refuse(404, "erasure_not_found", "this shop has not been erased"),

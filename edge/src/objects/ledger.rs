@@ -285,7 +285,7 @@ impl DurableObject for LedgerObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command: Command = req.json().await?;
+        let command: Command = super::command(&mut req).await?;
         let (ctx, act) = match command {
             Command::Export => return reply(&self.load().await?),
             Command::Forget => {

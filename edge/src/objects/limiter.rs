@@ -27,7 +27,7 @@ impl DurableObject for LimiterObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let hit: Hit = req.json().await?;
+        let hit: Hit = super::command(&mut req).await?;
         let storage = self.state.storage();
         let log: Vec<i64> = storage.get("log").await?.unwrap_or_default();
         match admit(&log, hit.now, hit.limit) {

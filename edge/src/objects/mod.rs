@@ -46,8 +46,9 @@ use rapport_shared::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen::{self, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{js_sys, Env, Method, Request, RequestInit, Response, Storage};
+use worker::{js_sys, Env, Request, Response, Storage};
 
 use crate::error::ApiError;
 
@@ -58,17 +59,15 @@ pub async fn call<C: Serialize, T: DeserializeOwned>(
     name: &str,
     command: &C,
 ) -> Result<T, ApiError> {
-    let stub = env.durable_object(binding)?.id_from_name(name)?.get_stub()?;
     let body = serde_json::to_string(command).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let init =
-        RequestInit { method: Method::Post, body: Some(body.into()), ..RequestInit::default() };
-    let req = Request::new_with_init("https://object/", &init)?;
-    let mut resp = stub.fetch_with_request(req).await?;
-    let status = resp.status_code();
+    let (status, text) = post(env, binding, name, &body).await?;
+    let parsed = |what: &str| ApiError::Internal(format!("{binding} answered {what}"));
     if status == 200 {
-        return resp.json::<T>().await.map_err(ApiError::from);
+        return serde_json::from_str(&text).map_err(|e| parsed(&format!("unreadably: {e}")));
     }
-    let error = resp.json::<ErrorBody>().await.map_err(ApiError::from)?.error;
+    let error =
+        serde_json::from_str::<ErrorBody>(&text).map_err(|_| parsed(&status.to_string()))?;
+    let error = error.error;
     let relayed = RELAYED.iter().find(|c| **c == error.code);
     Err(match (status, relayed) {
         (400, Some(code)) => ApiError::bad_request(code, error.message),
@@ -77,6 +76,45 @@ pub async fn call<C: Serialize, T: DeserializeOwned>(
         (429, _) => ApiError::TooManyRequests { retry_after: error.message.parse().unwrap_or(60) },
         _ => ApiError::Internal(format!("{binding} {status}: {} {}", error.code, error.message)),
     })
+}
+
+// The runtime's own namespace and stub, for the one call every command makes: the framework's
+// wrappers read the answer's `cf` properties and its body through a stream reader, chunk by
+// chunk, which cost a signed-in loyalty read a tenth of its time (ARCHITECTURE.md, "Hot paths").
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type Namespace;
+    #[wasm_bindgen(method, js_name = idFromName)]
+    fn id_from_name(this: &Namespace, name: &str) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn get(this: &Namespace, id: &JsValue) -> ObjectStub;
+    type ObjectStub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &ObjectStub, url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// POSTs `body` to the object `name` of `binding`; its status and body text.
+async fn post(env: &Env, binding: &str, name: &str, body: &str) -> Result<(u16, String), ApiError> {
+    let failed = |e: JsValue| ApiError::Internal(format!("{binding}: {e:?}"));
+    let namespace: Namespace =
+        js_sys::Reflect::get(env.as_ref(), &binding.into()).map_err(failed)?.unchecked_into();
+    let stub = namespace.get(&namespace.id_from_name(name));
+    let init = js_sys::Object::new();
+    js_sys::Reflect::set(&init, &"method".into(), &"POST".into()).map_err(failed)?;
+    js_sys::Reflect::set(&init, &"body".into(), &body.into()).map_err(failed)?;
+    let answer: worker::web_sys::Response =
+        JsFuture::from(stub.fetch("https://object/", &init).map_err(failed)?)
+            .await
+            .map_err(failed)?
+            .unchecked_into();
+    let text = JsFuture::from(answer.text().map_err(failed)?).await.map_err(failed)?;
+    Ok((answer.status(), text.as_string().unwrap_or_default()))
+}
+
+/// The command a request to an object carries, as [`call`] sent it (JSON text).
+pub async fn command<T: DeserializeOwned>(req: &mut Request) -> worker::Result<T> {
+    let text = req.text().await?;
+    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("command: {e}")))
 }
 
 /// Refusals an object makes that reach the caller as they are; anything else is our fault.

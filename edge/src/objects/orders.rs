@@ -302,7 +302,7 @@ impl DurableObject for OrderObject {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
-        let command = req.json::<Command>().await?;
+        let command = super::command::<Command>(&mut req).await?;
         let order = match &command {
             Command::Purge => {
                 storage.delete_all().await?;

@@ -180,7 +180,7 @@ impl DurableObject for OverviewObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        match req.json::<Command>().await? {
+        match super::command::<Command>(&mut req).await? {
             Command::Source { source, version, contribution } => {
                 reply(&self.source(source, version, contribution).await?)
             }

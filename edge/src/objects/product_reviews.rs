@@ -381,7 +381,7 @@ impl DurableObject for ProductReviewsObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command: Command = req.json().await?;
+        let command: Command = super::command(&mut req).await?;
         self.command(command).await
     }
 

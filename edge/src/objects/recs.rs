@@ -292,7 +292,7 @@ impl DurableObject for RecommendationsObject {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let storage = self.state.storage();
-        match req.json::<Command>().await? {
+        match super::command::<Command>(&mut req).await? {
             Command::Record { actor, events } => {
                 let key = format!("a:{actor}");
                 let mut log: Vec<Event> = self.get(&key).await?.unwrap_or_default();

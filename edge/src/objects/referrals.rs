@@ -802,7 +802,7 @@ impl DurableObject for ReferralsObject {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        match req.json::<Command>().await? {
+        match super::command::<Command>(&mut req).await? {
             Command::Open { shop, customer, email_hash, first_name, network, link_base, now } => {
                 reply(
                     &self
