@@ -42,6 +42,21 @@ const page = (rapport, token, extraCss) => `<!doctype html><html lang="en"><head
   <p id="after-loyalty">After the rewards.</p>
 </body></html>`;
 
+// Every widget kind on one page, for a phone.
+const phonePage = (rapport, token) => `<!doctype html><html lang="en"><head>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  ${readmeStyle}
+  ${snippet(rapport, token)}
+  <style>body { margin: 0; padding: 1rem; font: 1rem/1.6 Georgia, serif; }</style>
+</head><body>
+  <h1>Ridgeline 2-Person Tent</h1>
+  <rapport-reviews product="RIDGE-TENT-2P"></rapport-reviews>
+  <rapport-recommendations product="RIDGE-TENT-2P" kind="bought-together"></rapport-recommendations>
+  <rapport-recommendations kind="trending"></rapport-recommendations>
+  <rapport-loyalty></rapport-loyalty>
+  <rapport-referral></rapport-referral>
+</body></html>`;
+
 before(async () => {
   worker = await startWorker([demo], { GENERIC_WEBHOOK_SECRET_DEMO_OUTFITTERS: WEBHOOK_SECRET });
   const token = mintToken(demo.tokenSecret, { sub: "demo-customer-1", shop: "demo-outfitters", exp: nowSeconds() + 3600, name: "Alex" });
@@ -49,6 +64,7 @@ before(async () => {
     "/plain.html": page(worker.url, token, ""),
     "/wide.html": page(worker.url, token, WIDE),
     "/signed-out.html": page(worker.url, "", WIDE),
+    "/phone.html": phonePage(worker.url, token),
   });
   seedDemo(worker.url, demo, [shop.origin], WEBHOOK_SECRET);
   assert.equal((await admin(worker.url, demo, "PUT", "/products", { products: [{ sku: "LONG-REVIEWS", title: "Long reviews" }] })).status, 200);
@@ -123,6 +139,33 @@ describe("no layout shift", () => {
       });
     }
   }
+
+  test("on a 360 px phone no widget makes the page wider than the screen (which would zoom it out)", async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const p = await context.newPage();
+    await p.goto(`${shop.origin}/phone.html`);
+    await p.locator("rapport-reviews .summary").waitFor();
+    await p.locator('rapport-recommendations[kind="trending"] .card').first().waitFor();
+    await p.locator('rapport-recommendations[kind="bought-together"] .card').first().waitFor();
+    await p.locator("rapport-loyalty .sections").waitFor();
+    await p.locator("rapport-referral .link-row").waitFor();
+    const fit = await p.evaluate(() => ({
+      layout: innerWidth,
+      page: document.documentElement.scrollWidth,
+      widgets: [...document.querySelectorAll("body > *")].filter((e) => e.localName.startsWith("rapport-"))
+        .map((e) => `${e.localName}${e.getAttribute("kind") ? `[${e.getAttribute("kind")}]` : ""} ${Math.round(e.getBoundingClientRect().right)}`),
+    }));
+    assert.equal(fit.layout, 360, JSON.stringify(fit));
+    assert.equal(fit.page, 360, JSON.stringify(fit));
+    for (const w of fit.widgets) assert.ok(Number(w.split(" ").pop()) <= 360, w);
+    // The cards still scroll sideways inside their own row.
+    const row = await p.evaluate(() => {
+      const cards = document.querySelector('rapport-recommendations[kind="trending"]').shadowRoot.querySelector(".cards");
+      return { client: cards.clientWidth, scroll: cards.scrollWidth };
+    });
+    assert.ok(row.scroll > row.client, JSON.stringify(row));
+    await context.close();
+  });
 
   test("what the fold hides opens with the shopper's action, and focus is never hidden", async () => {
     const { p } = await layoutShift("/wide.html", 360, 0);
