@@ -408,29 +408,23 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
     let api = format!("http://127.0.0.1:{rapport_port}");
     wait_healthy(&api, &mut rapport)?;
     let start_up_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let (bare_state, kv_state) = (dir.join("bare-state"), dir.join("kv-state"));
-    let (bare_config, kv_config) = (
-        root().join("xtask/bench/bare-worker/wrangler.toml"),
-        root().join("xtask/bench/kv-worker/wrangler.toml"),
-    );
-    let mut bare = Dev {
-        port: bare_port,
-        persist: &bare_state,
-        config: Some(&bare_config),
-        env_file: None,
-        log: Some(dir.join("bare.log")),
-    }
-    .start(tools)?;
-    let mut kv = Dev {
-        port: kv_port,
-        persist: &kv_state,
-        config: Some(&kv_config),
-        env_file: None,
-        log: Some(dir.join("kv.log")),
-    }
-    .start(tools)?;
-    let bare_url = format!("http://127.0.0.1:{bare_port}");
-    let kv_url = format!("http://127.0.0.1:{kv_port}");
+    // The two baselines, each its own wrangler dev with its own state.
+    let baseline = |name: &str, port: u16| -> Result<(String, crate::proc::Guard)> {
+        let (state, config) = (
+            dir.join(format!("{name}-state")),
+            root().join(format!("xtask/bench/{name}-worker/wrangler.toml")),
+        );
+        let dev = Dev {
+            port,
+            persist: &state,
+            config: Some(&config),
+            env_file: None,
+            log: Some(dir.join(format!("{name}.log"))),
+        };
+        Ok((format!("http://127.0.0.1:{port}"), dev.start(tools)?))
+    };
+    let (bare_url, mut bare) = baseline("bare", bare_port)?;
+    let (kv_url, mut kv) = baseline("kv", kv_port)?;
     wait_healthy(&bare_url, &mut bare)?;
     wait_healthy(&kv_url, &mut kv)?;
 
