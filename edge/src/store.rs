@@ -6,12 +6,20 @@ use rapport_shared::catalog::{Product, ShopSettings};
 use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
 use rapport_shared::reviews::{ProductReviews, Review};
+use rapport_shared::validator::entity_tag;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
+use worker::web_sys::ReadableStream;
 use worker::Env;
 
 use crate::error::ApiError;
+
+/// A product page's metadata in KV: the entity tag of the stored text.
+#[derive(Serialize, Deserialize)]
+struct PageTag {
+    etag: String,
+}
 
 /// The KV namespace binding in `wrangler.toml`.
 pub const KV_BINDING: &str = "RAPPORT_KV";
@@ -89,13 +97,40 @@ impl Store {
         self.kv.get(&keys::product_reviews(shop, sku)).bytes().await.map_err(ApiError::from)
     }
 
+    /// The product's stored page as a stream the answer passes on without reading it, and its
+    /// entity tag, stored beside it by [`Store::put_reviews_page`] (`None` for a page stored
+    /// before tags were).
+    pub async fn reviews_page_stream(
+        &self,
+        shop: &ShopId,
+        sku: &Sku,
+    ) -> Result<Option<(ReadableStream, Option<String>)>, ApiError> {
+        let key = keys::product_reviews(shop, sku);
+        let (stream, tag) = self.kv.get(&key).stream_with_metadata::<PageTag>().await?;
+        Ok(stream.map(|s| (s, tag.map(|t| t.etag))))
+    }
+
+    /// Stores a product's page as JSON text with its entity tag as the key's metadata, so a
+    /// read can answer `If-None-Match` and send the page without touching its bytes.
+    pub async fn put_reviews_page(
+        &self,
+        shop: &ShopId,
+        sku: &Sku,
+        page: &ProductReviews,
+    ) -> Result<(), ApiError> {
+        let text = serde_json::to_string(page).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let etag = entity_tag(text.as_bytes());
+        let key = keys::product_reviews(shop, sku);
+        self.kv.put(&key, text)?.metadata(PageTag { etag })?.execute().await.map_err(ApiError::from)
+    }
+
     /// Writes the empty page of a product nobody has reviewed, unless it has a page: called
     /// before the product itself is first stored, so no review (and no page of its object)
     /// can exist yet, and a read of its reviews never needs a second KV read.
     pub async fn ensure_reviews_page(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
         let key = keys::product_reviews(shop, sku);
         if self.kv.get(&key).bytes().await?.is_none() {
-            self.put(&key, &ProductReviews::empty(sku)).await?;
+            self.put_reviews_page(shop, sku, &ProductReviews::empty(sku)).await?;
         }
         Ok(())
     }

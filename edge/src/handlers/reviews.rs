@@ -13,7 +13,7 @@ use rapport_shared::reviews::{
 use rapport_shared::secrets::sha256_hex;
 use rapport_shared::validator::{entity_tag, names};
 use serde_json::json;
-use worker::{js_sys, Env, Request, Response};
+use worker::{js_sys, Env, Request, Response, ResponseBody};
 
 use super::shopper::authenticate;
 use super::views;
@@ -28,6 +28,8 @@ use crate::store::Store;
 /// Shoppers may see a new review up to this many seconds late; in exchange, browsers and
 /// caches absorb repeat views of a popular product.
 const CACHE_SECONDS: u32 = 60;
+/// The reviews page's media type.
+const JSON: &str = "application/json; charset=utf-8";
 /// A review form is a few kilobytes at most.
 const SUBMISSION_LIMIT: usize = 16 * 1024;
 /// Products per batched ratings request (a collection page).
@@ -57,16 +59,31 @@ fn revalidated(
     content_type: &str,
 ) -> Result<Response, ApiError> {
     let tag = entity_tag(&body);
-    let held = req.header("if-none-match").is_some_and(|v| names(&v, &tag));
+    tagged(req, env, &tag, ResponseBody::Body(body), content_type)
+}
+
+/// `body` with its entity tag `tag`, or the `304` with no body if the request holds it.
+fn tagged(
+    req: &impl Asked,
+    env: &Env,
+    tag: &str,
+    body: ResponseBody,
+    content_type: &str,
+) -> Result<Response, ApiError> {
+    let held = req.header("if-none-match").is_some_and(|v| names(&v, tag));
     let mut resp = if held {
+        // Nothing of a stream is sent; the runtime may stop reading it.
+        if let ResponseBody::Stream(stream) = &body {
+            let _ = stream.cancel();
+        }
         Response::empty()?.with_status(304)
     } else {
-        let mut resp = Response::from_bytes(body)?;
+        let mut resp = Response::from_body(body)?;
         resp.headers_mut().set("content-type", content_type)?;
         resp.headers_mut().set("x-content-type-options", "nosniff")?;
         resp
     };
-    resp.headers_mut().set("etag", &tag)?;
+    resp.headers_mut().set("etag", tag)?;
     cacheable(env, resp)
 }
 
@@ -116,16 +133,26 @@ pub async fn product_reviews(
         let list: ReviewList = call(env, pr::BINDING, &pr::name(shop, sku), &command).await?;
         return cacheable(env, json(&list, 200)?);
     }
-    // The page's bytes go out as the product's object wrote them: nothing parsed, nothing
-    // serialised again.
-    let body = match store.product_reviews_bytes(shop, sku).await? {
-        Some(bytes) => bytes,
-        None => match first_page(&store, shop, sku).await {
-            Ok(page) => serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?,
+    // The page goes out as the product's object wrote it, streamed from KV with the tag stored
+    // beside it: nothing read into the Worker, parsed or serialised again.
+    let body = match store.reviews_page_stream(shop, sku).await? {
+        Some((stream, Some(tag))) => {
+            return tagged(req, env, &tag, ResponseBody::Stream(stream), JSON);
+        }
+        // A page stored before tags were: its bytes, tagged here (until the product's next
+        // change stores it again with its tag).
+        Some((stream, None)) => {
+            let _ = stream.cancel();
+            store.product_reviews_bytes(shop, sku).await?.unwrap_or_default()
+        }
+        // No page: a product stored before pages were written with it, or none at all.
+        None => match existing_product(&store, shop, sku).await {
+            Ok(_) => serde_json::to_vec(&ProductReviews::empty(sku))
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
             Err(e) => return short_lived(e),
         },
     };
-    revalidated(req, env, body, "application/json; charset=utf-8")
+    revalidated(req, env, body, JSON)
 }
 
 /// The product's precomputed first page (one KV read), or the empty page of a catalog product

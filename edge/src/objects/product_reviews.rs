@@ -355,7 +355,12 @@ impl ProductReviewsObject {
         if let Some(product) = kv.get(&keys::product(shop, sku)).json::<Product>().await? {
             page.json_ld = Some(product_json_ld(&product, &page));
         }
-        kv.put(&keys::product_reviews(shop, sku), &page)?.execute().await?;
+        let store = crate::store::Store::open(&self.env)
+            .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+        store
+            .put_reviews_page(shop, sku, &page)
+            .await
+            .map_err(|e| worker::Error::RustError(format!("the page of {sku}: {e:?}")))?;
         // Flushes run one at a time, so the clock orders their versions.
         let command = overview::Command::Source {
             source: format!("product:{sku}"),
