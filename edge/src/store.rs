@@ -128,8 +128,7 @@ impl Store {
     /// before the product itself is first stored, so no review (and no page of its object)
     /// can exist yet, and a read of its reviews never needs a second KV read.
     pub async fn ensure_reviews_page(&self, shop: &ShopId, sku: &Sku) -> Result<(), ApiError> {
-        let key = keys::product_reviews(shop, sku);
-        if self.kv.get(&key).bytes().await?.is_none() {
+        if self.product_reviews_bytes(shop, sku).await?.is_none() {
             self.put_reviews_page(shop, sku, &ProductReviews::empty(sku)).await?;
         }
         Ok(())
