@@ -17,11 +17,13 @@
 use leptos::prelude::*;
 
 /// The part of a widget's first view that takes the height left between its head and foot.
-#[component]
-pub fn Fold(children: Children) -> impl IntoView {
+/// A function rather than a component with `Children`: children are type-erased, and every
+/// erased view carries its whole render table into the module (see ARCHITECTURE.md, "Worker
+/// size").
+pub fn fold(body: impl IntoView) -> impl IntoView {
     view! {
         <div class="fold">
-            <div class="fold-content">{children()}</div>
+            <div class="fold-content">{body}</div>
         </div>
     }
 }
@@ -40,14 +42,14 @@ pub fn framed(
     part: &'static str,
     title_id: &'static str,
     title: String,
-    body: AnyView,
+    body: impl IntoView,
     announce: RwSignal<&'static str>,
 ) -> impl IntoView {
     let t = crate::tr::tr();
     view! {
         <section class=class part=part aria-labelledby=title_id>
             <h2 id=title_id part="title">{title}</h2>
-            <Fold>{body}</Fold>
+            {fold(body)}
             <div class="fold-foot">{show_more()}</div>
             // Nothing until there is something to say (an empty text renders as a space in HTML).
             <p class="visually-hidden" role="status">

@@ -194,7 +194,7 @@ fn launcher(ctx: LoyaltyContext, panel: impl IntoView + 'static) -> impl IntoVie
 /// The programme and, when signed in, the shopper's standing. Inline, its first view fills the
 /// element's fixed height and the shopper's first click or key press in it opens the rest (see
 /// `fold`); in the launcher's dialog, which floats over the page, nothing is folded.
-fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
+fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> impl IntoView {
     let programme = ctx.programme.clone();
     let t = tr();
     let title = t.text("loyalty.title", &[("shop", &programme.shop_name)]);
@@ -206,7 +206,7 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
         let birthday = (programme.rules.birthday_bonus > 0
             && ctx.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.birthday.is_none())))
         .then(|| birthday_form(ctx.clone()));
-        view! {
+        Either::Left(view! {
             {standing(ctx.clone())}
             <div class="sections">
                 {rewards(ctx.clone())}
@@ -215,8 +215,7 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
                 {history(ctx.clone())}
                 {birthday}
             </div>
-        }
-        .into_any()
+        })
     } else {
         let notice = expired.then(|| {
             view! { <p class="notice" part="notice" role="status">{t.get("loyalty.sign_in_again")}</p> }
@@ -227,7 +226,7 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
         let join = link(programme.rules.join_url.as_deref()).map(
             |href| view! { <a class="button" part="button" href=href>{t.get("loyalty.join")}</a> },
         );
-        view! {
+        Either::Right(view! {
             <p class="intro">{t.get("loyalty.intro")}</p>
             {notice}
             <p class="actions">{sign_in}{join}</p>
@@ -236,11 +235,10 @@ fn panel(ctx: LoyaltyContext, expired: bool, mode: Mode) -> AnyView {
                 {ways}
                 {tiers}
             </div>
-        }
-        .into_any()
+        })
     };
     let class = if mode == Mode::Inline { "loyalty frame" } else { "loyalty" };
-    framed(class, "loyalty", "rapport-loyalty-title", title, body, announce).into_any()
+    framed(class, "loyalty", "rapport-loyalty-title", title, body, announce)
 }
 
 /// A link from the shop's settings, only if it is a web address or a path on the shop (the same

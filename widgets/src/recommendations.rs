@@ -6,6 +6,7 @@
 //! are assembled here, in the browser, from the product history the page keeps (with consent)
 //! and the public `similar` lists of those products, so the history never leaves the device.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use rapport_shared::catalog::is_link_url;
 use rapport_shared::recs::lists::{Card, Kind};
@@ -47,11 +48,10 @@ pub fn Recommendations(
 fn card(c: Card, locale: &str) -> impl IntoView {
     let image = match c.image_url.filter(|u| is_link_url(u)) {
         // Width and height are set, so the row keeps its size while images load.
-        Some(src) => view! {
+        Some(src) => Either::Left(view! {
             <img class="card-image" src=src width="160" height="160" loading="lazy" alt=""/>
-        }
-        .into_any(),
-        None => view! { <span class="card-image" aria-hidden="true"></span> }.into_any(),
+        }),
+        None => Either::Right(view! { <span class="card-image" aria-hidden="true"></span> }),
     };
     let price =
         c.price.map(|p| view! { <span class="card-price">{format::money(locale, &p)}</span> });
@@ -64,8 +64,8 @@ fn card(c: Card, locale: &str) -> impl IntoView {
     view! {
         <li class="card" part="card">
             {match link {
-                Some(href) => view! { <a class="card-link" href=href>{inner}</a> }.into_any(),
-                None => view! { <span class="card-link">{inner}</span> }.into_any(),
+                Some(href) => Either::Left(view! { <a class="card-link" href=href>{inner}</a> }),
+                None => Either::Right(view! { <span class="card-link">{inner}</span> }),
             }}
         </li>
     }

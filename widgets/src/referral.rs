@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rapport_shared::catalog::is_link_url;
@@ -79,8 +80,10 @@ pub fn Referral(
         None => t.text("referral.intro", &[("offer", &offer), ("reward", &reward)]),
     };
     let body = match advocate {
-        Some(advocate) => signed_in(ctx.clone(), &programme, advocate, &locale, intro).into_any(),
-        None => signed_out(&programme, intro).into_any(),
+        Some(advocate) => {
+            Either::Left(signed_in(ctx.clone(), &programme, advocate, &locale, intro))
+        }
+        None => Either::Right(signed_out(&programme, intro)),
     };
     framed("referral frame", "referral", "rapport-referral-title", title, body, ctx.announce)
 }

@@ -2,6 +2,7 @@
 //! (`ReviewSubmission::check` in `rapport-shared`) and shows each problem beside its field; the
 //! edge's answer, when it refuses, is shown the same way.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rapport_shared::catalog::FieldError;
@@ -103,7 +104,7 @@ pub fn ReviewForm(
         let described = error_id(field);
         let invalid = move || described.get().is_some().then_some("true");
         let input = if multiline {
-            view! {
+            Either::Left(view! {
                 <textarea
                     id=id.clone()
                     rows="5"
@@ -113,10 +114,9 @@ pub fn ReviewForm(
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                 ></textarea>
-            }
-            .into_any()
+            })
         } else {
-            view! {
+            Either::Right(view! {
                 <input
                     id=id.clone()
                     type="text"
@@ -126,8 +126,7 @@ pub fn ReviewForm(
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                 />
-            }
-            .into_any()
+            })
         };
         view! {
             <div class="field">

@@ -5,6 +5,7 @@
 //! Review text is inserted as text nodes (Leptos never parses strings as HTML), so markup in a
 //! review is shown, not run.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rapport_shared::reviews::{
@@ -13,7 +14,7 @@ use rapport_shared::reviews::{
 };
 
 use crate::api::{self, Client};
-use crate::fold::{show_more, Fold};
+use crate::fold::{fold, show_more};
 use crate::review_form::ReviewForm;
 use crate::review_item::ReviewItem;
 use crate::summary::Summary;
@@ -235,18 +236,17 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
     let top = if !reviewed {
         // Until the shopper's own review appears in the list.
         let empty = move || listing.with(|l| l.reviews.is_empty());
-        view! {
+        Either::Left(view! {
             <Show when=empty>
                 <p class="notice empty" part="notice">{none_yet.clone()}</p>
             </Show>
-        }
-        .into_any()
+        })
     } else {
-        view! { <Summary summary=summary.clone() locale=locale.clone() filter on_filter=reorder/> }
-            .into_any()
+        Either::Right(view! {
+            <Summary summary=summary.clone() locale=locale.clone() filter on_filter=reorder/>
+        })
     };
-    view! {
-        <Fold>
+    let body = view! {
             {top}
             <div class="toolbar">
                 {write_button}
@@ -260,7 +260,9 @@ fn Loaded(page: ProductReviews, ctx: ReviewsContext) -> impl IntoView {
                 <FilterNote filter summary=summary.clone() on_clear=reorder/>
             </Show>
             <ol class="list" part="list" aria-busy=move || busy.get().to_string()>{list}</ol>
-        </Fold>
+    };
+    view! {
+        {fold(body)}
         <div class="fold-foot">
             <Show when=has_more fallback=show_more>
                 <button type="button" class="more" part="button" on:click=more.clone()>{t.get("reviews.show_more")}</button>

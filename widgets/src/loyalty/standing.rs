@@ -46,8 +46,7 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
                 "loyalty.to_next",
                 &[("amount", &amount(next.remaining)), ("tier", &next.name)],
             );
-            Some(
-                view! {
+            Some(Either::Left(view! {
                     <div
                         class="progress"
                         part="progress"
@@ -61,12 +60,10 @@ fn standing_now(programme: &Programme, locale: &str, a: &Account) -> impl IntoVi
                         <span class="progress-fill" style:width=format!("{percent}%")></span>
                     </div>
                     <p class="progress-text">{text}</p>
-                }
-                .into_any(),
-            )
+            }))
         }
         None if current.is_some() => {
-            Some(view! { <p class="progress-text">{t.get("loyalty.top_tier")}</p> }.into_any())
+            Some(Either::Right(view! { <p class="progress-text">{t.get("loyalty.top_tier")}</p> }))
         }
         None => None,
     };
