@@ -5,6 +5,7 @@
 use rapport_shared::catalog::{Product, ShopSettings};
 use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::keys;
+use rapport_shared::loyalty::AccountSnapshot;
 use rapport_shared::reviews::{ProductReviews, Review};
 use rapport_shared::validator::entity_tag;
 use serde::de::DeserializeOwned;
@@ -65,6 +66,15 @@ impl Store {
         // As JSON text: handed to KV as a value, a map would become a JS `Map`, stored as `{}`.
         let text = serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))?;
         self.kv.put(key, text)?.execute().await.map_err(ApiError::from)
+    }
+
+    /// The account snapshot the shopper's ledger last wrote, held or not.
+    pub async fn account_snapshot(
+        &self,
+        shop: &ShopId,
+        customer: &CustomerId,
+    ) -> Result<Option<AccountSnapshot>, ApiError> {
+        self.get(&keys::loyalty_account(shop, customer)).await
     }
 
     pub async fn settings(&self, shop: &ShopId) -> Result<Option<ShopSettings>, ApiError> {

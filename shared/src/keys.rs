@@ -23,6 +23,12 @@ pub fn loyalty_member(shop: &ShopId, customer: &CustomerId) -> String {
     format!("{shop}/loyalty-member/{customer}")
 }
 
+/// `{shop}/loyalty-account/{customer}`: the shopper's [`crate::loyalty::AccountSnapshot`], as
+/// their ledger last wrote it, for signed-in reads that need not reach the ledger.
+pub fn loyalty_account(shop: &ShopId, customer: &CustomerId) -> String {
+    format!("{shop}/loyalty-account/{customer}")
+}
+
 /// `{shop}/merchant/signed-out`: when the merchant last signed out of the merchant page; sessions
 /// issued before it are refused.
 pub fn merchant_signed_out(shop: &ShopId) -> String {

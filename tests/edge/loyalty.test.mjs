@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { admin, getJson, mintToken, nowSeconds, root, shopSecrets, startWorker } from "../support/worker.mjs";
+import {
+  admin, getJson, kvGetJson, kvKeys, kvPutJson, mintToken, nowSeconds, root, shopSecrets, startWorker,
+} from "../support/worker.mjs";
 
 const acme = shopSecrets("acme");
 const plain = shopSecrets("plain");
@@ -410,6 +412,57 @@ describe("more ways to earn", () => {
   });
 });
 
+describe("the account read from the snapshot its ledger wrote", () => {
+  const key = (customer) => `acme/loyalty-account/${customer}`;
+
+  test("every change of the ledger is in the next read: an adjustment, an order, a redemption and its code", async () => {
+    assert.equal((await account("sol")).balance, 100);
+    assert.deepEqual(kvKeys(worker, key("sol")), [key("sol")], "the first read wrote the snapshot");
+    assert.equal((await adjust("sol", 450)).status, 200);
+    assert.equal((await account("sol")).balance, 550);
+    assert.equal((await deliver(paidOrder("S-1", "sol", "20.00"))).status, 200);
+    assert.equal((await account("sol")).balance, 570);
+    const redeemed = await redeem("sol", "5-off", "sol-1");
+    assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
+    const after = await account("sol");
+    assert.equal(after.balance, 70);
+    assert.deepEqual(after.codes.map((c) => c.code), [redeemed.body.code.code], "the code, registered, in the read after");
+    assert.deepEqual(kvGetJson(worker, key("sol")).account, after, "the snapshot is what was answered");
+  });
+
+  test("a read is answered from the snapshot while it holds, and from the ledger once its time or programme has passed", async () => {
+    const real = await account("ida");
+    const snapshot = kvGetJson(worker, key("ida"));
+    assert.ok(snapshot.until > nowSeconds(), `holds until ${snapshot.until}`);
+    // A snapshot written by hand shows that the read takes it as it is, without the ledger.
+    kvPutJson(worker, key("ida"), { ...snapshot, account: { ...real, balance: 12345 } });
+    assert.equal((await account("ida")).balance, 12345);
+    // Its time passed: the ledger answers, and writes the snapshot again.
+    kvPutJson(worker, key("ida"), { ...snapshot, account: { ...real, balance: 12345 }, until: nowSeconds() - 1 });
+    assert.equal((await account("ida")).balance, real.balance);
+    assert.equal(kvGetJson(worker, key("ida")).account.balance, real.balance);
+    // Computed under another programme: the ledger answers under the shop's programme now.
+    kvPutJson(worker, key("ida"), { ...snapshot, account: { ...real, balance: 12345 }, programme: "W/\"0\"" });
+    assert.equal((await account("ida")).balance, real.balance);
+  });
+
+  test("a changed programme is in the next read", async () => {
+    const before = await account("max");
+    assert.equal(before.next_tier.name, "Silver");
+    const renamed = { ...programme, tiers: programme.tiers.map((t) => ({ ...t, name: t.id === "silver" ? "Argent" : t.name })) };
+    const put = (loyalty) => admin(worker.url, acme, "PUT", "", {
+      name: "Acme Outdoor", currency: "EUR", allowed_origins: [ORIGIN], sign_in_url: "https://acme.example/account/login", loyalty,
+    });
+    try {
+      assert.equal((await put(renamed)).status, 200);
+      assert.equal((await account("max")).next_tier.name, "Argent");
+    } finally {
+      assert.equal((await put(programme)).status, 200);
+    }
+    assert.equal((await account("max")).next_tier.name, "Silver");
+  });
+});
+
 describe("privacy", () => {
   test("the export holds the ledger, and erasing the customer removes it", async () => {
     await deliver(paidOrder("L-10", "kim", "30.00"));
@@ -417,7 +470,9 @@ describe("privacy", () => {
     const exported = await admin(worker.url, acme, "GET", "/customers/kim");
     assert.equal(exported.status, 200);
     assert.ok(exported.body.loyalty.entries.some((e) => e.source === "order:generic:L-10"));
+    assert.deepEqual(kvKeys(worker, "acme/loyalty-account/kim"), ["acme/loyalty-account/kim"]);
     assert.equal((await admin(worker.url, acme, "DELETE", "/customers/kim")).status, 200);
+    assert.deepEqual(kvKeys(worker, "acme/loyalty-account/kim"), [], "the account snapshot is erased too");
     const after = await ledger("kim");
     assert.deepEqual(after.ledger.entries, []);
     assert.equal(after.account.balance, 0);

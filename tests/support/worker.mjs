@@ -207,10 +207,20 @@ export async function eventually(read, check, timeoutMs = 5000) {
   }
 }
 
+/** wrangler's `kv key` command against a running worker's local storage. */
+const kvCommand = (worker, args) =>
+  execFileSync(join(root, "node_modules/.bin/wrangler"),
+    ["kv", "key", ...args, "--local", "--persist-to", worker.state, "--binding", "RAPPORT_KV"],
+    { cwd: root, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+
 /** The KV keys under `prefix` in a running worker's local storage, read by wrangler itself. */
 export function kvKeys(worker, prefix) {
-  const out = execFileSync(join(root, "node_modules/.bin/wrangler"),
-    ["kv", "key", "list", "--local", "--persist-to", worker.state, "--binding", "RAPPORT_KV", "--prefix", prefix],
-    { cwd: root, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  const out = kvCommand(worker, ["list", "--prefix", prefix]);
   return JSON.parse(out.slice(out.indexOf("["))).map((k) => k.name);
 }
+
+/** The JSON value under `key` in a running worker's local storage. */
+export const kvGetJson = (worker, key) => JSON.parse(kvCommand(worker, ["get", key, "--text"]));
+
+/** Writes `value` as JSON under `key` in a running worker's local storage. */
+export const kvPutJson = (worker, key, value) => kvCommand(worker, ["put", key, JSON.stringify(value)]);

@@ -4,12 +4,13 @@
 //! Every balance change happens in the shopper's [`LedgerObject`](crate::objects::ledger); this
 //! module checks who asks and what they send, and passes the programme along.
 
+use futures_util::future::join;
 use rapport_shared::catalog::{bounded_text, FieldError, ShopSettings};
 use rapport_shared::identity::Shopper;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::loyalty::{
-    normalise_code, Account, AdjustmentPoints, BirthdayRequest, CodeRecord, Ledger, LoyaltyRules,
-    LoyaltyView, Presence, Programme, Reason, Redeemed, RedemptionRequest,
+    normalise_code, programme_tag, Account, AdjustmentPoints, BirthdayRequest, CodeRecord, Ledger,
+    LoyaltyRules, LoyaltyView, Presence, Programme, Reason, Redeemed, RedemptionRequest,
 };
 use rapport_shared::reviews::{Review, ReviewStatus};
 use serde::Deserialize;
@@ -105,8 +106,10 @@ pub async fn view_html(req: &Request, env: &Env, shop: &ShopId) -> Result<Respon
     view_answer(views::html(html)?, origin, signed_in)
 }
 
-/// The programme, and with a verified token the shopper's account (the visit settles what is
-/// due, as the shopper is present). Also the origin a signed-in answer may go to.
+/// The programme, and with a verified token the shopper's account. The account comes from the
+/// snapshot the ledger wrote while it holds (see `AccountSnapshot`), otherwise from the ledger
+/// itself, which settles what is due (the shopper is present) and writes the snapshot again.
+/// Also the origin a signed-in answer may go to.
 async fn loyalty_view(
     req: &Request,
     env: &Env,
@@ -117,14 +120,32 @@ async fn loyalty_view(
         let view = LoyaltyView { programme: programme_of(&settings, rules), account: None };
         return Ok((view, None, settings));
     }
-    let r = shopper_request(req, env, shop).await?;
-    let customer = r.shopper.customer.clone();
-    let ctx = context(&r.settings, &r.rules, shop, customer.clone(), Presence::SignedIn);
-    let command = Command::Act { ctx, act: Act::Open };
-    let account: Account = ledger_call(env, shop, &customer, &command).await?;
-    let view =
-        LoyaltyView { programme: programme_of(&r.settings, r.rules), account: Some(account) };
-    Ok((view, r.origin, r.settings))
+    // The token is checked first (no I/O), so that the settings and the snapshot are read
+    // together; the errors keep their order: shop, origin, token.
+    let shopper = authenticate(req, env, shop);
+    let store = Store::open(env)?;
+    let snapshot = async {
+        match &shopper {
+            Ok(shopper) => store.account_snapshot(shop, &shopper.customer).await,
+            _ => Ok(None),
+        }
+    };
+    let (programme, snapshot) = join(programme(env, shop), snapshot).await;
+    let (settings, rules) = programme?;
+    let origin = cors::check(req, &settings)?;
+    let customer = shopper?.customer;
+    // An unreadable snapshot is only a slower answer.
+    let held = snapshot.ok().flatten().and_then(|s| s.holding(&programme_tag(&rules), now()));
+    let account = match held {
+        Some(account) => account,
+        None => {
+            let ctx = context(&settings, &rules, shop, customer.clone(), Presence::SignedIn);
+            let command = Command::Act { ctx, act: Act::Open };
+            ledger_call::<Account>(env, shop, &customer, &command).await?
+        }
+    };
+    let view = LoyaltyView { programme: programme_of(&settings, rules), account: Some(account) };
+    Ok((view, origin, settings))
 }
 
 fn programme_of(settings: &ShopSettings, rules: LoyaltyRules) -> Programme {
@@ -322,5 +343,6 @@ pub async fn export(
 
 /// Erases the customer's ledger.
 pub async fn forget(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<(), ApiError> {
-    ledger_call::<bool>(env, shop, customer, &Command::Forget).await.map(|_| ())
+    let command = Command::Forget { shop: shop.clone(), customer: customer.clone() };
+    ledger_call::<bool>(env, shop, customer, &command).await.map(|_| ())
 }

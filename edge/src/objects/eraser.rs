@@ -114,7 +114,8 @@ impl ShopEraserObject {
                 }
                 Some(Holder::Ledger(customer)) => {
                     let name = ledger::name(&shop, &customer);
-                    self.purge(ledger::BINDING, &name, &ledger::Command::Forget).await?;
+                    let command = ledger::Command::Forget { shop: shop.clone(), customer };
+                    self.purge(ledger::BINDING, &name, &command).await?;
                     job.objects_purged += 1;
                 }
                 None => {}

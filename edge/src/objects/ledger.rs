@@ -15,6 +15,14 @@
 //! `version`, counted up by every save. `tell` marks a version still to be told, stored with the
 //! ledger and the alarm that tells it if the command does not get to.
 //!
+//! After every command the object writes the shopper's account snapshot to KV
+//! (`loyalty-account/{customer}`, an [`AccountSnapshot`]): signed-in reads are answered from it
+//! while it holds, without calling the object. The snapshots are written one at a time, in the
+//! order the commands computed them, so an earlier one never lands over a later one. `view`
+//! marks a saved version whose snapshot is still to be written, stored with the ledger and the
+//! alarm; if the command does not get to write it, the alarm deletes the snapshot, and the next
+//! read comes here and writes it again.
+//!
 //! The shop's `loyalty-member/{customer}` KV key (how erasure finds this ledger) is written after
 //! the ledger is first stored. `member` marks it as still to be written, stored in the same write
 //! as the new ledger with an alarm a few seconds on: the command writes the key and clears the
@@ -24,12 +32,12 @@ use rapport_shared::catalog::Currency;
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::keys;
 use rapport_shared::loyalty::{
-    Account, AdjustmentPoints, BirthdayError, CodeRecord, Ledger, LoyaltyRules, Presence, Reason,
-    RedeemError, Redeemed,
+    programme_tag, Account, AccountSnapshot, AdjustmentPoints, BirthdayError, CodeRecord, Ledger,
+    LoyaltyRules, Presence, Reason, RedeemError, Redeemed,
 };
 use rapport_shared::secrets::discount_code;
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use super::{call, codes, mark_token, overview, put_with_alarm, refuse, reply, token_secret};
@@ -63,8 +71,8 @@ pub enum Command {
     Act { ctx: Context, act: Act },
     /// The whole ledger as stored, for the customer's data export. Changes nothing.
     Export,
-    /// Erases the ledger.
-    Forget,
+    /// Erases the ledger and the account snapshot.
+    Forget { shop: ShopId, customer: CustomerId },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -112,6 +120,11 @@ pub struct LedgerObject {
     /// read after the first needs neither storage nor deserialising. Every write of [`KEY`]
     /// goes through [`LedgerObject::keep`]; erasing clears it.
     kept: RefCell<Option<Ledger>>,
+    /// The account snapshot still to be written (`None` inside: delete it), with the ledger
+    /// version it shows; the command writing one writes this after it.
+    view: RefCell<Option<(u64, Option<AccountSnapshot>)>>,
+    /// A command is writing snapshots.
+    writing: Cell<bool>,
 }
 
 const KEY: &str = "ledger";
@@ -124,6 +137,8 @@ const MARK_ALARM_MS: f64 = 5000.0;
 const VERSION: &str = "version";
 /// The version still to be told to the overview.
 const TELL: &str = "tell";
+/// The version whose account snapshot is still to be written (a [`Tell`] too).
+const VIEW: &str = "view";
 
 /// A version of the ledger the overview is still to be told.
 #[derive(Serialize, Deserialize)]
@@ -186,6 +201,7 @@ impl LedgerObject {
         set(KEY, serde_wasm_bindgen::to_value(ledger)?)?;
         set(VERSION, version.into())?;
         set(TELL, serde_wasm_bindgen::to_value(&tell)?)?;
+        set(VIEW, serde_wasm_bindgen::to_value(&tell)?)?;
         if let Some(member) = &member {
             set(MEMBER, serde_wasm_bindgen::to_value(member)?)?;
         }
@@ -213,6 +229,50 @@ impl LedgerObject {
             storage.delete(TELL).await?;
         }
         Ok(())
+    }
+
+    /// Hands the account snapshot of `ledger` to the snapshot writer: this command writes it
+    /// unless another one is writing, which then writes it after its own. A failed write is
+    /// logged; the mark stays, and the alarm deletes the snapshot.
+    async fn write_view(
+        &self,
+        shop: &ShopId,
+        customer: &CustomerId,
+        snapshot: Option<AccountSnapshot>,
+    ) {
+        let handed = async {
+            let version = self.state.storage().get::<u64>(VERSION).await?.unwrap_or(0);
+            *self.view.borrow_mut() = Some((version, snapshot));
+            if self.writing.replace(true) {
+                return Ok(());
+            }
+            let written = self.write_views(shop, customer).await;
+            self.writing.set(false);
+            written
+        };
+        if let Err(e) = handed.await {
+            worker::console_warn!("[rapport] account snapshot not written: {e}");
+        }
+    }
+
+    /// Writes the snapshots handed over until none is left, clearing the mark of each version
+    /// written.
+    async fn write_views(&self, shop: &ShopId, customer: &CustomerId) -> Result<()> {
+        let kv = self.env.kv(crate::store::KV_BINDING)?;
+        let key = keys::loyalty_account(shop, customer);
+        loop {
+            // Taken before any await: another command may hand over the next one meanwhile.
+            let next = self.view.borrow_mut().take();
+            let Some((version, snapshot)) = next else { return Ok(()) };
+            match snapshot {
+                Some(s) => kv.put(&key, serde_json::to_string(&s)?)?.execute().await?,
+                None => kv.delete(&key).await?,
+            }
+            let storage = self.state.storage();
+            if storage.get::<Tell>(VIEW).await?.is_some_and(|t| t.version <= version) {
+                storage.delete(VIEW).await?;
+            }
+        }
     }
 
     /// Writes the member key, then clears its mark (unless a newer one replaced it).
@@ -269,7 +329,13 @@ impl LedgerObject {
 
 impl DurableObject for LedgerObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, kept: RefCell::new(None) }
+        Self {
+            state,
+            env,
+            kept: RefCell::new(None),
+            view: RefCell::new(None),
+            writing: Cell::new(false),
+        }
     }
 
     /// Writes a member key, and tells the overview a version, that a command did not get to.
@@ -281,6 +347,15 @@ impl DurableObject for LedgerObject {
         if let Some(tell) = storage.get::<Tell>(TELL).await? {
             self.tell_overview(&tell, &self.load().await?).await?;
         }
+        // A saved version whose snapshot was not written: the one in KV may show an older
+        // ledger, so it goes (deleting is safe whatever else is written meanwhile).
+        if let Some(view) = storage.get::<Tell>(VIEW).await? {
+            let kv = self.env.kv(crate::store::KV_BINDING)?;
+            kv.delete(&keys::loyalty_account(&view.shop, &view.customer)).await?;
+            if storage.get::<Tell>(VIEW).await?.is_some_and(|t| t.version == view.version) {
+                storage.delete(VIEW).await?;
+            }
+        }
         Response::ok("done")
     }
 
@@ -288,9 +363,18 @@ impl DurableObject for LedgerObject {
         let command: Command = super::command(&mut req).await?;
         let (ctx, act) = match command {
             Command::Export => return reply(&self.load().await?),
-            Command::Forget => {
+            Command::Forget { shop, customer } => {
                 *self.kept.borrow_mut() = None;
                 self.state.storage().delete_all().await?;
+                // After any snapshot still being written, so none lands after the deletion.
+                *self.view.borrow_mut() = Some((u64::MAX, None));
+                while self.writing.get() {
+                    worker::Delay::from(std::time::Duration::from_millis(10)).await;
+                }
+                self.writing.set(true);
+                let written = self.write_views(&shop, &customer).await;
+                self.writing.set(false);
+                written?;
                 return reply(&true);
             }
             Command::Act { ctx, act } => (ctx, act),
@@ -368,6 +452,13 @@ impl DurableObject for LedgerObject {
             ledger = self.load().await?;
         }
         let account: Account = ledger.account(rules, now);
+        let until = ledger.settled_until(rules, now);
+        let snapshot = (until > now).then(|| AccountSnapshot {
+            account: account.clone(),
+            until,
+            programme: programme_tag(rules),
+        });
+        self.write_view(&ctx.shop, &ctx.customer, snapshot).await;
         match issued.and_then(|issued| ledger.codes.iter().find(|c| c.code == issued.code)) {
             Some(code) => reply(&Redeemed { code: code.clone(), account }),
             None => reply(&account),

@@ -409,6 +409,42 @@ impl Ledger {
         true
     }
 
+    /// Until when (Unix seconds, exclusive) the ledger stays settled and its account reads as at
+    /// `now` if nothing else happens to it: time alone changes nothing before then, neither
+    /// [`Ledger::account`] nor a signed-in [`Ledger::settle`]. It is `now` itself when a visit
+    /// would settle something already (a sign-up bonus not yet paid because an order came first,
+    /// a birthday bonus due). What moves with time alone: points expiring, a birthday's claim
+    /// window opening or closing, an entry leaving the tier window. The answer may be earlier
+    /// than the first real change, never later.
+    pub fn settled_until(&self, rules: &LoyaltyRules, now: i64) -> i64 {
+        let mut visited = self.clone();
+        visited.settle(rules, now, Presence::SignedIn);
+        if visited != *self {
+            return now;
+        }
+        let mut until = i64::MAX;
+        let mut upcoming = |at: i64| {
+            if at > now {
+                until = until.min(at);
+            }
+        };
+        if let Some(expiring) = self.expiring(rules) {
+            upcoming(expiring.at);
+        }
+        if let Some(birthday) = self.birthday {
+            let (year, _, _) = civil_from_unix(now);
+            for day in [year - 1, year, year + 1].map(|y| occurrence(birthday, y)) {
+                upcoming(day);
+                upcoming(day + BIRTHDAY_CLAIM_DAYS * DAY);
+            }
+        }
+        let window = i64::from(rules.tier_window_days) * DAY;
+        for entry in &self.entries {
+            upcoming(entry.at.saturating_add(window));
+        }
+        until
+    }
+
     /// The shopper's standing at `now`.
     pub fn account(&self, rules: &LoyaltyRules, now: i64) -> Account {
         let progress = self.tier_progress(rules, now);
@@ -726,6 +762,71 @@ mod tests {
         assert_eq!(l.source_total("birthday:2027"), 200);
         assert_eq!(Ledger::default().set_birthday(2, 30, T0), Err(BirthdayError::NotADate));
         assert_eq!(Ledger::default().set_birthday(13, 1, T0), Err(BirthdayError::NotADate));
+    }
+
+    /// What a snapshot of the account may promise: before `settled_until`, neither the account
+    /// nor a visit's settling changes; and it comes before each change time alone makes.
+    #[test]
+    fn a_settled_ledger_reads_the_same_until_it_says() {
+        let r = LoyaltyRules { tier_window_days: 90, ..rules() };
+        let at = |y, m, d| days_from_civil(y, m, d) * DAY + 9 * 3600;
+        let mut l = Ledger::default();
+        l.settle(&r, at(2026, 1, 10), Presence::SignedIn);
+        l.set_birthday(3, 15, at(2026, 1, 10)).unwrap();
+        l.apply_order("order:1", 1, 60_000, &eur(), &eur(), &r, at(2026, 1, 20));
+        l.settle(&r, at(2026, 1, 20), Presence::SignedIn); // the tier's entry bonus
+        let mut changes = 0;
+        let mut now = at(2026, 1, 21);
+        while now < at(2028, 6, 1) {
+            let until = l.settled_until(&r, now);
+            assert!(until > now, "settled at {now}");
+            let account = l.account(&r, now);
+            let mut t = now;
+            // Every six hours up to the promise: nothing moves.
+            while t < until.min(now + 800 * DAY) {
+                assert_eq!(l.account(&r, t), account, "the account at {t} (promised {until})");
+                let mut visited = l.clone();
+                visited.settle(&r, t, Presence::SignedIn);
+                assert_eq!(visited, l, "a visit at {t} settled something (promised {until})");
+                t += 6 * 3600;
+            }
+            if until == i64::MAX {
+                break;
+            }
+            // At the promise, the shopper visits: what is due is settled and a new promise made.
+            l.settle(&r, until, Presence::SignedIn);
+            if l.account(&r, until) != account {
+                changes += 1;
+            }
+            now = until;
+        }
+        // The tier window closing, the birthday bonus, the expiry: each was found in time.
+        assert!(changes >= 3, "{changes} changes seen");
+        for source in ["tier:silver", "birthday:2026", "birthday:2027", "birthday:2028"] {
+            assert!(l.has_source(source), "{source} paid on the visit it became due");
+        }
+        assert!(l.entries.iter().any(|e| e.reason == Reason::Expiry), "{:?}", l.entries);
+    }
+
+    #[test]
+    fn a_visit_due_is_due_now() {
+        let r = rules();
+        // An order arrived before the shopper's first visit: the sign-up bonus waits for it.
+        let mut l = Ledger::default();
+        order(&mut l, "1", 1, 1_000, T0);
+        assert_eq!(l.settled_until(&r, T0 + 5), T0 + 5);
+        l.settle(&r, T0 + 5, Presence::SignedIn);
+        assert!(l.settled_until(&r, T0 + 5) > T0 + 5);
+        // A birthday whose bonus an absent touch did not pay.
+        let at = |y, m, d| days_from_civil(y, m, d) * DAY;
+        l.set_birthday(12, 31, at(2026, 5, 28)).unwrap();
+        l.settle(&r, at(2027, 1, 2), Presence::Absent);
+        assert_eq!(l.settled_until(&r, at(2027, 1, 2)), at(2027, 1, 2));
+        // Nothing with time in it: no expiry, no birthday, and entries long out of the window.
+        let r = LoyaltyRules { expiry_days: None, signup_bonus: 0, ..rules() };
+        let mut l = Ledger::default();
+        l.adjust("a", AdjustmentPoints::new(10).unwrap(), None, T0);
+        assert_eq!(l.settled_until(&r, T0 + 400 * DAY), i64::MAX);
     }
 
     #[test]

@@ -69,6 +69,33 @@ pub struct Programme {
     pub rules: LoyaltyRules,
 }
 
+/// A shopper's account as their ledger last computed it, kept in KV so that a signed-in read
+/// is one KV read instead of a call to the ledger's object. It holds while the programme is the
+/// one it was computed under and the time is before `until` ([`Ledger::settled_until`]): until
+/// then time alone changes nothing in it, and every change of the ledger writes it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSnapshot {
+    pub account: Account,
+    /// Unix seconds, exclusive.
+    pub until: i64,
+    /// [`programme_tag`] of the rules it was computed under.
+    pub programme: String,
+}
+
+impl AccountSnapshot {
+    /// The account, if the snapshot still holds under the rules tagged `programme` at `now`.
+    pub fn holding(self, programme: &str, now: i64) -> Option<Account> {
+        (now < self.until && self.programme == programme).then_some(self.account)
+    }
+}
+
+/// Tells programmes apart: a snapshot computed under other rules (tiers, expiry, bonuses) does
+/// not hold.
+#[cfg(feature = "server")]
+pub fn programme_tag(rules: &LoyaltyRules) -> String {
+    crate::validator::entity_tag(&serde_json::to_vec(rules).unwrap_or_default())
+}
+
 /// A shopper's standing, derived from their ledger at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -233,6 +260,25 @@ mod tests {
             }
         }
         assert_eq!(AdjustmentPoints::new(-250).unwrap().get(), -250);
+    }
+
+    #[test]
+    fn a_snapshot_holds_before_its_time_under_its_programme_only() {
+        let rules: LoyaltyRules = serde_json::from_value(serde_json::json!({
+            "points_per_unit": 1,
+            "rewards": [{"id": "5-off", "points": 500, "discount": {"amount_minor": 500, "currency": "EUR"}}]
+        }))
+        .unwrap();
+        let account = Ledger::default().account(&rules, 1_000);
+        let tag = programme_tag(&rules);
+        let snapshot =
+            AccountSnapshot { account: account.clone(), until: 2_000, programme: tag.clone() };
+        assert_eq!(snapshot.clone().holding(&tag, 1_999), Some(account));
+        assert_eq!(snapshot.clone().holding(&tag, 2_000), None, "until is exclusive");
+        let richer = LoyaltyRules { signup_bonus: 100, ..rules.clone() };
+        assert_ne!(programme_tag(&richer), tag);
+        assert_eq!(snapshot.holding(&programme_tag(&richer), 1_500), None);
+        assert_eq!(programme_tag(&rules.clone()), tag, "the same rules, the same tag");
     }
 
     #[test]
