@@ -3,7 +3,8 @@
 // same state each time. Every write that was answered 2xx must then be in every view of it once
 // the objects' flushes have run: the product's object (sorted list), the KV page, the admin
 // export, the moderation queue, the customer export and its index, helpful-vote counts, order
-// state, purchase records, the loyalty ledger, issued codes and the loyalty-member index.
+// state, purchase records, the loyalty ledger, issued codes, the loyalty-member index and the
+// shopper's own account read (its snapshot).
 //
 // CRASH_CYCLES (default 5) and CRASH_SEED choose the run; the seed is printed, so a failing run
 // can be repeated with the same sequence of writes (the kill moments still vary with timing).
@@ -283,6 +284,14 @@ async function verify() {
     assert.deepEqual(missing(orderSources, sources), [], `${customer}: order awards missing`);
     assert.deepEqual(missing(theirs(acked.codes).map((c) => c.code), codes), [], `${customer}: codes missing`);
     assert.ok(members.has(customer), `${customer} has a ledger but no loyalty-member key (the shop's erasure would miss it)`);
+    // What the shopper reads (their account snapshot, while it holds) is what the ledger holds.
+    const read = () => getJson(`${worker.url}/v1/shops/${SHOP}/loyalty`, { headers: { authorization: `Bearer ${token(customer)}` } });
+    assert.equal((await read()).status, 200); // the visit settles what it is due
+    const { account } = await adminGet(`/customers/${customer}/loyalty`);
+    await eventually(read, ({ body }) => {
+      assert.equal(body.account.balance, account.balance, `${customer}: the shopper reads another balance than the ledger's`);
+      assert.deepEqual(body.account.codes, account.codes, `${customer}: the shopper reads other codes than the ledger's`);
+    }, FLUSH_DEADLINE_MS);
   }
   for (const { code } of acked.codes) {
     const res = await admin(worker.url, shop, "GET", `/discount-codes/${encodeURIComponent(code)}`);
