@@ -150,3 +150,41 @@ pub fn pairs(encoded: &str) -> Vec<(String, String)> {
 pub fn now() -> i64 {
     (worker::Date::now().as_millis() / 1000) as i64
 }
+
+/// Makes the strings the hot paths hand to the runtime (binding and method names, header names
+/// and values) into JavaScript strings once per isolate: decoding them from UTF-8 on every
+/// request was 3% of a reviews read's CPU. Later uses of an equal string take the cached one.
+pub fn intern_constants() {
+    thread_local!(static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if DONE.with(|done| done.replace(true)) {
+        return;
+    }
+    for s in [
+        crate::store::KV_BINDING,
+        "get",
+        "getWithMetadata",
+        "put",
+        "list",
+        "delete",
+        "value",
+        "metadata",
+        "if-none-match",
+        "authorization",
+        "origin",
+        "content-type",
+        "x-content-type-options",
+        "nosniff",
+        "etag",
+        "cache-control",
+        "access-control-allow-origin",
+        "*",
+        "vary",
+        "Origin",
+        "PUBLIC_CACHE_SECONDS",
+        "application/json; charset=utf-8",
+        "text/html; charset=utf-8",
+        "private, no-store",
+    ] {
+        wasm_bindgen::intern(s);
+    }
+}

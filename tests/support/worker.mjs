@@ -47,7 +47,7 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
   }
   const envFile = join(dir, "test.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n");
-  const worker = { url: null, log: join(dir, "wrangler.log"), state: join(dir, "state") };
+  const worker = { url: null, inspector: null, log: join(dir, "wrangler.log"), state: join(dir, "state") };
   let child = null;
   let exited = null;
   // Stops the whole process group: wrangler, its build command and workerd.
@@ -65,6 +65,7 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
   const launch = async () => {
     const port = await freePort();
     const inspector = await freePort();
+    worker.inspector = inspector;
     const out = openSync(worker.log, "a");
     child = spawn(
       join(root, "node_modules/.bin/wrangler"),

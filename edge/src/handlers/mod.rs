@@ -28,6 +28,7 @@ use crate::store::Store;
 /// making reads the request's `cf` properties, a cost those reads do not need (see
 /// ARCHITECTURE.md, "Hot paths").
 pub async fn handle(raw: worker::web_sys::Request, env: Env) -> worker::Result<Response> {
+    crate::http::intern_constants();
     let url = raw.url();
     let routed = route(&worker::Method::from(raw.method()), path_of(&url));
     let answer = match routed {

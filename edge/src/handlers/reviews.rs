@@ -44,9 +44,20 @@ pub fn cache_seconds(env: &Env) -> u32 {
         .unwrap_or(CACHE_SECONDS)
 }
 
+/// The `cache-control` of a public answer, made once per isolate (its variables do not change
+/// while it lives) and interned like the other constants (`http::intern_constants`).
+fn public_cache_control(env: &Env) -> &'static str {
+    thread_local!(static VALUE: std::cell::OnceCell<&'static str> = const { std::cell::OnceCell::new() });
+    VALUE.with(|value| {
+        *value.get_or_init(|| {
+            let text = format!("public, max-age={}", cache_seconds(env));
+            wasm_bindgen::intern(Box::leak(text.into_boxed_str()))
+        })
+    })
+}
+
 fn cacheable(env: &Env, mut resp: Response) -> Result<Response, ApiError> {
-    let max_age = cache_seconds(env);
-    resp.headers_mut().set("cache-control", &format!("public, max-age={max_age}"))?;
+    resp.headers_mut().set("cache-control", public_cache_control(env))?;
     Ok(cors::public(resp)?)
 }
 
