@@ -235,4 +235,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "الأكثر رواجًا الآن"),
     ("recs.recently_viewed", "شاهدتها مؤخرًا"),
     ("recs.for_you", "مختارات لك"),
+    ("email.review.subject", "كيف كان طلبك من {shop}؟"),
+    ("email.review.intro", "شكرًا لتسوقك من {shop}. هل تخبر المتسوقين الآخرين برأيك فيما اشتريت؟ اختر النجوم لكل منتج."),
+    ("email.review.rating", "{count} من 5"),
+    ("email.review.write", "اكتب مراجعة"),
+    ("email.why", "تصلك هذه الرسالة لأنك طلبت من {shop}."),
+    ("email.unsubscribe", "إلغاء الاشتراك في رسائل {shop}"),
 ];

@@ -191,4 +191,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Populært lige nu"),
     ("recs.recently_viewed", "Senest sete"),
     ("recs.for_you", "Udvalgt til dig"),
+    ("email.review.subject", "Hvordan var din ordre fra {shop}?"),
+    ("email.review.intro", "Tak fordi du handlede hos {shop}. Vil du fortælle andre kunder, hvad du synes om det, du købte? Vælg stjerner for hvert produkt."),
+    ("email.review.rating", "{count} ud af 5"),
+    ("email.review.write", "Skriv en anmeldelse"),
+    ("email.why", "Du får denne e-mail, fordi du har bestilt hos {shop}."),
+    ("email.unsubscribe", "Afmeld e-mails fra {shop}"),
 ];

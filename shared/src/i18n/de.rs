@@ -191,4 +191,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Gerade angesagt"),
     ("recs.recently_viewed", "Zuletzt angesehen"),
     ("recs.for_you", "Für dich ausgewählt"),
+    ("email.review.subject", "Wie war deine Bestellung bei {shop}?"),
+    ("email.review.intro", "Danke für deinen Einkauf bei {shop}. Magst du anderen erzählen, wie dir deine Produkte gefallen? Wähle die Sterne für jedes Produkt."),
+    ("email.review.rating", "{count} von 5"),
+    ("email.review.write", "Bewertung schreiben"),
+    ("email.why", "Du erhältst diese E-Mail, weil du bei {shop} bestellt hast."),
+    ("email.unsubscribe", "E-Mails von {shop} abbestellen"),
 ];

@@ -198,4 +198,11 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Trending now"),
     ("recs.recently_viewed", "Recently viewed"),
     ("recs.for_you", "Picked for you"),
+    // Follow-up e-mails: review requests.
+    ("email.review.subject", "How was your order from {shop}?"),
+    ("email.review.intro", "Thank you for shopping with {shop}. Would you tell other shoppers what you think of what you bought? Choose the stars for each product."),
+    ("email.review.rating", "{count} out of 5"),
+    ("email.review.write", "Write a review"),
+    ("email.why", "You get this e-mail because you ordered from {shop}."),
+    ("email.unsubscribe", "Unsubscribe from {shop}'s e-mails"),
 ];

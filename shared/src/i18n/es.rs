@@ -202,4 +202,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Tendencias del momento"),
     ("recs.recently_viewed", "Vistos recientemente"),
     ("recs.for_you", "Seleccionados para ti"),
+    ("email.review.subject", "¿Qué tal tu pedido en {shop}?"),
+    ("email.review.intro", "Gracias por comprar en {shop}. ¿Nos cuentas qué te parece lo que compraste? Elige las estrellas de cada producto."),
+    ("email.review.rating", "{count} de 5"),
+    ("email.review.write", "Escribir una reseña"),
+    ("email.why", "Recibes este correo porque hiciste un pedido en {shop}."),
+    ("email.unsubscribe", "Darse de baja de los correos de {shop}"),
 ];

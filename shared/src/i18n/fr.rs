@@ -202,4 +202,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Tendances du moment"),
     ("recs.recently_viewed", "Consultés récemment"),
     ("recs.for_you", "Sélectionnés pour vous"),
+    ("email.review.subject", "Comment s’est passée votre commande chez {shop} ?"),
+    ("email.review.intro", "Merci pour votre achat chez {shop}. Voulez-vous dire aux autres clients ce que vous pensez de vos articles ? Choisissez les étoiles pour chaque produit."),
+    ("email.review.rating", "{count} sur 5"),
+    ("email.review.write", "Écrire un avis"),
+    ("email.why", "Vous recevez cet e-mail parce que vous avez commandé chez {shop}."),
+    ("email.unsubscribe", "Se désabonner des e-mails de {shop}"),
 ];

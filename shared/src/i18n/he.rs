@@ -202,4 +202,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "חם עכשיו"),
     ("recs.recently_viewed", "נצפו לאחרונה"),
     ("recs.for_you", "נבחרו במיוחד בשבילכם"),
+    ("email.review.subject", "איך הייתה ההזמנה שלך מ-{shop}?"),
+    ("email.review.intro", "תודה שקנית ב-{shop}. רוצה לספר לקונים אחרים מה דעתך על מה שקנית? בחר כוכבים לכל מוצר."),
+    ("email.review.rating", "{count} מתוך 5"),
+    ("email.review.write", "כתיבת ביקורת"),
+    ("email.why", "קיבלת את המייל הזה כי הזמנת מ-{shop}."),
+    ("email.unsubscribe", "ביטול ההרשמה למיילים של {shop}"),
 ];

@@ -202,4 +202,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Di tendenza"),
     ("recs.recently_viewed", "Visti di recente"),
     ("recs.for_you", "Scelti per te"),
+    ("email.review.subject", "Com’è andato il tuo ordine da {shop}?"),
+    ("email.review.intro", "Grazie per aver acquistato da {shop}. Vuoi raccontare agli altri clienti cosa pensi dei tuoi acquisti? Scegli le stelle per ogni prodotto."),
+    ("email.review.rating", "{count} su 5"),
+    ("email.review.write", "Scrivi una recensione"),
+    ("email.why", "Ricevi questa e-mail perché hai ordinato da {shop}."),
+    ("email.unsubscribe", "Annulla l’iscrizione alle e-mail di {shop}"),
 ];

@@ -180,4 +180,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "いま人気の商品"),
     ("recs.recently_viewed", "最近チェックした商品"),
     ("recs.for_you", "あなたへのおすすめ"),
+    ("email.review.subject", "{shop}でのご注文はいかがでしたか？"),
+    ("email.review.intro", "{shop}でお買い物いただきありがとうございます。ご購入の商品について、ほかのお客様に感想を教えていただけませんか？商品ごとに星を選んでください。"),
+    ("email.review.rating", "5段階中{count}"),
+    ("email.review.write", "レビューを書く"),
+    ("email.why", "{shop}でご注文いただいたため、このメールをお送りしています。"),
+    ("email.unsubscribe", "{shop}からのメールの配信を停止する"),
 ];

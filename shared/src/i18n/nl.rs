@@ -191,4 +191,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Nu populair"),
     ("recs.recently_viewed", "Recent bekeken"),
     ("recs.for_you", "Speciaal voor jou"),
+    ("email.review.subject", "Hoe was je bestelling bij {shop}?"),
+    ("email.review.intro", "Bedankt voor je aankoop bij {shop}. Wil je andere klanten vertellen wat je van je aankoop vindt? Kies de sterren voor elk product."),
+    ("email.review.rating", "{count} van 5"),
+    ("email.review.write", "Schrijf een review"),
+    ("email.why", "Je ontvangt deze e-mail omdat je bij {shop} hebt besteld."),
+    ("email.unsubscribe", "Afmelden voor e-mails van {shop}"),
 ];

@@ -213,4 +213,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Popularne teraz"),
     ("recs.recently_viewed", "Ostatnio oglądane"),
     ("recs.for_you", "Wybrane dla Ciebie"),
+    ("email.review.subject", "Jak oceniasz zamówienie w {shop}?"),
+    ("email.review.intro", "Dziękujemy za zakupy w {shop}. Czy opowiesz innym klientom, co myślisz o swoich zakupach? Wybierz gwiazdki dla każdego produktu."),
+    ("email.review.rating", "{count} na 5"),
+    ("email.review.write", "Napisz opinię"),
+    ("email.why", "Otrzymujesz tę wiadomość w związku z zamówieniem w {shop}."),
+    ("email.unsubscribe", "Wypisz się z wiadomości od {shop}"),
 ];

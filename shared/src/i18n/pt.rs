@@ -202,4 +202,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Em alta"),
     ("recs.recently_viewed", "Vistos recentemente"),
     ("recs.for_you", "Selecionados para você"),
+    ("email.review.subject", "Como foi a sua encomenda na {shop}?"),
+    ("email.review.intro", "Obrigado por comprar na {shop}. Quer contar a outros clientes o que achou do que comprou? Escolha as estrelas de cada produto."),
+    ("email.review.rating", "{count} de 5"),
+    ("email.review.write", "Escrever uma avaliação"),
+    ("email.why", "Recebe este e-mail porque fez uma encomenda na {shop}."),
+    ("email.unsubscribe", "Cancelar a subscrição dos e-mails da {shop}"),
 ];

@@ -191,4 +191,10 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("recs.trending", "Populärt just nu"),
     ("recs.recently_viewed", "Senast visade"),
     ("recs.for_you", "Utvalt för dig"),
+    ("email.review.subject", "Hur var din beställning från {shop}?"),
+    ("email.review.intro", "Tack för att du handlade hos {shop}. Vill du berätta för andra kunder vad du tycker om det du köpte? Välj stjärnor för varje produkt."),
+    ("email.review.rating", "{count} av 5"),
+    ("email.review.write", "Skriv ett omdöme"),
+    ("email.why", "Du får det här mejlet eftersom du har beställt från {shop}."),
+    ("email.unsubscribe", "Avsluta prenumerationen på mejl från {shop}"),
 ];

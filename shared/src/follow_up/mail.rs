@@ -1,0 +1,386 @@
+//! Follow-up e-mails as RFC 5322 messages: a plain-text part and an HTML part, the one-click
+//! unsubscribe of RFC 8058, and nothing that tracks the reader (no pixel, no redirect: every
+//! link goes straight to the shop's own Rapport Worker, which counts the click itself).
+
+use base64ct::{Base64, Encoding};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::FieldError;
+use crate::i18n::Strings;
+use crate::time::{civil_from_unix, days_from_civil};
+
+/// An address with its display name: `Acme Outdoor <hello@acme.example>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox {
+    pub address: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// An address as a header may hold it: one `@`, printable ASCII with none of the characters
+/// that would end or restructure a header (so a stored address cannot inject one).
+pub fn is_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else { return false };
+    let allowed = |c: char| c.is_ascii_graphic() && !"<>()[]\\,;:\"@".contains(c);
+    (3..=254).contains(&address.len())
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && local.chars().chain(domain.chars()).all(allowed)
+}
+
+impl Mailbox {
+    /// The checks a sender from the settings must pass; `field` names it in the error.
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        if !is_address(&self.address) {
+            return Err(FieldError::new(format!("{field}.address"), "is not an e-mail address"));
+        }
+        if self.name.chars().count() > 78 || self.name.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                format!("{field}.name"),
+                "must be at most 78 characters, on one line",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The domain of the address (what a `Message-ID` ends with).
+    pub fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
+    fn header(&self) -> String {
+        if self.name.is_empty() {
+            self.address.clone()
+        } else {
+            format!("{} <{}>", phrase(&self.name), self.address)
+        }
+    }
+}
+
+/// A display name or subject as a header may carry it: plain when it is printable ASCII,
+/// otherwise an RFC 2047 encoded word (UTF-8, base64).
+fn phrase(text: &str) -> String {
+    if text.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        && !text.contains("=?")
+        && !text.contains(['"', '\\'])
+    {
+        if text.contains(|c: char| "()<>[]:;@,.".contains(c)) {
+            format!("\"{text}\"")
+        } else {
+            text.to_owned()
+        }
+    } else {
+        encoded_words(text)
+    }
+}
+
+/// `text` as encoded words of at most 45 bytes each (a line of the header stays under 78).
+fn encoded_words(text: &str) -> String {
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in text.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    words.push(chunk);
+    words
+        .iter()
+        .map(|w| format!("=?UTF-8?B?{}?=", Base64::encode_string(w.as_bytes())))
+        .collect::<Vec<_>>()
+        .join("\r\n ")
+}
+
+/// The RFC 5322 date of Unix seconds, in UTC: `Thu, 03 Dec 2026 15:04:05 +0000`.
+pub fn date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let (year, month, day) = civil_from_unix(unix);
+    let weekday = DAYS[days_from_civil(year, month, day).rem_euclid(7) as usize];
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{weekday}, {day:02} {} {year:04} {:02}:{:02}:{:02} +0000",
+        MONTHS[(month - 1) as usize],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// One e-mail, ready to be written as a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    pub from: Mailbox,
+    pub to: String,
+    pub subject: String,
+    /// The left part of the `Message-ID` (unique per e-mail); the sender's domain follows it.
+    pub id: String,
+    /// Unix seconds.
+    pub date: i64,
+    /// The one-click unsubscribe address (`https://`), for `List-Unsubscribe`.
+    pub unsubscribe: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// `bytes` in base64, in lines of 76 characters, each ending in CRLF.
+fn base64_lines(bytes: &[u8]) -> String {
+    let encoded = Base64::encode_string(bytes);
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / 38);
+    for line in encoded.as_bytes().chunks(76) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The letter as an RFC 5322 message with CRLF line ends: headers, then a
+/// `multipart/alternative` of the text and the HTML, each in base64.
+pub fn message(letter: &Letter) -> String {
+    let boundary = format!("rapport-{}", letter.id);
+    let headers = [
+        ("From", letter.from.header()),
+        ("To", letter.to.clone()),
+        ("Subject", phrase(&letter.subject)),
+        ("Date", date(letter.date)),
+        ("Message-ID", format!("<{}@{}>", letter.id, letter.from.domain())),
+        ("MIME-Version", "1.0".to_owned()),
+        ("List-Unsubscribe", format!("<{}>", letter.unsubscribe)),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()),
+        ("Content-Type", format!("multipart/alternative; boundary=\"{boundary}\"")),
+    ];
+    let mut out = String::new();
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    for (kind, body) in [("plain", &letter.text), ("html", &letter.html)] {
+        out.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Type: text/{kind}; charset=utf-8\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{}",
+            base64_lines(body.as_bytes())
+        ));
+    }
+    out.push_str(&format!("\r\n--{boundary}--\r\n"));
+    out
+}
+
+/// Text made safe inside HTML, attribute values included.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A product of the order, as its review request shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub title: String,
+    /// Shown only if it is a web address.
+    pub image_url: Option<String>,
+    /// The review page for this product; `&rating=N` (1 to 5) picks the stars.
+    pub review_url: String,
+}
+
+/// The text and the HTML of a review request, in the words of `t` (`email.*` keys).
+pub fn review_request(
+    t: &Strings,
+    shop: &str,
+    items: &[Item],
+    unsubscribe: &str,
+) -> (String, String) {
+    let intro = t.text("email.review.intro", &[("shop", shop)]);
+    let why = t.text("email.why", &[("shop", shop)]);
+    let leave = t.text("email.unsubscribe", &[("shop", shop)]);
+    let write = t.get("email.review.write");
+    let mut text = format!("{intro}\r\n\r\n");
+    for item in items {
+        text.push_str(&format!("{}\r\n{write}: {}\r\n\r\n", item.title, item.review_url));
+    }
+    text.push_str(&format!("--\r\n{why}\r\n{leave}: {unsubscribe}\r\n"));
+
+    let dir = if t.rtl { "rtl" } else { "ltr" };
+    let mut html = format!(
+        "<!doctype html><html lang=\"{}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title></head>\
+         <body style=\"margin:0;padding:24px;font-family:system-ui,sans-serif;color:#1f2328;\
+         background:#ffffff\"><p style=\"font-size:16px;line-height:1.5\">{}</p>",
+        escape(&t.lang),
+        escape(&t.text("email.review.subject", &[("shop", shop)])),
+        escape(&intro)
+    );
+    for item in items {
+        html.push_str(
+            "<div style=\"margin:24px 0;padding:16px;border:1px solid #d0d7de;border-radius:8px\">",
+        );
+        if let Some(src) = item.image_url.as_deref().filter(|u| u.starts_with("https://")) {
+            html.push_str(&format!(
+                "<img src=\"{}\" width=\"96\" height=\"96\" alt=\"\" style=\"display:block;\
+                 margin-bottom:8px;border-radius:4px;object-fit:cover\">",
+                escape(src)
+            ));
+        }
+        html.push_str(&format!(
+            "<p style=\"margin:0 0 8px;font-size:16px;font-weight:600\">{}</p><p style=\"margin:0\">",
+            escape(&item.title)
+        ));
+        for n in 1..=5 {
+            let label = t.text("email.review.rating", &[("count", &n.to_string())]);
+            html.push_str(&format!(
+                "<a href=\"{}&amp;rating={n}\" title=\"{label}\" aria-label=\"{label}\" \
+                 style=\"font-size:32px;line-height:1;color:#b35900;text-decoration:none\">\u{2605}</a>",
+                escape(&item.review_url),
+                label = escape(&label)
+            ));
+        }
+        html.push_str(&format!(
+            "</p><p style=\"margin:8px 0 0\"><a href=\"{}\" style=\"color:#0b5cad\">{}</a></p></div>",
+            escape(&item.review_url),
+            escape(write)
+        ));
+    }
+    html.push_str(&format!(
+        "<p style=\"margin-top:32px;font-size:13px;color:#57606a\">{}<br><a href=\"{}\" \
+         style=\"color:#57606a\">{}</a></p></body></html>",
+        escape(&why),
+        escape(unsubscribe),
+        escape(&leave)
+    ));
+    (text, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn letter() -> Letter {
+        Letter {
+            from: Mailbox { address: "hello@acme.example".into(), name: "Acme Outdoor".into() },
+            to: "kim@example.com".into(),
+            subject: "How was your order from Acme Outdoor?".into(),
+            id: "0123abcd".into(),
+            date: 1_796_310_245,
+            unsubscribe: "https://rapport.acme.example/v1/shops/acme/unsubscribe/v1.x.y".into(),
+            text: "Hello\r\n".into(),
+            html: "<p>Hello</p>".into(),
+        }
+    }
+
+    #[test]
+    fn a_message_has_what_mail_systems_require_and_the_one_click_unsubscribe() {
+        let m = message(&letter());
+        let (head, body) = m.split_once("\r\n\r\n").unwrap();
+        for line in [
+            "From: Acme Outdoor <hello@acme.example>",
+            "To: kim@example.com",
+            "Subject: How was your order from Acme Outdoor?",
+            "Date: Thu, 03 Dec 2026 15:04:05 +0000",
+            "Message-ID: <0123abcd@acme.example>",
+            "MIME-Version: 1.0",
+            "List-Unsubscribe: <https://rapport.acme.example/v1/shops/acme/unsubscribe/v1.x.y>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "Content-Type: multipart/alternative; boundary=\"rapport-0123abcd\"",
+        ] {
+            assert!(head.lines().any(|l| l == line), "{line} in\n{head}");
+        }
+        assert!(m.split("\r\n").all(|l| l.len() <= 998), "no line beyond RFC 5322's limit");
+        assert!(!m.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
+        assert!(body.contains("Content-Type: text/plain; charset=utf-8"));
+        assert!(body.contains(&Base64::encode_string(b"<p>Hello</p>")));
+        assert!(m.ends_with("--rapport-0123abcd--\r\n"));
+    }
+
+    #[test]
+    fn names_and_subjects_beyond_ascii_are_encoded_words() {
+        let mut l = letter();
+        l.from.name = "Café Zürich".into();
+        l.subject = "Wie war Ihre Bestellung bei Café Zürich? ".repeat(3);
+        let m = message(&l);
+        assert!(m.contains(&format!(
+            "From: =?UTF-8?B?{}?= <hello@acme.example>",
+            Base64::encode_string("Café Zürich".as_bytes())
+        )));
+        let subject: String =
+            m.split("Subject: ").nth(1).unwrap().split("\r\nDate").next().unwrap().into();
+        assert!(subject.lines().all(|l| l.len() < 78), "{subject}");
+        let decoded: String = subject
+            .split("\r\n ")
+            .map(|w| w.trim_start_matches("=?UTF-8?B?").trim_end_matches("?="))
+            .map(|b| String::from_utf8(Base64::decode_vec(b).unwrap()).unwrap())
+            .collect();
+        assert_eq!(decoded, l.subject);
+        l.from.name = "Acme, Inc.".into();
+        assert!(message(&l).contains("From: \"Acme, Inc.\" <hello@acme.example>"));
+    }
+
+    #[test]
+    fn senders_are_checked_so_no_header_can_be_injected() {
+        let ok = Mailbox { address: "hello@acme.example".into(), name: "Acme".into() };
+        assert!(ok.check("sender").is_ok());
+        for bad in [
+            "hello",
+            "@acme.example",
+            "hello@",
+            "hello@acme",
+            "a b@acme.example",
+            "hello@acme.example\r\nBcc: x@y.z",
+            "<hello@acme.example>",
+            "a@b@acme.example",
+        ] {
+            let m = Mailbox { address: bad.into(), ..ok.clone() };
+            assert_eq!(m.check("sender").unwrap_err().field, "sender.address", "{bad:?}");
+        }
+        let m = Mailbox { name: "Acme\nBcc: x@y.z".into(), ..ok };
+        assert_eq!(m.check("sender").unwrap_err().field, "sender.name");
+    }
+
+    #[test]
+    fn a_review_request_links_five_ratings_per_product_and_escapes_what_the_shop_wrote() {
+        let t = Strings::of(Lang::En, &["email."], None);
+        let items = [
+            Item {
+                title: "Tent <b>2p</b>".into(),
+                image_url: Some("https://cdn.acme.example/tent.jpg".into()),
+                review_url: "https://r.example/v1/shops/acme/review-requests/TOKEN?sku=TENT".into(),
+            },
+            Item {
+                title: "Mug".into(),
+                image_url: Some("javascript:alert(1)".into()),
+                review_url: "https://r.example/v1/shops/acme/review-requests/TOKEN?sku=MUG".into(),
+            },
+        ];
+        let (text, html) = review_request(&t, "Acme & Co", &items, "https://r.example/unsubscribe");
+        for n in 1..=5 {
+            assert!(html.contains(&format!("?sku=TENT&amp;rating={n}\"")), "{n}");
+            assert!(html.contains(&format!("?sku=MUG&amp;rating={n}\"")), "{n}");
+        }
+        assert!(html.contains("Tent &lt;b&gt;2p&lt;/b&gt;") && !html.contains("<b>2p"));
+        assert!(html.contains("Acme &amp; Co") && !html.contains("Acme & Co"));
+        assert!(html.contains("src=\"https://cdn.acme.example/tent.jpg\""));
+        assert!(!html.contains("javascript:"), "only web images");
+        assert!(
+            html.contains("href=\"https://r.example/unsubscribe\""),
+            "a visible unsubscribe link"
+        );
+        assert!(!html.contains("email."), "every key has its words");
+        assert!(text.contains("Tent <b>2p</b>\r\n") && text.contains("?sku=MUG\r\n"));
+        assert!(text.contains("https://r.example/unsubscribe"));
+        let ar = Strings::of(Lang::Ar, &["email."], None);
+        assert!(review_request(&ar, "Acme", &items, "https://r.example/u")
+            .1
+            .contains("dir=\"rtl\""));
+    }
+}
