@@ -18,8 +18,8 @@
 use serde::Deserialize;
 
 use super::{
-    codes, order_id, parse_money, refund_id, Order, OrderError, OrderLine, OrderStatus,
-    ReferralSignals,
+    codes, locale_tag, order_id, parse_money, refund_id, FollowUpSignals, Order, OrderError,
+    OrderLine, OrderStatus, ReferralSignals,
 };
 use crate::catalog::{Currency, Product};
 use crate::ids::{CustomerId, OrderId, RefundId, Sku};
@@ -53,6 +53,15 @@ struct RawOrder {
     /// `{"rapport_ref": "CODE"}` attributes the order to a referral.
     #[serde(default)]
     attributes: std::collections::BTreeMap<String, String>,
+    /// When the order was fulfilled (shipped, delivered or handed over).
+    #[serde(default)]
+    fulfilled_at: Option<String>,
+    /// Whether the buyer accepted marketing e-mails.
+    #[serde(default)]
+    accepts_marketing: Option<bool>,
+    /// The buyer's language tag.
+    #[serde(default)]
+    locale: Option<String>,
 }
 
 /// A generic delivery.
@@ -86,6 +95,19 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, OrderError> {
             currency: order.currency,
             lines: order.lines,
             status: order.status,
+            follow_up: FollowUpSignals {
+                fulfilled_at: order
+                    .fulfilled_at
+                    .as_deref()
+                    .map(|t| {
+                        parse_timestamp(t).ok_or_else(|| {
+                            OrderError::new(format!("fulfilled_at {t:?} is not a timestamp"))
+                        })
+                    })
+                    .transpose()?,
+                marketing: order.accepts_marketing,
+                locale: locale_tag(order.locale.as_deref()),
+            },
             referral: ReferralSignals {
                 discount_codes: codes(order.discount_codes.iter().map(String::as_str)),
                 ref_code: order.attributes.get("rapport_ref").cloned(),
@@ -286,6 +308,20 @@ mod tests {
             delivery(br#"{"type":"product_deleted","sku":"TENT-2P"}"#),
             Ok(Delivery::ProductDeleted(_))
         ));
+    }
+
+    #[test]
+    fn fulfilment_consent_and_language() {
+        let body = br#"{"type":"order","order":{"id":"1001","customer":"c-42","currency":"EUR","subtotal":"129.00","status":"paid","updated_at":"2026-11-25T10:00:00Z","lines":[{"product":"TENT-2P","quantity":1}],"fulfilled_at":"2026-11-27T09:00:00Z","accepts_marketing":true,"locale":"sv"}}"#;
+        let Delivery::Order(o) = delivery(body).unwrap() else { panic!("an order") };
+        assert_eq!(o.follow_up.fulfilled_at, Some(1_795_770_000));
+        assert_eq!(
+            (o.follow_up.marketing, o.follow_up.locale.as_deref()),
+            (Some(true), Some("sv"))
+        );
+        let bad = String::from_utf8_lossy(body).replace("2026-11-27T09:00:00Z", "soon");
+        let e = delivery(bad.as_bytes()).unwrap_err();
+        assert!(e.0.contains("fulfilled_at"), "{e:?}");
     }
 
     #[test]

@@ -93,6 +93,38 @@ pub struct Order {
     /// What the order can be attributed to a referral by, and who it came from.
     #[serde(default, skip_serializing_if = "ReferralSignals::is_empty")]
     pub referral: ReferralSignals,
+    /// What follow-up e-mails need to know about the order and its buyer.
+    #[serde(default, skip_serializing_if = "FollowUpSignals::is_empty")]
+    pub follow_up: FollowUpSignals,
+}
+
+/// What the follow-up e-mails need from an order: when it was fulfilled, whether the buyer
+/// accepted marketing e-mails, and their language, as the platform sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpSignals {
+    /// Unix seconds of the fulfilment; `None` while the order is not fulfilled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfilled_at: Option<i64>,
+    /// `None` when the platform did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing: Option<bool>,
+    /// The buyer's language tag (`de-DE`), when the platform sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+impl FollowUpSignals {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A language tag as a platform sent it, if it looks like one (`de`, `pt-BR`).
+pub(crate) fn locale_tag(tag: Option<&str>) -> Option<String> {
+    let tag = tag?.trim();
+    let ok = (2..=35).contains(&tag.len())
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    ok.then(|| tag.to_owned())
 }
 
 /// What a referral is recognised by on an order: the discount codes used, the `rapport_ref`
@@ -203,6 +235,10 @@ pub struct OrderState {
     /// The customer asked to be forgotten: later deliveries of the order are stored without them.
     #[serde(default)]
     pub customer_forgotten: bool,
+    /// When the order was first seen fulfilled (Unix seconds): a later update that no longer
+    /// says so does not unfulfil it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfilled_at: Option<i64>,
 }
 
 /// Something that happened to an order.
@@ -229,6 +265,9 @@ impl OrderState {
                 }
                 self.paid |= order.status == OrderStatus::Paid;
                 self.cancelled |= order.status == OrderStatus::Cancelled;
+                if let Some(at) = order.follow_up.fulfilled_at {
+                    self.fulfilled_at = Some(self.fulfilled_at.map_or(at, |seen| seen.min(at)));
+                }
                 let newer = self.order.as_ref().is_none_or(|o| order.updated_at >= o.updated_at);
                 if newer {
                     self.order = Some(order);
@@ -357,7 +396,28 @@ mod tests {
             status,
             updated_at,
             referral: ReferralSignals::default(),
+            follow_up: FollowUpSignals::default(),
         }
+    }
+
+    #[test]
+    fn the_first_fulfilment_seen_stays() {
+        let fulfilled = |at| {
+            let mut o = order(OrderStatus::Paid, at);
+            o.follow_up.fulfilled_at = Some(at);
+            OrderEvent::Order(o)
+        };
+        let mut s = OrderState::default();
+        for event in [
+            fulfilled(20),
+            OrderEvent::Order(order(OrderStatus::Paid, 30)),
+            fulfilled(10),
+            fulfilled(40),
+        ] {
+            s.apply(event);
+        }
+        assert_eq!(s.fulfilled_at, Some(10));
+        assert_eq!(s.order.unwrap().updated_at, 40);
     }
 
     #[test]

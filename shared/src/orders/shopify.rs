@@ -6,8 +6,8 @@
 use serde::Deserialize;
 
 use super::{
-    address_line, codes, numeric_id, order_id, parse_money, refund_id, sum_money, Order,
-    OrderError, OrderLine, OrderStatus, ReferralSignals,
+    address_line, codes, locale_tag, numeric_id, order_id, parse_money, refund_id, sum_money,
+    FollowUpSignals, Order, OrderError, OrderLine, OrderStatus, ReferralSignals,
 };
 use crate::catalog::{Currency, Money, Product};
 use crate::ids::{CustomerId, OrderId, RefundId, Sku};
@@ -38,6 +38,30 @@ struct RawOrder {
     note_attributes: Vec<RawAttribute>,
     #[serde(default)]
     shipping_address: Option<RawAddress>,
+    /// `fulfilled` once every line is.
+    #[serde(default)]
+    fulfillment_status: Option<String>,
+    #[serde(default)]
+    fulfillments: Vec<RawFulfillment>,
+    /// The consent field of older API versions.
+    #[serde(default)]
+    buyer_accepts_marketing: Option<bool>,
+    #[serde(default)]
+    customer_locale: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawFulfillment {
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawConsent {
+    #[serde(default)]
+    state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +91,10 @@ struct RawAddress {
 #[derive(Deserialize)]
 struct RawCustomer {
     id: u64,
+    #[serde(default)]
+    email_marketing_consent: Option<RawConsent>,
+    #[serde(default)]
+    accepts_marketing: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +123,7 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
             _ => OrderStatus::Open,
         }
     };
+    let updated_at = raw.updated_at.as_deref().and_then(parse_timestamp).unwrap_or(0);
     let lines = raw
         .line_items
         .iter()
@@ -107,6 +136,28 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
             })
         })
         .collect::<Result<Vec<_>, OrderError>>()?;
+    let follow_up = FollowUpSignals {
+        // When the last successful fulfilment completed it (the order's own time if the
+        // payload lists none).
+        fulfilled_at: (raw.fulfillment_status.as_deref() == Some("fulfilled")).then(|| {
+            raw.fulfillments
+                .iter()
+                .filter(|f| f.status.as_deref().is_none_or(|s| s == "success"))
+                .filter_map(|f| f.created_at.as_deref().and_then(parse_timestamp))
+                .max()
+                .unwrap_or(updated_at)
+        }),
+        // The consent record when there is one; the older flags otherwise.
+        marketing: match raw.customer.as_ref().and_then(|c| c.email_marketing_consent.as_ref()) {
+            Some(RawConsent { state: Some(state) }) => Some(state == "subscribed"),
+            _ => raw
+                .customer
+                .as_ref()
+                .and_then(|c| c.accepts_marketing)
+                .or(raw.buyer_accepts_marketing),
+        },
+        locale: locale_tag(raw.customer_locale.as_deref()),
+    };
     Ok(Order {
         id: numeric_id("id", raw.id, order_id)?,
         customer: raw
@@ -118,7 +169,8 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         subtotal_minor,
         lines,
         status,
-        updated_at: raw.updated_at.as_deref().and_then(parse_timestamp).unwrap_or(0),
+        updated_at,
+        follow_up,
         referral: ReferralSignals {
             discount_codes: codes(raw.discount_codes.iter().map(|c| c.code.as_str())),
             ref_code: raw
@@ -354,6 +406,37 @@ mod tests {
             .push(serde_json::json!({"name": "rapport_ref", "value": "abcd-efgh"}));
         let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
         assert_eq!(o.referral.ref_code.as_deref(), Some("abcd-efgh"));
+    }
+
+    #[test]
+    fn fulfilment_consent_and_language_for_the_follow_ups() {
+        let real = order(&fixture("order.json", "order")).unwrap();
+        // Not fulfilled yet; the customer's `accepts_marketing` is false.
+        assert_eq!(
+            real.follow_up,
+            FollowUpSignals { marketing: Some(false), ..Default::default() }
+        );
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fixture("order.json", "order")).unwrap();
+        v["fulfillment_status"] = "fulfilled".into();
+        v["fulfillments"][0]["status"] = "success".into();
+        v["customer"]["email_marketing_consent"] = serde_json::json!({"state": "subscribed"});
+        v["customer_locale"] = "de-DE".into();
+        let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
+        // The fulfilment's own time, 2014-01-22T15:58:27-05:00.
+        assert_eq!(o.follow_up.fulfilled_at, Some(1_390_424_307));
+        assert_eq!(o.follow_up.marketing, Some(true), "the consent record wins over the old flag");
+        assert_eq!(o.follow_up.locale.as_deref(), Some("de-DE"));
+        v["fulfillments"] = serde_json::json!([]);
+        v["customer"]["email_marketing_consent"] = serde_json::json!({"state": "unsubscribed"});
+        v["customer_locale"] = "<script>".into();
+        let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(
+            o.follow_up.fulfilled_at,
+            Some(o.updated_at),
+            "no fulfilment listed: the order's time"
+        );
+        assert_eq!((o.follow_up.marketing, o.follow_up.locale), (Some(false), None));
     }
 
     #[test]

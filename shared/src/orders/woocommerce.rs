@@ -5,8 +5,8 @@
 use serde::Deserialize;
 
 use super::{
-    address_line, codes, numeric_id, order_id, parse_money, sum_money, Order, OrderError,
-    OrderLine, OrderStatus, ReferralSignals,
+    address_line, codes, locale_tag, numeric_id, order_id, parse_money, sum_money, FollowUpSignals,
+    Order, OrderError, OrderLine, OrderStatus, ReferralSignals,
 };
 use crate::catalog::Currency;
 use crate::ids::{CustomerId, Sku};
@@ -21,6 +21,9 @@ struct RawOrder {
     customer_id: u64,
     #[serde(default)]
     date_modified_gmt: Option<String>,
+    /// Set when the order reaches `completed` (fulfilled).
+    #[serde(default)]
+    date_completed_gmt: Option<String>,
     #[serde(default)]
     line_items: Vec<RawLine>,
     #[serde(default)]
@@ -98,6 +101,36 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
     }
     let subtotal_minor = sum_money(totals)
         .ok_or_else(|| OrderError::new("the line totals add up to more than any order"))?;
+    let updated_at = raw.date_modified_gmt.as_deref().and_then(parse_timestamp).unwrap_or(0);
+    let meta = |keys: &[&str]| {
+        let found = raw.meta_data.iter().find(|m| keys.contains(&m.key.as_str()));
+        found.and_then(|m| m.value.clone())
+    };
+    let follow_up = FollowUpSignals {
+        // `completed` is WooCommerce's fulfilled.
+        fulfilled_at: (raw.status == "completed").then(|| {
+            raw.date_completed_gmt.as_deref().and_then(parse_timestamp).unwrap_or(updated_at)
+        }),
+        // WooCommerce records no consent of its own: the shop's checkout field writes it as
+        // order meta (`yes`/`no`, `1`/`0` or a boolean).
+        marketing: meta(&["rapport_accepts_marketing", "_rapport_accepts_marketing"]).and_then(
+            |v| match v {
+                serde_json::Value::Bool(b) => Some(b),
+                serde_json::Value::String(s) => match s.as_str() {
+                    "yes" | "1" | "true" => Some(true),
+                    "no" | "0" | "false" => Some(false),
+                    _ => None,
+                },
+                serde_json::Value::Number(n) => Some(n.as_u64() == Some(1)),
+                _ => None,
+            },
+        ),
+        locale: locale_tag(
+            meta(&["rapport_locale", "_rapport_locale", "wpml_language"])
+                .as_ref()
+                .and_then(|v| v.as_str()),
+        ),
+    };
     Ok(Order {
         id: numeric_id("id", raw.id, order_id)?,
         // Customer 0 is a guest checkout.
@@ -109,7 +142,8 @@ pub fn order(body: &[u8]) -> Result<Order, OrderError> {
         subtotal_minor,
         lines,
         status,
-        updated_at: raw.date_modified_gmt.as_deref().and_then(parse_timestamp).unwrap_or(0),
+        updated_at,
+        follow_up,
         referral: ReferralSignals {
             discount_codes: codes(raw.coupon_lines.iter().map(|c| c.code.as_str())),
             ref_code: raw
@@ -167,6 +201,34 @@ mod tests {
         let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
         assert_eq!(o.referral.discount_codes, ["RP-AAAAA-BBBBB"]);
         assert_eq!(o.referral.ref_code.as_deref(), Some("ABCD-EFGH"));
+    }
+
+    #[test]
+    fn completed_is_fulfilled_and_consent_comes_from_the_shops_meta() {
+        let real = order(&serde_json::to_vec(&fixture()).unwrap()).unwrap();
+        assert_eq!(
+            real.follow_up,
+            FollowUpSignals::default(),
+            "processing: not fulfilled, no consent said"
+        );
+        let mut v = fixture();
+        v["status"] = "completed".into();
+        v["date_completed_gmt"] = "2017-03-23T10:00:00".into();
+        v["meta_data"].as_array_mut().unwrap().extend([
+            serde_json::json!({"id": 1, "key": "_rapport_accepts_marketing", "value": "yes"}),
+            serde_json::json!({"id": 2, "key": "wpml_language", "value": "fr"}),
+        ]);
+        let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(o.follow_up.fulfilled_at, Some(1_490_263_200));
+        assert_eq!(o.follow_up.marketing, Some(true));
+        assert_eq!(o.follow_up.locale.as_deref(), Some("fr"));
+        v["meta_data"][1]["value"] = "no".into();
+        v["date_completed_gmt"] = serde_json::Value::Null;
+        let o = order(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(
+            (o.follow_up.marketing, o.follow_up.fulfilled_at),
+            (Some(false), Some(o.updated_at))
+        );
     }
 
     #[test]
