@@ -63,6 +63,16 @@ pub enum Route {
     ProductJsonLd { shop: ShopId, sku: Sku },
     /// `GET /v1/shops/{shop}/strings?for=KIND&locale=TAG`: words in the shopper's language.
     Strings { shop: ShopId },
+    /// `GET /v1/shops/{shop}/review-requests/{token}[?sku=&rating=]`: the page a review
+    /// request's links open, a form per product of the order.
+    ReviewRequestPage { shop: ShopId, token: String },
+    /// `POST /v1/shops/{shop}/review-requests/{token}`: the reviews written there, verified.
+    ReviewRequestReviews { shop: ShopId, token: String },
+    /// `GET /v1/shops/{shop}/unsubscribe/{token}`: the page that confirms an unsubscribe.
+    UnsubscribePage { shop: ShopId, token: String },
+    /// `POST /v1/shops/{shop}/unsubscribe/{token}`: the unsubscribe itself (RFC 8058's one
+    /// click, or the page's button).
+    Unsubscribe { shop: ShopId, token: String },
     /// `GET /v1/shops/{shop}/ratings?products=A,B`: star summaries for many products at once.
     Ratings { shop: ShopId },
     /// `GET /v1/shops/{shop}/me`: the signed-in shopper, from their token.
@@ -290,6 +300,20 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "shops", s, "ratings"] => vec![(Get, Route::Ratings { shop: shop(s)? })],
         ["v1", "shops", s, "strings"] => vec![(Get, Route::Strings { shop: shop(s)? })],
+        ["v1", "shops", s, "review-requests", t] => {
+            let (shop, token) = (shop(s)?, (*t).to_owned());
+            vec![
+                (Get, Route::ReviewRequestPage { shop: shop.clone(), token: token.clone() }),
+                (Post, Route::ReviewRequestReviews { shop, token }),
+            ]
+        }
+        ["v1", "shops", s, "unsubscribe", t] => {
+            let (shop, token) = (shop(s)?, (*t).to_owned());
+            vec![
+                (Get, Route::UnsubscribePage { shop: shop.clone(), token: token.clone() }),
+                (Post, Route::Unsubscribe { shop, token }),
+            ]
+        }
         ["v1", "shops", s, "me"] => vec![(Get, Route::Me { shop: shop(s)? })],
         ["v1", "shops", s, "me", "purchases"] => {
             vec![(Get, Route::MyPurchases { shop: shop(s)? })]

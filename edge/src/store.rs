@@ -163,6 +163,33 @@ impl Store {
         Ok(!self.kv.list().prefix(prefix).limit(1).execute().await?.keys.is_empty())
     }
 
+    /// Has `customer` reviewed `sku`?
+    pub async fn reviewed(
+        &self,
+        shop: &ShopId,
+        customer: &CustomerId,
+        sku: &Sku,
+    ) -> Result<bool, ApiError> {
+        let prefix = keys::customer_reviews_of(shop, customer, sku);
+        Ok(!self.kv.list().prefix(prefix).limit(1).execute().await?.keys.is_empty())
+    }
+
+    /// Did the address hashed as `email_hash` unsubscribe from the shop's follow-up e-mails?
+    pub async fn unsubscribed(&self, shop: &ShopId, email_hash: &str) -> Result<bool, ApiError> {
+        Ok(self.get_text(&keys::unsubscribed(shop, email_hash)).await?.is_some())
+    }
+
+    /// Keeps that the address hashed as `email_hash` unsubscribed at `now`.
+    pub async fn put_unsubscribed(
+        &self,
+        shop: &ShopId,
+        email_hash: &str,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        let key = keys::unsubscribed(shop, email_hash);
+        self.kv.put(&key, now.to_string())?.execute().await.map_err(ApiError::from)
+    }
+
     pub async fn put_purchase(
         &self,
         shop: &ShopId,

@@ -220,6 +220,9 @@ pub struct ShopSettings {
     /// (`{"de": {"reviews.write": "Teile deine Erfahrung"}}`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub strings: crate::i18n::Overrides,
+    /// Review requests after an order, and points-expiry reminders; none without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_ups: Option<crate::follow_up::FollowUps>,
 }
 
 fn default_locale() -> String {
@@ -242,6 +245,7 @@ impl ShopSettings {
             .map(|r| r.validate(&self.currency, self.loyalty.as_ref(), &self.allowed_origins))
             .transpose()?;
         crate::i18n::check_overrides(&self.strings)?;
+        self.follow_ups = self.follow_ups.map(crate::follow_up::FollowUps::validate).transpose()?;
         Ok(self)
     }
 

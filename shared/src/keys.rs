@@ -99,6 +99,17 @@ pub fn customer_review(shop: &ShopId, customer: &CustomerId, sku: &Sku, id: &Rev
     format!("{}review/{sku}/{id}", customer_prefix(shop, customer))
 }
 
+/// `{shop}/customer/{customer}/review/{sku}/`: the reviews the customer wrote of one product.
+pub fn customer_reviews_of(shop: &ShopId, customer: &CustomerId, sku: &Sku) -> String {
+    format!("{}review/{sku}/", customer_prefix(shop, customer))
+}
+
+/// `{shop}/unsubscribed/{email hash}`: the address asked for no more follow-up e-mails (Unix
+/// seconds of when). Keyed by the hashed address, so it holds across customer ids and imports.
+pub fn unsubscribed(shop: &ShopId, email_hash: &str) -> String {
+    format!("{shop}/unsubscribed/{email_hash}")
+}
+
 /// `{shop}/customer/{customer}/order/{order}`: the customer placed this order.
 pub fn customer_order(shop: &ShopId, customer: &CustomerId, order: &OrderKey) -> String {
     format!("{}order/{order}", customer_prefix(shop, customer))

@@ -7,7 +7,6 @@
 pub mod catalog;
 pub mod csv;
 pub mod error;
-#[cfg(feature = "server")]
 pub mod follow_up;
 pub mod i18n;
 #[cfg(feature = "server")]

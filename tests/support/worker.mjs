@@ -3,7 +3,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +36,9 @@ export function shopSecrets(shop) {
  * (a new `wrangler dev` on the same state, answering at the new `url`).
  * Secrets that should exist on the edge without being usable (e.g. a too-short one) can be
  * passed in `extraVars`. With `testScheduled`, the Cron Trigger can be fired at any time with
- * `GET /cdn-cgi/handler/scheduled?cron=...&time=<ms>`.
+ * `GET /__scheduled?cron=...` (it runs at the present). `emails()` reads the messages the
+ * `send_email` binding's local simulation wrote (wrangler keeps them in its temporary directory,
+ * here one per worker, until it stops).
  */
 export async function startWorker(shops, extraVars = {}, { testScheduled = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "rapport-worker-"));
@@ -48,6 +50,8 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
   const envFile = join(dir, "test.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n");
   const worker = { url: null, inspector: null, log: join(dir, "wrangler.log"), state: join(dir, "state") };
+  const scratch = join(dir, "tmp");
+  mkdirSync(scratch);
   let child = null;
   let exited = null;
   // Stops the whole process group: wrangler, its build command and workerd.
@@ -73,7 +77,7 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
         "--persist-to", worker.state, "--env-file", envFile,
         "--show-interactive-dev-session=false", "--log-level", process.env.RAPPORT_WRANGLER_LOG ?? "warn", ...(testScheduled ? ["--test-scheduled"] : [])],
       { cwd: root, stdio: ["ignore", out, out], detached: true,
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+        env: { ...process.env, TMPDIR: scratch, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
     );
     exited = null;
     const mine = child;
@@ -96,6 +100,16 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`wrangler dev did not become healthy:\n${output}`);
   };
+  /** The raw messages sent so far, oldest first. */
+  worker.emails = () => readdirSync(scratch)
+    .filter((d) => d.startsWith("miniflare-"))
+    .flatMap((d) => {
+      const box = join(scratch, d, "files", "email");
+      return existsSync(box) ? readdirSync(box).map((f) => join(box, f)) : [];
+    })
+    .map((f) => ({ f, at: statSync(f).mtimeMs }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ f }) => readFileSync(f, "utf8"));
   worker.stop = async () => {
     await halt();
     rmSync(dir, { recursive: true, force: true });

@@ -75,9 +75,14 @@ fn check_batch_len(len: usize) -> Result<(), ApiError> {
 /// `PUT /v1/admin/shops/{shop}`
 pub async fn put_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;
-    let settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT).await?.validate()?;
+    let mut settings = read_json::<ShopSettings>(&mut req, SETTINGS_LIMIT).await?.validate()?;
+    // The e-mails' links go to the origin the settings were stored through, unless they say.
+    if let Some(follow) = settings.follow_ups.as_mut().filter(|f| f.link_base.is_none()) {
+        follow.link_base = rapport_shared::referral::url_origin(&req.inner().url());
+    }
     Store::open(env)?.put_settings(shop, &settings).await?;
     super::referrals::register(env, shop, Some(&settings)).await?;
+    super::follow_ups::register(env, shop, Some(&settings)).await?;
     Ok(json(&settings, 200)?)
 }
 

@@ -2,6 +2,7 @@
 
 mod admin;
 mod customers;
+pub mod follow_ups;
 mod import;
 mod loyalty;
 mod merchant;
@@ -82,6 +83,18 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
         Route::ProductJsonLd { shop, sku } => reviews::json_ld(&env, &shop, &sku).await,
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,
         Route::Strings { shop } => reviews::strings(&req, &env, &shop).await,
+        Route::ReviewRequestPage { shop, token } => {
+            follow_ups::review_page(&req, &env, &shop, &token).await
+        }
+        Route::ReviewRequestReviews { shop, token } => {
+            follow_ups::review_page_submit(req, &env, &shop, &token).await
+        }
+        Route::UnsubscribePage { shop, token } => {
+            follow_ups::unsubscribe_page(&env, &shop, &token).await
+        }
+        Route::Unsubscribe { shop, token } => {
+            follow_ups::unsubscribe(req, &env, &shop, &token).await
+        }
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
         Route::MyPurchases { shop } => recs::purchases(&req, &env, &shop).await,
         Route::Loyalty { shop } => loyalty::view(&req, &env, &shop).await,
@@ -192,6 +205,7 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
 /// The Cron Trigger's work at `now` (Unix seconds of the scheduled time).
 pub async fn scheduled(env: &Env, now: i64) {
     referrals::payout(env, now).await;
+    follow_ups::send_due(env, now).await;
     recs::build_all(env, now).await;
 }
 

@@ -354,6 +354,34 @@ pub async fn submit(
     Ok(cors::allow(json(&body, 201)?, origin)?)
 }
 
+/// A review written on the page a review request links to: by the order's buyer, verified when
+/// the order holds the product paid and kept, one a day's rate limit like the widget's.
+pub async fn submit_from_request(
+    env: &Env,
+    shop: &ShopId,
+    settings: &ShopSettings,
+    sku: &Sku,
+    customer: &rapport_shared::ids::CustomerId,
+    submission: &ReviewSubmission,
+    verified: bool,
+) -> Result<Review, ApiError> {
+    let checked = submission.check().map_err(ApiError::InvalidFields)?;
+    limit(env, shop, "review", &format!("c:{customer}"), ratelimit::REVIEWS).await?;
+    let review = checked.into_review(
+        new_review_id(),
+        sku.clone(),
+        Some(customer.clone()),
+        verified,
+        settings.moderation,
+        now(),
+    );
+    let target = Target { shop: shop.clone(), sku: sku.clone() };
+    let stored: Review =
+        call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review }).await?;
+    super::loyalty::review_bonus(env, shop, settings, &stored).await;
+    Ok(stored)
+}
+
 /// `POST .../reviews/{id}/helpful`: one vote per shopper (per signed-in customer, otherwise
 /// per network address).
 pub async fn helpful(

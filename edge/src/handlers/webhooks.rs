@@ -72,7 +72,9 @@ async fn apply(
     mut event: Event,
 ) -> Result<OrderState, ApiError> {
     let name = orders::name(shop, &order);
+    let mut contact = None;
     if let Event::Order(o) = &mut event {
+        contact = super::follow_ups::contact(settings, o);
         super::referrals::seal(env, shop, o);
     }
     let referral = super::referrals::order_programme(settings);
@@ -80,7 +82,7 @@ async fn apply(
         .loyalty
         .clone()
         .map(|rules| orders::Loyalty { rules, currency: settings.currency.clone() });
-    let command = Command::Apply { shop: shop.clone(), order, event, loyalty, referral };
+    let command = Command::Apply { shop: shop.clone(), order, event, loyalty, referral, contact };
     call(env, orders::BINDING, &name, &command).await
 }
 

@@ -1,5 +1,5 @@
 //! The shops with work for the Cron Trigger (a referral programme whose rewards it pays, a
-//! catalog whose recommendations it builds), in one object: the scheduled handler has no shop to start from, and KV holds no list of shops
+//! catalog whose recommendations it builds, follow-up e-mails it sends), in one object: the scheduled handler has no shop to start from, and KV holds no list of shops
 //! (every key starts with its shop's id).
 
 use rapport_shared::ids::ShopId;
@@ -18,6 +18,7 @@ pub enum Purpose {
     #[default]
     Referrals,
     Recommendations,
+    FollowUps,
 }
 
 impl Purpose {
@@ -25,6 +26,7 @@ impl Purpose {
         match self {
             Purpose::Referrals => "shop:",
             Purpose::Recommendations => "recs:",
+            Purpose::FollowUps => "follow:",
         }
     }
 }
@@ -68,7 +70,9 @@ impl DurableObject for DirectoryObject {
             Command::Remove { shop, purpose } => {
                 let purposes = match purpose {
                     Some(p) => vec![p],
-                    None => vec![Purpose::Referrals, Purpose::Recommendations],
+                    None => {
+                        vec![Purpose::Referrals, Purpose::Recommendations, Purpose::FollowUps]
+                    }
                 };
                 let keys = purposes.iter().map(|p| format!("{}{shop}", p.prefix())).collect();
                 storage.delete_multiple(keys).await?;

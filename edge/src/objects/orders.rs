@@ -13,11 +13,19 @@
 //! delivery repeated, concurrent or retried after a failure changes what depends on the order
 //! exactly once.
 //!
+//! A fulfilled order of a shop that sends follow-ups also gets `request:{order}`, its review
+//! request still to be sent (the buyer, their address, consent and language: the address is kept
+//! only here, and only until the request is sent or dropped), and then `requested:{order}`, what
+//! became of it. The Cron Trigger asks each object to send what is due ([`Command::FollowUps`]):
+//! a request is marked done in the same write that removes it, before the e-mail goes, so no
+//! repeat of the webhook or the scheduler sends it twice (a failed send puts it back).
+//!
 //! `pending:{order}` marks an order whose records and ledger are still to be reconciled with its
 //! state. It is stored in the same write as the state, with an alarm a few seconds on, and
 //! cleared once the reconciliation has succeeded: if the process dies in between, or a KV write
 //! fails, the alarm reconciles the order again (and the runtime retries the alarm).
 
+use futures_util::future::try_join;
 use rapport_shared::ids::{CustomerId, OrderKey, RefundId, ShopId, Sku};
 use rapport_shared::orders::{OrderEvent, OrderState};
 use serde::{Deserialize, Serialize};
@@ -26,7 +34,8 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 use super::{call, entries, ledger, mark_token, overview, put_with_alarm, recs, referrals, reply};
 use crate::http::now;
 use crate::store::Store;
-use rapport_shared::catalog::Currency;
+use rapport_shared::catalog::{Currency, ShopSettings};
+use rapport_shared::follow_up::{self, Decision, OrderFacts as RequestFacts, Recipient, Skip};
 use rapport_shared::loyalty::{normalise_code, Account, LoyaltyRules, Presence};
 use rapport_shared::referral::book::{OrderFacts, Referral};
 use rapport_shared::referral::normalise_referral_code;
@@ -60,7 +69,13 @@ pub enum Command {
         /// The shop's referral programme, when it runs one.
         #[serde(default)]
         referral: Option<referrals::Programme>,
+        /// The buyer's e-mail address, only when the shop sends follow-ups: kept for the
+        /// order's review request.
+        #[serde(default)]
+        contact: Option<String>,
     },
+    /// Send the review requests due at `now` under the shop's settings; answers how many went.
+    FollowUps { shop: ShopId, settings: ShopSettings, now: i64 },
     /// Read an order's state (for the admin API and for a refund's currency).
     Read { order: OrderKey },
     /// The customer asked to be forgotten.
@@ -119,11 +134,136 @@ struct Pending {
     referral: Option<referrals::Programme>,
 }
 
+/// A review request still to be sent (`request:{order}`).
+#[derive(Serialize, Deserialize)]
+pub struct ReviewRequest {
+    pub customer: CustomerId,
+    pub email: String,
+    #[serde(default)]
+    pub marketing: Option<bool>,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+const REQUEST: &str = "request:";
+const REQUESTED: &str = "requested:";
+
+/// What became of an order's review request (`requested:{order}`).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Requested {
+    Sent { at: i64 },
+    Dropped { why: Skip },
+}
+
+/// The products of an order, each once.
+fn order_skus(order: &rapport_shared::orders::Order) -> Vec<Sku> {
+    let mut skus: Vec<Sku> = order.lines.iter().map(|l| l.product.clone()).collect();
+    skus.sort();
+    skus.dedup();
+    skus
+}
+
 fn failed(e: crate::error::ApiError) -> worker::Error {
     worker::Error::RustError(format!("{e:?}"))
 }
 
 impl OrderObject {
+    /// Keeps (or refreshes) the order's review request once the order is fulfilled, unless it
+    /// was sent or dropped already.
+    async fn keep_request(
+        &self,
+        order: &OrderKey,
+        state: &OrderState,
+        email: String,
+    ) -> Result<()> {
+        let storage = self.state.storage();
+        let Some(o) = state.order.as_ref().filter(|_| state.fulfilled_at.is_some()) else {
+            return Ok(());
+        };
+        let Some(customer) = o.customer.clone() else { return Ok(()) };
+        if storage.get::<Requested>(&format!("{REQUESTED}{order}")).await?.is_some() {
+            return Ok(());
+        }
+        let request = ReviewRequest {
+            customer,
+            email,
+            marketing: o.follow_up.marketing,
+            locale: o.follow_up.locale.clone(),
+        };
+        storage.put(&format!("{REQUEST}{order}"), &request).await
+    }
+
+    /// Sends every review request due at `now`; how many went.
+    async fn send_follow_ups(
+        &self,
+        shop: &ShopId,
+        settings: &ShopSettings,
+        now: i64,
+    ) -> Result<usize> {
+        let storage = self.state.storage();
+        let store = Store::open(&self.env).map_err(failed)?;
+        let secret = super::token_secret(&self.env, shop)?;
+        let waiting =
+            entries(&storage.list_with_options(worker::ListOptions::new().prefix(REQUEST)).await?);
+        let mut sent = 0;
+        for (key, value) in waiting {
+            let Ok(order) = OrderKey::parse(&key[REQUEST.len()..]) else { continue };
+            let request: ReviewRequest = serde_wasm_bindgen::from_value(value)?;
+            let state: OrderState =
+                storage.get(&format!("state:{order}")).await?.unwrap_or_default();
+            let skus = state.order.as_ref().map(order_skus).unwrap_or_default();
+            let mut unreviewed = Vec::new();
+            for sku in &skus {
+                if !store.reviewed(shop, &request.customer, sku).await.map_err(failed)? {
+                    unreviewed.push(sku.clone());
+                }
+            }
+            let email_hash = rapport_shared::secrets::email_hash(&secret, &request.email);
+            let facts = RequestFacts {
+                fulfilled_at: state.fulfilled_at,
+                cancelled: state.cancelled || (state.paid && !state.kept()),
+                reviewed_all: unreviewed.is_empty(),
+                done: false,
+            };
+            let to = Recipient {
+                erased: state.customer_forgotten,
+                unsubscribed: store.unsubscribed(shop, &email_hash).await.map_err(failed)?,
+                marketing: request.marketing,
+            };
+            let outcome =
+                match follow_up::review_request(settings.follow_ups.as_ref(), facts, to, now) {
+                    Decision::Wait { .. } => continue,
+                    Decision::Never(why) => Requested::Dropped { why },
+                    Decision::Send => Requested::Sent { at: now },
+                };
+            // Done and gone in one write, before anything is sent.
+            let done_key = format!("{REQUESTED}{order}");
+            // (Both issued before either is awaited: the runtime commits them together.)
+            try_join(storage.put(&done_key, &outcome), storage.delete(&key)).await?;
+            if let Requested::Sent { .. } = outcome {
+                let mail = crate::handlers::follow_ups::ReviewMail {
+                    shop,
+                    settings,
+                    order: &order,
+                    request: &request,
+                    skus: &unreviewed,
+                    now,
+                };
+                match mail.send(&self.env, &store, &secret).await {
+                    Ok(()) => sent += 1,
+                    Err(e) => {
+                        // Not sent: it waits for the next run.
+                        worker::console_error!("[rapport] review request for {order}: {e:?}");
+                        storage.put(&key, &request).await?;
+                        storage.delete(&done_key).await?;
+                    }
+                }
+            }
+        }
+        Ok(sent)
+    }
+
     /// Brings the purchase records, the customer index and the buyer's ledger in line with the
     /// order's stored state and version; then clears the order's mark if it is still `token`.
     async fn reconcile(
@@ -308,6 +448,9 @@ impl DurableObject for OrderObject {
                 storage.delete_all().await?;
                 return reply(&true);
             }
+            Command::FollowUps { shop, settings, now } => {
+                return reply(&self.send_follow_ups(shop, settings, *now).await?);
+            }
             Command::Read { order }
             | Command::Apply { order, .. }
             | Command::Forget { order, .. } => order.clone(),
@@ -315,19 +458,31 @@ impl DurableObject for OrderObject {
         let (state_key, awarded_key) = (format!("state:{order}"), format!("awarded:{order}"));
         let version_key = format!("version:{order}");
         let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
-        let (mut loyalty, mut referral) = (None, None);
+        let (mut loyalty, mut referral, mut contact) = (None, None, None);
         let shop = match command {
-            Command::Read { .. } | Command::Purge => return reply(&state),
-            Command::Apply { shop, event, loyalty: programme, referral: referrals, .. } => {
+            Command::Read { .. } | Command::Purge | Command::FollowUps { .. } => {
+                return reply(&state)
+            }
+            Command::Apply {
+                shop,
+                event,
+                loyalty: programme,
+                referral: referrals,
+                contact: c,
+                ..
+            } => {
                 state.apply(event.into());
                 loyalty = programme;
                 referral = referrals;
+                contact = c;
                 shop
             }
             Command::Forget { shop, .. } => {
                 state.forget_customer();
-                // The customer's ledger is being erased: it is not told, now or later.
+                // The customer's ledger is being erased: it is not told, now or later; and no
+                // review request goes to them.
                 storage.delete(&awarded_key).await?;
+                storage.delete(&format!("{REQUEST}{order}")).await?;
                 shop
             }
         };
@@ -348,6 +503,9 @@ impl DurableObject for OrderObject {
         let at = worker::js_sys::Date::now() + RECONCILE_ALARM_MS;
         put_with_alarm(&storage, batch, at).await?;
         let state = self.reconcile(&shop, &order, loyalty, referral, token).await?;
+        if let Some(email) = contact {
+            self.keep_request(&order, &state, email).await?;
+        }
         reply(&state)
     }
 }

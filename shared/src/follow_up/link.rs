@@ -39,6 +39,9 @@ pub struct LinkClaims {
     pub shop: ShopId,
     pub order: OrderKey,
     pub customer: CustomerId,
+    /// The hash of the address the e-mail went to (`secrets::email_hash`): what an unsubscribe
+    /// is kept by.
+    pub email_hash: String,
     /// Unix seconds after which the token is refused.
     pub exp: i64,
 }
@@ -64,7 +67,8 @@ impl LinkError {
 }
 
 fn payload(c: &LinkClaims) -> String {
-    format!("{}\n{}\n{}\n{}\n{}", c.purpose.name(), c.shop, c.order, c.customer, c.exp)
+    let (p, shop, order, customer) = (c.purpose.name(), &c.shop, &c.order, &c.customer);
+    format!("{p}\n{shop}\n{order}\n{customer}\n{}\n{}", c.email_hash, c.exp)
 }
 
 fn mac(secret: &TokenSecret, payload: &[u8]) -> [u8; 16] {
@@ -114,9 +118,12 @@ pub fn verify(
     }
     let text = String::from_utf8(body).map_err(|_| LinkError::Invalid)?;
     let fields: Vec<&str> = text.split('\n').collect();
-    let [name, claimed_shop, order, customer, exp] = fields[..] else {
+    let [name, claimed_shop, order, customer, email_hash, exp] = fields[..] else {
         return Err(LinkError::Invalid);
     };
+    if email_hash.len() != 64 || !email_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(LinkError::Invalid);
+    }
     let claims = LinkClaims {
         purpose: match name {
             "review" => Purpose::Review,
@@ -126,6 +133,7 @@ pub fn verify(
         shop: ShopId::parse(claimed_shop).map_err(|_| LinkError::Invalid)?,
         order: OrderKey::parse(order).map_err(|_| LinkError::Invalid)?,
         customer: CustomerId::parse(customer).map_err(|_| LinkError::Invalid)?,
+        email_hash: email_hash.to_owned(),
         exp: exp.parse().map_err(|_| LinkError::Invalid)?,
     };
     if claims.shop != *shop || claims.purpose != purpose {
@@ -151,6 +159,7 @@ mod tests {
             shop: ShopId::parse("acme").unwrap(),
             order: OrderKey::parse("shopify:1001").unwrap(),
             customer: CustomerId::parse("kim").unwrap(),
+            email_hash: "ab".repeat(32),
             exp: 2_000,
         }
     }
@@ -159,7 +168,7 @@ mod tests {
     fn a_token_says_what_it_was_signed_for_and_nothing_else() {
         let (s, acme) = (secret("a"), ShopId::parse("acme").unwrap());
         let token = sign(&s, &claims());
-        assert!(token.len() < 200, "{token}");
+        assert!(token.len() < 250, "{token}");
         assert_eq!(verify(&s, &token, &acme, Purpose::Review, 1_999), Ok(claims()));
         assert_eq!(verify(&s, &token, &acme, Purpose::Review, 2_000), Err(LinkError::Expired));
         assert_eq!(verify(&s, &token, &acme, Purpose::Unsubscribe, 1_000), Err(LinkError::Misused));

@@ -3,65 +3,14 @@
 //! link goes straight to the shop's own Rapport Worker, which counts the click itself).
 
 use base64ct::{Base64, Encoding};
-use serde::{Deserialize, Serialize};
 
-use crate::catalog::FieldError;
+use super::Mailbox;
 use crate::i18n::Strings;
 use crate::time::{civil_from_unix, days_from_civil};
 
-/// An address with its display name: `Acme Outdoor <hello@acme.example>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mailbox {
-    pub address: String,
-    #[serde(default)]
-    pub name: String,
-}
-
-/// An address as a header may hold it: one `@`, printable ASCII with none of the characters
-/// that would end or restructure a header (so a stored address cannot inject one).
-pub fn is_address(address: &str) -> bool {
-    let Some((local, domain)) = address.split_once('@') else { return false };
-    let allowed = |c: char| c.is_ascii_graphic() && !"<>()[]\\,;:\"@".contains(c);
-    (3..=254).contains(&address.len())
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && local.chars().chain(domain.chars()).all(allowed)
-}
-
-impl Mailbox {
-    /// The checks a sender from the settings must pass; `field` names it in the error.
-    pub fn check(&self, field: &str) -> Result<(), FieldError> {
-        if !is_address(&self.address) {
-            return Err(FieldError::new(format!("{field}.address"), "is not an e-mail address"));
-        }
-        if self.name.chars().count() > 78 || self.name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                format!("{field}.name"),
-                "must be at most 78 characters, on one line",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The domain of the address (what a `Message-ID` ends with).
-    pub fn domain(&self) -> &str {
-        self.address.rsplit_once('@').map_or("", |(_, d)| d)
-    }
-
-    fn header(&self) -> String {
-        if self.name.is_empty() {
-            self.address.clone()
-        } else {
-            format!("{} <{}>", phrase(&self.name), self.address)
-        }
-    }
-}
-
 /// A display name or subject as a header may carry it: plain when it is printable ASCII,
 /// otherwise an RFC 2047 encoded word (UTF-8, base64).
-fn phrase(text: &str) -> String {
+pub(crate) fn phrase(text: &str) -> String {
     if text.chars().all(|c| c.is_ascii_graphic() || c == ' ')
         && !text.contains("=?")
         && !text.contains(['"', '\\'])

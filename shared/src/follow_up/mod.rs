@@ -9,7 +9,9 @@
 //! ([`expiry_reminder`]). The links in an e-mail carry signed, expiring, single-purpose tokens
 //! ([`link`]); the message itself is written by [`mail`].
 
+#[cfg(feature = "server")]
 pub mod link;
+#[cfg(feature = "server")]
 pub mod mail;
 
 use serde::{Deserialize, Serialize};
@@ -28,7 +30,12 @@ pub struct FollowUps {
     #[serde(default)]
     pub consent: Consent,
     /// The `From` of every follow-up e-mail.
-    pub sender: mail::Mailbox,
+    pub sender: Mailbox,
+    /// Where the links in the e-mails point: the Rapport Worker's public origin
+    /// (`https://rapport.example.com`). Filled from the request that stores the settings when
+    /// they do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_base: Option<String>,
     /// Whether members are reminded before their points expire.
     #[serde(default)]
     pub expiry_reminders: bool,
@@ -65,7 +72,67 @@ impl FollowUps {
             return Err(FieldError::new("follow_ups.notice_days", "must be 1 to 60 days"));
         }
         self.sender.check("follow_ups.sender")?;
+        if let Some(base) = &self.link_base {
+            let bare = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
+            if !bare.is_some_and(|b| !b.is_empty() && !b.contains(['/', '?', '#', ' ', '"', '<'])) {
+                return Err(FieldError::new(
+                    "follow_ups.link_base",
+                    "must be an origin: https://host[:port], no path",
+                ));
+            }
+        }
         Ok(self)
+    }
+}
+
+/// An address with its display name: `Acme Outdoor <hello@acme.example>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox {
+    pub address: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// An address as a header may hold it: one `@`, printable ASCII with none of the characters
+/// that would end or restructure a header (so a stored address cannot inject one).
+pub fn is_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else { return false };
+    let allowed = |c: char| c.is_ascii_graphic() && !"<>()[]\\,;:\"@".contains(c);
+    (3..=254).contains(&address.len())
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && local.chars().chain(domain.chars()).all(allowed)
+}
+
+impl Mailbox {
+    /// The checks a sender from the settings must pass; `field` names it in the error.
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        if !is_address(&self.address) {
+            return Err(FieldError::new(format!("{field}.address"), "is not an e-mail address"));
+        }
+        if self.name.chars().count() > 78 || self.name.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                format!("{field}.name"),
+                "must be at most 78 characters, on one line",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The domain of the address (what a `Message-ID` ends with).
+    pub fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
+    #[cfg(feature = "server")]
+    pub(crate) fn header(&self) -> String {
+        if self.name.is_empty() {
+            self.address.clone()
+        } else {
+            format!("{} <{}>", mail::phrase(&self.name), self.address)
+        }
     }
 }
 

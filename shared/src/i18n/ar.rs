@@ -241,4 +241,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "اكتب مراجعة"),
     ("email.why", "تصلك هذه الرسالة لأنك طلبت من {shop}."),
     ("email.unsubscribe", "إلغاء الاشتراك في رسائل {shop}"),
+    ("email.unsubscribed", "لن تصلك رسائل أخرى من {shop}."),
 ];

@@ -197,4 +197,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Skriv en anmeldelse"),
     ("email.why", "Du får denne e-mail, fordi du har bestilt hos {shop}."),
     ("email.unsubscribe", "Afmeld e-mails fra {shop}"),
+    ("email.unsubscribed", "Du får ikke flere e-mails fra {shop}."),
 ];

@@ -197,4 +197,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Bewertung schreiben"),
     ("email.why", "Du erhältst diese E-Mail, weil du bei {shop} bestellt hast."),
     ("email.unsubscribe", "E-Mails von {shop} abbestellen"),
+    ("email.unsubscribed", "Du erhältst keine E-Mails mehr von {shop}."),
 ];

@@ -205,4 +205,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Write a review"),
     ("email.why", "You get this e-mail because you ordered from {shop}."),
     ("email.unsubscribe", "Unsubscribe from {shop}'s e-mails"),
+    ("email.unsubscribed", "You will get no more e-mails from {shop}."),
 ];

@@ -208,4 +208,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Escribir una reseña"),
     ("email.why", "Recibes este correo porque hiciste un pedido en {shop}."),
     ("email.unsubscribe", "Darse de baja de los correos de {shop}"),
+    ("email.unsubscribed", "Ya no recibirás más correos de {shop}."),
 ];

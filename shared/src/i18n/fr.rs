@@ -208,4 +208,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Écrire un avis"),
     ("email.why", "Vous recevez cet e-mail parce que vous avez commandé chez {shop}."),
     ("email.unsubscribe", "Se désabonner des e-mails de {shop}"),
+    ("email.unsubscribed", "Vous ne recevrez plus d’e-mails de {shop}."),
 ];

@@ -208,4 +208,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "כתיבת ביקורת"),
     ("email.why", "קיבלת את המייל הזה כי הזמנת מ-{shop}."),
     ("email.unsubscribe", "ביטול ההרשמה למיילים של {shop}"),
+    ("email.unsubscribed", "לא יישלחו אליך עוד מיילים מ-{shop}."),
 ];

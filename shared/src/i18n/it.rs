@@ -208,4 +208,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Scrivi una recensione"),
     ("email.why", "Ricevi questa e-mail perché hai ordinato da {shop}."),
     ("email.unsubscribe", "Annulla l’iscrizione alle e-mail di {shop}"),
+    ("email.unsubscribed", "Non riceverai più e-mail da {shop}."),
 ];

@@ -186,4 +186,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "レビューを書く"),
     ("email.why", "{shop}でご注文いただいたため、このメールをお送りしています。"),
     ("email.unsubscribe", "{shop}からのメールの配信を停止する"),
+    ("email.unsubscribed", "{shop}からのメールは今後届きません。"),
 ];

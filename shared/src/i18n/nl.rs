@@ -197,4 +197,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Schrijf een review"),
     ("email.why", "Je ontvangt deze e-mail omdat je bij {shop} hebt besteld."),
     ("email.unsubscribe", "Afmelden voor e-mails van {shop}"),
+    ("email.unsubscribed", "Je ontvangt geen e-mails meer van {shop}."),
 ];

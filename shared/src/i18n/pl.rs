@@ -219,4 +219,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Napisz opinię"),
     ("email.why", "Otrzymujesz tę wiadomość w związku z zamówieniem w {shop}."),
     ("email.unsubscribe", "Wypisz się z wiadomości od {shop}"),
+    ("email.unsubscribed", "Nie będziesz już otrzymywać wiadomości od {shop}."),
 ];

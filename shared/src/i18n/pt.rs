@@ -208,4 +208,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Escrever uma avaliação"),
     ("email.why", "Recebe este e-mail porque fez uma encomenda na {shop}."),
     ("email.unsubscribe", "Cancelar a subscrição dos e-mails da {shop}"),
+    ("email.unsubscribed", "Não vai receber mais e-mails da {shop}."),
 ];

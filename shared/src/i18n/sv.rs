@@ -197,4 +197,5 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.review.write", "Skriv ett omdöme"),
     ("email.why", "Du får det här mejlet eftersom du har beställt från {shop}."),
     ("email.unsubscribe", "Avsluta prenumerationen på mejl från {shop}"),
+    ("email.unsubscribed", "Du får inga fler mejl från {shop}."),
 ];

@@ -71,6 +71,7 @@ impl SettingsForm {
             loyalty: current.loyalty.clone(),
             referral: current.referral.clone(),
             strings: current.strings.clone(),
+            follow_ups: current.follow_ups.clone(),
         };
         // The remaining rules are the API's own, one field at a time.
         let mut checked = candidate.clone();

@@ -1,0 +1,402 @@
+//! Follow-up e-mails: review requests after fulfilled orders, sent by the Cron Trigger through
+//! the `EMAIL` binding (`send_email`). The decisions and the message are pure
+//! (`rapport_shared::follow_up`); the order objects keep the requests and mark each done before
+//! it is sent; this module finds the shops with work, and writes and sends one e-mail.
+
+use rapport_shared::catalog::ShopSettings;
+use rapport_shared::follow_up::link::{self, LinkClaims, LinkError, Purpose};
+use rapport_shared::follow_up::mail::{self, Item, Letter};
+use rapport_shared::i18n::{Lang, Strings};
+use rapport_shared::ids::{OrderKey, ShopId, Sku};
+use rapport_shared::secrets::{email_hash, keyed_hash, TokenSecret};
+use worker::{console_error, Env, Request, Response};
+
+use crate::error::ApiError;
+use crate::http::{now, read_limited};
+use crate::objects::orders::{self, ReviewRequest};
+use crate::objects::{call, directory};
+use crate::store::Store;
+
+/// The binding follow-up e-mails go out through.
+pub const EMAIL_BINDING: &str = "EMAIL";
+
+const DAY: i64 = 86_400;
+/// How long a review link stays good.
+const REVIEW_LINK_DAYS: i64 = 60;
+/// How long an unsubscribe link stays good: mail is read late.
+const UNSUBSCRIBE_LINK_DAYS: i64 = 400;
+
+/// The buyer's address to keep for the order's review request: only for a shop that sends
+/// follow-ups, and taken before the order is sealed (which keeps only its hash).
+pub fn contact(settings: &ShopSettings, order: &rapport_shared::orders::Order) -> Option<String> {
+    settings.follow_ups.as_ref()?;
+    let email = order.referral.email.as_deref()?.trim();
+    rapport_shared::follow_up::is_address(email).then(|| email.to_owned())
+}
+
+/// Keeps the Cron Trigger's list of shops that send follow-ups in step with the settings.
+pub async fn register(
+    env: &Env,
+    shop: &ShopId,
+    settings: Option<&ShopSettings>,
+) -> Result<(), ApiError> {
+    let purpose = directory::Purpose::FollowUps;
+    let command = match settings.is_some_and(|s| s.follow_ups.is_some()) {
+        true => directory::Command::Add { shop: shop.clone(), purpose },
+        false => directory::Command::Remove { shop: shop.clone(), purpose: Some(purpose) },
+    };
+    call::<_, bool>(env, directory::BINDING, directory::NAME, &command).await.map(|_| ())
+}
+
+/// Sends every shop's review requests due at `now` (the Cron Trigger's scheduled time).
+pub async fn send_due(env: &Env, now: i64) {
+    let list = directory::Command::List { purpose: directory::Purpose::FollowUps };
+    let shops: Vec<ShopId> = match call(env, directory::BINDING, directory::NAME, &list).await {
+        Ok(shops) => shops,
+        Err(e) => {
+            console_error!("[rapport] follow-ups: the shop list: {e:?}");
+            return;
+        }
+    };
+    let Ok(store) = Store::open(env) else { return };
+    for shop in shops {
+        let settings = match store.settings(&shop).await {
+            Ok(Some(settings)) if settings.follow_ups.is_some() => settings,
+            Ok(_) => continue,
+            Err(e) => {
+                console_error!("[rapport] follow-ups for {shop}: {e:?}");
+                continue;
+            }
+        };
+        for index in 0..orders::SHARDS {
+            let command =
+                orders::Command::FollowUps { shop: shop.clone(), settings: settings.clone(), now };
+            let name = orders::shard_name(&shop, index);
+            if let Err(e) = call::<_, usize>(env, orders::BINDING, &name, &command).await {
+                console_error!("[rapport] follow-ups for {shop}, orders {index}: {e:?}");
+            }
+        }
+    }
+}
+
+/// One review request, ready to be written and sent.
+pub struct ReviewMail<'a> {
+    pub shop: &'a ShopId,
+    pub settings: &'a ShopSettings,
+    pub order: &'a OrderKey,
+    pub request: &'a ReviewRequest,
+    /// The products of the order the customer has not reviewed.
+    pub skus: &'a [Sku],
+    pub now: i64,
+}
+
+impl ReviewMail<'_> {
+    /// The message: in the buyer's language (the shop's when the order did not say), with the
+    /// shop's own words over the defaults.
+    pub async fn letter(&self, store: &Store, secret: &TokenSecret) -> Result<Letter, ApiError> {
+        let Some(follow) = self.settings.follow_ups.as_ref() else {
+            return Err(ApiError::Internal("the shop sends no follow-ups".into()));
+        };
+        let base = follow.link_base.as_deref().unwrap_or_default().trim_end_matches('/');
+        let lang = Lang::negotiate(self.request.locale.as_deref().unwrap_or(&self.settings.locale));
+        let t = Strings::of(lang, &["email."], Some(&self.settings.strings));
+        let claims = |purpose, days| LinkClaims {
+            purpose,
+            shop: self.shop.clone(),
+            order: self.order.clone(),
+            customer: self.request.customer.clone(),
+            email_hash: email_hash(secret, &self.request.email),
+            exp: self.now + days * DAY,
+        };
+        let review = link::sign(secret, &claims(Purpose::Review, REVIEW_LINK_DAYS));
+        let leave = link::sign(secret, &claims(Purpose::Unsubscribe, UNSUBSCRIBE_LINK_DAYS));
+        let page = format!("{base}/v1/shops/{}/review-requests/{review}", self.shop);
+        let unsubscribe = format!("{base}/v1/shops/{}/unsubscribe/{leave}", self.shop);
+        let mut items = Vec::new();
+        for sku in self.skus {
+            let product = store.product(self.shop, sku).await?;
+            items.push(Item {
+                title: product.as_ref().map_or_else(|| sku.to_string(), |p| p.title.clone()),
+                image_url: product.and_then(|p| p.image_url),
+                review_url: format!("{page}?sku={sku}"),
+            });
+        }
+        let shop_name = &self.settings.name;
+        let (text, html) = mail::review_request(&t, shop_name, &items, &unsubscribe);
+        Ok(Letter {
+            from: follow.sender.clone(),
+            to: self.request.email.clone(),
+            subject: t.text("email.review.subject", &[("shop", shop_name)]),
+            id: keyed_hash(secret, "review-request", self.order.as_str()),
+            date: self.now,
+            unsubscribe,
+            text,
+            html,
+        })
+    }
+
+    /// Writes the message and hands it to the `EMAIL` binding.
+    pub async fn send(&self, env: &Env, store: &Store, secret: &TokenSecret) -> worker::Result<()> {
+        let letter = self
+            .letter(store, secret)
+            .await
+            .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+        let raw = mail::message(&letter);
+        let js =
+            |e: worker::js_sys::Error| worker::Error::from(worker::wasm_bindgen::JsValue::from(e));
+        let message =
+            worker::email::EmailMessage::new(&letter.from.address, &letter.to, &raw).map_err(js)?;
+        env.send_email(EMAIL_BINDING)?.send(&message).await.map_err(js)?;
+        Ok(())
+    }
+}
+
+/// A link's token refused: 401 when it is not the shop's or has expired, 403 when it is for
+/// something else.
+fn refused(e: LinkError) -> ApiError {
+    let message = match e {
+        LinkError::Invalid => "this link is not one the shop sent",
+        LinkError::Expired => "this link has expired",
+        LinkError::Misused => "this link is for something else",
+    };
+    match e {
+        LinkError::Misused => ApiError::Forbidden { code: e.code(), message: message.into() },
+        _ => ApiError::Unauthorized { code: e.code(), message: message.into() },
+    }
+}
+
+/// The claims of a link's `token` for `purpose` in `shop`, or why not.
+fn verified(
+    env: &Env,
+    shop: &ShopId,
+    token: &str,
+    purpose: Purpose,
+) -> Result<LinkClaims, ApiError> {
+    let secret = super::shopper::token_secret(env, shop)?;
+    link::verify(&secret, token, shop, purpose, now()).map_err(refused)
+}
+
+/// A small page of the shop's, in its language.
+fn page(t: &Strings, title: &str, body: &str) -> Result<Response, ApiError> {
+    let dir = if t.rtl { "rtl" } else { "ltr" };
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;\
+         margin:3rem auto;padding:0 1rem;color:#1f2328;line-height:1.5}}button{{font:inherit;\
+         padding:.5rem 1.25rem;border:1px solid #0b5cad;border-radius:6px;background:#0b5cad;\
+         color:#fff;cursor:pointer}}:focus-visible{{outline:3px solid #b35900;outline-offset:2px}}\
+         </style></head><body><main><h1>{title}</h1>{body}</main></body></html>",
+        lang = mail::escape(&t.lang),
+        title = mail::escape(title),
+    );
+    let mut resp = super::views::html(html)?;
+    resp.headers_mut().set("cache-control", "private, no-store")?;
+    resp.headers_mut().set("referrer-policy", "no-referrer")?;
+    Ok(resp)
+}
+
+/// The shop's follow-up words in its own language.
+async fn shop_words(env: &Env, shop: &ShopId) -> Result<(ShopSettings, Strings), ApiError> {
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    let t = Strings::of(Lang::negotiate(&settings.locale), &["email."], Some(&settings.strings));
+    Ok((settings, t))
+}
+
+/// `GET .../unsubscribe/{token}`: one button that unsubscribes. Opening the link changes
+/// nothing (mail clients and link scanners open links); the button's POST does.
+pub async fn unsubscribe_page(env: &Env, shop: &ShopId, token: &str) -> Result<Response, ApiError> {
+    verified(env, shop, token, Purpose::Unsubscribe)?;
+    let (settings, t) = shop_words(env, shop).await?;
+    let title = t.text("email.unsubscribe", &[("shop", &settings.name)]);
+    let body = format!(
+        "<form method=\"post\"><button type=\"submit\">{}</button></form>",
+        mail::escape(&title)
+    );
+    page(&t, &title, &body)
+}
+
+/// `POST .../unsubscribe/{token}`: the address the e-mail went to gets no more follow-ups from
+/// the shop, kept by its hash (so it holds for every order and customer id). RFC 8058's
+/// one-click body and the page's button alike; a repeat changes nothing.
+pub async fn unsubscribe(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+    token: &str,
+) -> Result<Response, ApiError> {
+    let claims = verified(env, shop, token, Purpose::Unsubscribe)?;
+    // `List-Unsubscribe=One-Click`, or the empty form: nothing in it is needed.
+    read_limited(&mut req, 1024).await?;
+    Store::open(env)?.put_unsubscribed(shop, &claims.email_hash, now()).await?;
+    let (settings, t) = shop_words(env, shop).await?;
+    let done = t.text("email.unsubscribed", &[("shop", &settings.name)]);
+    page(&t, &done, "")
+}
+
+/// What a review link may write: the order it names, still its customer's, and its products.
+struct LinkedOrder {
+    claims: LinkClaims,
+    state: rapport_shared::orders::OrderState,
+    skus: Vec<Sku>,
+}
+
+async fn linked_order(env: &Env, shop: &ShopId, token: &str) -> Result<LinkedOrder, ApiError> {
+    let claims = verified(env, shop, token, Purpose::Review)?;
+    let command = orders::Command::Read { order: claims.order.clone() };
+    let state: rapport_shared::orders::OrderState =
+        call(env, orders::BINDING, &orders::name(shop, &claims.order), &command).await?;
+    let Some(order) =
+        state.order.as_ref().filter(|o| o.customer.as_ref() == Some(&claims.customer))
+    else {
+        // Erased since, or never theirs.
+        return Err(refused(LinkError::Misused));
+    };
+    let mut skus: Vec<Sku> = order.lines.iter().map(|l| l.product.clone()).collect();
+    skus.sort();
+    skus.dedup();
+    Ok(LinkedOrder { claims, state, skus })
+}
+
+/// The words the review page uses: the review form's and the e-mail's.
+async fn page_words(env: &Env, shop: &ShopId) -> Result<(ShopSettings, Strings), ApiError> {
+    let settings = Store::open(env)?.existing_shop(shop).await?;
+    let lang = Lang::negotiate(&settings.locale);
+    let t = Strings::of(lang, &["email.", "reviews.", "common."], Some(&settings.strings));
+    Ok((settings, t))
+}
+
+/// `GET .../review-requests/{token}[?sku=&rating=]`: a form per product of the order not yet
+/// reviewed, the stars chosen in the e-mail already checked. Plain HTML: it works before any
+/// script, and with the keyboard alone.
+pub async fn review_page(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    token: &str,
+) -> Result<Response, ApiError> {
+    let linked = linked_order(env, shop, token).await?;
+    let (settings, t) = page_words(env, shop).await?;
+    let params = crate::http::query(req)?;
+    let chosen_sku = params.get("sku").map(String::as_str);
+    let chosen: Option<u8> =
+        params.get("rating").and_then(|r| r.parse().ok()).filter(|r| (1..=5).contains(r));
+    let store = Store::open(env)?;
+    let customer = &linked.claims.customer;
+    let esc = mail::escape;
+    let mut body = format!(
+        "<p>{}</p><form method=\"post\">",
+        esc(&t.text("email.review.intro", &[("shop", &settings.name)]))
+    );
+    let mut open = 0;
+    for sku in &linked.skus {
+        let title = store.product(shop, sku).await?.map_or_else(|| sku.to_string(), |p| p.title);
+        if store.reviewed(shop, customer, sku).await? {
+            body.push_str(&format!(
+                "<section><h2>{}</h2><p>{}</p></section>",
+                esc(&title),
+                esc(t.get("reviews.thanks_published"))
+            ));
+            continue;
+        }
+        open += 1;
+        let id = |field: &str| format!("{field}-{sku}");
+        let mut stars = String::new();
+        for n in 1..=5u8 {
+            let checked =
+                if chosen_sku == Some(sku.as_str()) && chosen == Some(n) { " checked" } else { "" };
+            let label = t.count("reviews.stars", u64::from(n), &n.to_string(), &[]);
+            stars.push_str(&format!(
+                "<label><input type=\"radio\" name=\"rating.{sku}\" value=\"{n}\"{checked}> {}</label> ",
+                esc(&label)
+            ));
+        }
+        body.push_str(&format!(
+            "<section><h2 id=\"{h}\">{title}</h2><fieldset aria-labelledby=\"{h}\"><legend>{rating}</legend>{stars}</fieldset>\
+             <p><label for=\"{ti}\">{title_label}</label><br><input id=\"{ti}\" name=\"title.{sku}\" type=\"text\" maxlength=\"{tmax}\"></p>\
+             <p><label for=\"{bo}\">{body_label}</label><br><textarea id=\"{bo}\" name=\"body.{sku}\" rows=\"5\" maxlength=\"{bmax}\"></textarea></p></section>",
+            h = esc(&id("product")),
+            title = esc(&title),
+            rating = esc(t.get("reviews.form.rating")),
+            ti = esc(&id("title")),
+            bo = esc(&id("body")),
+            title_label = esc(t.get("reviews.form.title")),
+            body_label = esc(t.get("reviews.form.body")),
+            tmax = rapport_shared::reviews::TITLE_MAX,
+            bmax = rapport_shared::reviews::BODY_MAX,
+        ));
+    }
+    if open > 0 {
+        body.push_str(&format!(
+            "<p><label for=\"author\">{}</label><br><input id=\"author\" name=\"author\" type=\"text\" maxlength=\"{}\" autocomplete=\"given-name\" required></p>\
+             <p><button type=\"submit\">{}</button></p>",
+            esc(t.get("reviews.form.author")),
+            rapport_shared::reviews::AUTHOR_MAX,
+            esc(t.get("reviews.form.send")),
+        ));
+    }
+    body.push_str("</form>");
+    page(&t, &t.text("email.review.subject", &[("shop", &settings.name)]), &body)
+}
+
+/// `POST .../review-requests/{token}`: each product given stars becomes the buyer's review,
+/// verified when the order holds it paid and kept. A product already reviewed takes no other.
+pub async fn review_page_submit(
+    mut req: Request,
+    env: &Env,
+    shop: &ShopId,
+    token: &str,
+) -> Result<Response, ApiError> {
+    let linked = linked_order(env, shop, token).await?;
+    let body = read_limited(&mut req, 64 * 1024).await?;
+    let form: std::collections::HashMap<String, String> =
+        crate::http::pairs(&String::from_utf8_lossy(&body)).into_iter().collect();
+    let (settings, t) = page_words(env, shop).await?;
+    let store = Store::open(env)?;
+    let customer = &linked.claims.customer;
+    let kept = linked.state.purchases();
+    let author = form.get("author").cloned().unwrap_or_default();
+    let mut written = Vec::new();
+    for sku in &linked.skus {
+        let Some(rating) = form.get(&format!("rating.{sku}")) else { continue };
+        if store.reviewed(shop, customer, sku).await? {
+            continue;
+        }
+        let submission = rapport_shared::reviews::ReviewSubmission {
+            rating: Some(
+                rating
+                    .parse()
+                    .map_err(|_| ApiError::bad_request("invalid_rating", "a rating is 1 to 5"))?,
+            ),
+            title: form.get(&format!("title.{sku}")).cloned().unwrap_or_default(),
+            body: form.get(&format!("body.{sku}")).cloned().unwrap_or_default(),
+            author: author.clone(),
+        };
+        let verified = kept.iter().any(|(c, s)| c == customer && s == sku);
+        let review = super::reviews::submit_from_request(
+            env,
+            shop,
+            &settings,
+            sku,
+            customer,
+            &submission,
+            verified,
+        )
+        .await?;
+        written.push(review.status);
+    }
+    if written.is_empty() {
+        return Err(ApiError::bad_request(
+            "nothing_to_review",
+            "choose the stars for at least one product not reviewed yet",
+        ));
+    }
+    let thanks = if written.iter().all(|s| *s == rapport_shared::reviews::ReviewStatus::Published) {
+        "reviews.thanks_published"
+    } else {
+        "reviews.thanks_pending"
+    };
+    let mut resp = page(&t, t.get(thanks), "")?;
+    resp = resp.with_status(201);
+    Ok(resp)
+}

@@ -1,0 +1,246 @@
+// Review requests against the built Worker in workerd: a fulfilled order's request goes out
+// once, after the shop's delay, through the `send_email` binding's local simulation. The Cron
+// Trigger runs at the present (`/__scheduled`), so time is moved by the orders instead: they
+// were fulfilled days ago, and no test waits.
+
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+
+import { admin, eventually, getJson, shopSecrets, startWorker } from "../support/worker.mjs";
+
+const acme = shopSecrets("acme");
+const other = shopSecrets("other");
+const GENERIC_SECRET = "gen-" + "f7".repeat(12);
+const DAY_MS = 86_400_000;
+const daysAgo = (days) => new Date(Date.now() - days * DAY_MS).toISOString();
+let worker;
+
+const settings = {
+  name: "Acme Outdoor",
+  currency: "EUR",
+  locale: "en-US",
+  follow_ups: { sender: { address: "hello@acme.example", name: "Acme Outdoor" }, delay_days: 7 },
+};
+
+async function deliver(order) {
+  const body = JSON.stringify({ type: "order", order });
+  const signature = createHmac("sha256", GENERIC_SECRET).update(body).digest("base64");
+  const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-rapport-signature": signature },
+    body,
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+const order = (id, customer, extra = {}) => ({
+  id, customer, currency: "EUR", subtotal: "89.00", status: "paid", updated_at: "2026-11-20T10:00:00Z",
+  lines: [{ product: "TENT", quantity: 1 }, { product: "MUG", quantity: 2 }],
+  email: `${customer ?? "guest"}@example.com`, accepts_marketing: true, fulfilled_at: daysAgo(8),
+  ...extra,
+});
+
+async function cron() {
+  const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent("17 * * * *")}`);
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** The messages sent to `to`, each as its headers and decoded parts. */
+function mailTo(to) {
+  return worker.emails().map(parse).filter((m) => m.headers.to === to);
+}
+
+function parse(raw) {
+  const [head, ...rest] = raw.split("\r\n\r\n");
+  const headers = {};
+  for (const line of head.replace(/\r\n /g, " ").split("\r\n")) {
+    const i = line.indexOf(": ");
+    headers[line.slice(0, i).toLowerCase()] = line.slice(i + 2);
+  }
+  const boundary = headers["content-type"].match(/boundary="([^"]+)"/)[1];
+  const parts = {};
+  for (const part of rest.join("\r\n\r\n").split(`--${boundary}`).slice(1, -1)) {
+    const [partHead, body] = part.trim().split("\r\n\r\n");
+    const kind = partHead.match(/text\/(plain|html)/)[1];
+    parts[kind] = Buffer.from(body.replace(/\r\n/g, ""), "base64").toString("utf8");
+  }
+  return { headers, ...parts };
+}
+
+before(async () => {
+  worker = await startWorker([acme, other], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET }, { testScheduled: true });
+  assert.equal((await admin(worker.url, other, "PUT", "", { name: "Other", currency: "EUR" })).status, 200);
+  const saved = await admin(worker.url, acme, "PUT", "", settings);
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  assert.equal(saved.body.follow_ups.link_base, worker.url, "links go to the origin the settings came through");
+  const products = await admin(worker.url, acme, "PUT", "/products", {
+    products: [
+      { sku: "TENT", title: "Ridgeline Tent", image_url: "https://cdn.acme.example/tent.jpg" },
+      { sku: "MUG", title: "Enamel Mug" },
+    ],
+  });
+  assert.equal(products.status, 200, JSON.stringify(products.body));
+});
+after(async () => worker?.stop());
+
+describe("review requests", () => {
+  test("a fulfilled order gets one request after the shop's delay, however often the webhook and the scheduler repeat", async () => {
+    await deliver(order("R-0", "lea", { fulfilled_at: daysAgo(6), email: "lea@example.com" }));
+    await deliver(order("R-1", "kim"));
+    await cron();
+    assert.deepEqual(mailTo("lea@example.com"), [], "not before the seventh day");
+    const [mail, ...more] = mailTo("kim@example.com");
+    assert.ok(mail, "sent on the seventh day");
+    assert.deepEqual(more, []);
+    assert.equal(mail.headers.from, "Acme Outdoor <hello@acme.example>");
+    assert.equal(mail.headers.subject, "How was your order from Acme Outdoor?");
+    assert.match(mail.headers["message-id"], /^<[0-9a-f]{32}@acme\.example>$/);
+    assert.equal(mail.headers["list-unsubscribe-post"], "List-Unsubscribe=One-Click");
+    const unsubscribe = mail.headers["list-unsubscribe"].slice(1, -1);
+    assert.ok(unsubscribe.startsWith(`${worker.url}/v1/shops/acme/unsubscribe/v1.`), unsubscribe);
+    for (const sku of ["TENT", "MUG"]) {
+      for (let n = 1; n <= 5; n++) {
+        assert.match(mail.html, new RegExp(`href="${worker.url}/v1/shops/acme/review-requests/v1\\.[^"?]+\\?sku=${sku}&amp;rating=${n}"`), `${sku} ${n}`);
+      }
+    }
+    assert.ok(mail.html.includes("Ridgeline Tent") && mail.html.includes("Enamel Mug"));
+    assert.ok(mail.html.includes('src="https://cdn.acme.example/tent.jpg"'));
+    assert.ok(mail.html.includes(`href="${unsubscribe}"`), "a visible unsubscribe link");
+    const links = [...mail.html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(links.every((l) => l.startsWith(worker.url) || l === "https://cdn.acme.example/tent.jpg"), `no third party: ${links}`);
+    assert.ok(mail.plain.includes("Ridgeline Tent") && mail.plain.includes(unsubscribe));
+
+    await deliver(order("R-1", "kim", { updated_at: "2026-11-21T10:00:00Z" }));
+    await cron();
+    await cron();
+    assert.equal(mailTo("kim@example.com").length, 1, "once");
+    // Fulfilled earlier than first said (the first fulfilment seen stays): due now, and sent.
+    await deliver(order("R-0", "lea", { fulfilled_at: daysAgo(9), updated_at: "2026-11-21T10:00:00Z" }));
+    await cron();
+    assert.equal(mailTo("lea@example.com").length, 1);
+  });
+
+  test("no request without consent, for a cancelled order, a guest or an erased customer", async () => {
+    await deliver(order("R-2", "noe", { accepts_marketing: false }));
+    await deliver(order("R-3", "cas"));
+    await deliver(order("R-3", "cas", { status: "cancelled", updated_at: "2026-11-22T10:00:00Z" }));
+    await deliver(order("R-4", null));
+    await deliver(order("R-5", "era"));
+    assert.equal((await admin(worker.url, acme, "DELETE", "/customers/era")).status, 200);
+    await deliver(order("R-6", "wai", { fulfilled_at: undefined }));
+    await cron();
+    for (const to of ["noe@example.com", "cas@example.com", "guest@example.com", "era@example.com", "wai@example.com"]) {
+      assert.deepEqual(mailTo(to), [], to);
+    }
+    // Fulfilled in a later delivery: the delay counts from then.
+    await deliver(order("R-6", "wai", { fulfilled_at: daysAgo(2), updated_at: "2026-12-01T10:00:00Z" }));
+    await cron();
+    assert.deepEqual(mailTo("wai@example.com"), []);
+  });
+
+  test("settings that would let a header in are refused", async () => {
+    for (const [follow_ups, field] of [
+      [{ sender: { address: "hello@acme.example\r\nBcc: all@example.com" } }, "follow_ups.sender.address"],
+      [{ sender: { address: "hello@acme.example", name: "Acme\nBcc: all@example.com" } }, "follow_ups.sender.name"],
+      [{ sender: { address: "hello@acme.example" }, delay_days: 0 }, "follow_ups.delay_days"],
+      [{ sender: { address: "hello@acme.example" }, link_base: "https://evil.example/path" }, "follow_ups.link_base"],
+    ]) {
+      const res = await admin(worker.url, acme, "PUT", "", { ...settings, follow_ups });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, "invalid_field", JSON.stringify(res.body));
+      assert.ok(res.body.error.message.startsWith(`\`${field}\``), JSON.stringify(res.body));
+    }
+  });
+});
+
+/** A link token signed with `secret`, as the Worker signs them (`follow_up::link`). */
+function mintLink(secret, { purpose = "review", shop = "acme", order, customer, exp }) {
+  const payload = `${purpose}\n${shop}\n${order}\n${customer}\n${"ab".repeat(32)}\n${exp}`;
+  const mac = createHmac("sha256", secret).update("follow-up-link\n").update(payload).digest().subarray(0, 16);
+  return `v1.${Buffer.from(payload).toString("base64url")}.${mac.toString("base64url")}`;
+}
+
+const form = (fields) => ({
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(fields).toString(),
+});
+
+describe("the links in a review request", () => {
+  let mail;
+  before(async () => {
+    await deliver(order("L-1", "ana", { email: "ana@example.com" }));
+    await cron();
+    [mail] = mailTo("ana@example.com");
+    assert.ok(mail, "the request went");
+  });
+  const starLink = (sku, n) => mail.html.match(new RegExp(`href="([^"]+\\?sku=${sku})&amp;rating=${n}"`))[1] + `&rating=${n}`;
+
+  test("a star link opens the order's review page with that rating chosen, and what is sent there is a verified review", async () => {
+    const link = starLink("TENT", 4);
+    const page = await fetch(link);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /<input type="radio" name="rating\.TENT" value="4" checked>/);
+    assert.doesNotMatch(html, /name="rating\.MUG" value="\d" checked/, "only the product whose stars were clicked");
+    assert.doesNotMatch(html, /<script/i, "usable before any script");
+    assert.ok(html.includes("Ridgeline Tent") && html.includes("Enamel Mug"));
+    const sent = await fetch(link.split("?")[0], form({ "rating.TENT": "4", "title.TENT": "Dry all night", "body.TENT": "Sturdy and quick to pitch.", author: "Ana" }));
+    assert.equal(sent.status, 201, await sent.text());
+    await eventually(() => getJson(`${worker.url}/v1/shops/acme/products/TENT/reviews?sort=newest`), ({ body }) => {
+      const review = body.reviews.find((r) => r.author === "Ana");
+      assert.ok(review, JSON.stringify(body));
+      assert.equal(review.rating, 4);
+      assert.equal(review.verified, true);
+    });
+    // Taken once: the page says so, and sending again writes nothing.
+    await eventually(() => fetch(link).then((r) => r.text()), (text) => assert.doesNotMatch(text, /name="rating\.TENT"/));
+    const again = await fetch(link.split("?")[0], form({ "rating.TENT": "1", "body.TENT": "Again", author: "Ana" }));
+    assert.equal(again.status, 400);
+    assert.equal((await again.json()).error.code, "nothing_to_review");
+  });
+
+  test("forged, expired, misused and other shops' links get a 4xx and change nothing", async () => {
+    const link = starLink("MUG", 5).split("?")[0];
+    const token = link.split("/").pop();
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const cases = [
+      [link.replace(token, token.slice(0, -2) + (token.endsWith("A") ? "BB" : "AA")), 401, "link_invalid"],
+      [link.replace(token, mintLink(acme.tokenSecret, { order: "generic:L-1", customer: "ana", exp: exp - 7200 })), 401, "link_expired"],
+      [link.replace(token, mintLink(acme.tokenSecret, { order: "generic:L-1", customer: "ana", exp, purpose: "unsubscribe" })), 403, "link_misused"],
+      [link.replace(token, mintLink(acme.tokenSecret, { order: "generic:L-1", customer: "kim", exp })), 403, "link_misused"],
+      [link.replace("/shops/acme/", "/shops/other/"), 401, "link_invalid"],
+      // Another shop's own link, sent to this shop: not signed with this shop's secret.
+      [link.replace(token, mintLink(other.tokenSecret, { shop: "other", order: "generic:L-1", customer: "ana", exp })), 401, "link_invalid"],
+    ];
+    for (const [url, status, code] of cases) {
+      for (const init of [undefined, form({ "rating.MUG": "5", "body.MUG": "Forged", author: "Eve" })]) {
+        const res = await fetch(url, init);
+        assert.equal(res.status, status, `${url} ${init ? "POST" : "GET"}`);
+        assert.equal((await res.json()).error.code, code, url);
+      }
+    }
+    const mugs = (await getJson(`${worker.url}/v1/shops/acme/products/MUG/reviews?sort=newest`)).body;
+    assert.ok(!mugs.reviews.some((r) => r.author === "Eve"), "nothing written");
+  });
+
+  test("the one-click unsubscribe stops every later request to that address", async () => {
+    const unsubscribe = mail.headers["list-unsubscribe"].slice(1, -1);
+    const page = await fetch(unsubscribe);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<form method="post"><button type="submit">/);
+    // Opening the page unsubscribes nobody: the next order still gets its request.
+    await deliver(order("L-2", "ana", { email: "ana@example.com" }));
+    await cron();
+    assert.equal(mailTo("ana@example.com").length, 2);
+    const res = await fetch(unsubscribe, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click" });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /no more e-mails from Acme Outdoor/);
+    await deliver(order("L-3", "ana", { email: "ana@example.com" }));
+    await deliver(order("L-4", "ana-2", { email: "ANA@example.com " }));
+    await cron();
+    assert.equal(mailTo("ana@example.com").length, 2, "nothing after the unsubscribe, whatever the customer id");
+    assert.deepEqual(mailTo("ANA@example.com "), []);
+  });
+});
