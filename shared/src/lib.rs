@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod csv;
 pub mod error;
 pub mod follow_up;
+pub mod html;
 pub mod i18n;
 #[cfg(feature = "server")]
 pub mod identity;

@@ -6,6 +6,7 @@
 use rapport_shared::catalog::ShopSettings;
 use rapport_shared::follow_up::link::{self, LinkClaims, LinkError, Purpose};
 use rapport_shared::follow_up::mail::{self, Item, Letter};
+use rapport_shared::html::escape;
 use rapport_shared::i18n::{Lang, Strings};
 use rapport_shared::ids::{OrderKey, ShopId, Sku};
 use rapport_shared::secrets::{email_hash, keyed_hash, TokenSecret};
@@ -187,8 +188,8 @@ fn page(t: &Strings, title: &str, body: &str) -> Result<Response, ApiError> {
          padding:.5rem 1.25rem;border:1px solid #0b5cad;border-radius:6px;background:#0b5cad;\
          color:#fff;cursor:pointer}}:focus-visible{{outline:3px solid #b35900;outline-offset:2px}}\
          </style></head><body><main><h1>{title}</h1>{body}</main></body></html>",
-        lang = mail::escape(&t.lang),
-        title = mail::escape(title),
+        lang = escape(&t.lang),
+        title = escape(title),
     );
     let mut resp = super::views::html(html)?;
     resp.headers_mut().set("cache-control", "private, no-store")?;
@@ -209,10 +210,8 @@ pub async fn unsubscribe_page(env: &Env, shop: &ShopId, token: &str) -> Result<R
     verified(env, shop, token, Purpose::Unsubscribe)?;
     let (settings, t) = shop_words(env, shop).await?;
     let title = t.text("email.unsubscribe", &[("shop", &settings.name)]);
-    let body = format!(
-        "<form method=\"post\"><button type=\"submit\">{}</button></form>",
-        mail::escape(&title)
-    );
+    let body =
+        format!("<form method=\"post\"><button type=\"submit\">{}</button></form>", escape(&title));
     page(&t, &title, &body)
 }
 
@@ -283,10 +282,9 @@ pub async fn review_page(
         params.get("rating").and_then(|r| r.parse().ok()).filter(|r| (1..=5).contains(r));
     let store = Store::open(env)?;
     let customer = &linked.claims.customer;
-    let esc = mail::escape;
     let mut body = format!(
         "<p>{}</p><form method=\"post\">",
-        esc(&t.text("email.review.intro", &[("shop", &settings.name)]))
+        escape(&t.text("email.review.intro", &[("shop", &settings.name)]))
     );
     let mut open = 0;
     for sku in &linked.skus {
@@ -294,8 +292,8 @@ pub async fn review_page(
         if store.reviewed(shop, customer, sku).await? {
             body.push_str(&format!(
                 "<section><h2>{}</h2><p>{}</p></section>",
-                esc(&title),
-                esc(t.get("reviews.thanks_published"))
+                escape(&title),
+                escape(t.get("reviews.thanks_published"))
             ));
             continue;
         }
@@ -308,20 +306,20 @@ pub async fn review_page(
             let label = t.count("reviews.stars", u64::from(n), &n.to_string(), &[]);
             stars.push_str(&format!(
                 "<label><input type=\"radio\" name=\"rating.{sku}\" value=\"{n}\"{checked}> {}</label> ",
-                esc(&label)
+                escape(&label)
             ));
         }
         body.push_str(&format!(
             "<section><h2 id=\"{h}\">{title}</h2><fieldset aria-labelledby=\"{h}\"><legend>{rating}</legend>{stars}</fieldset>\
              <p><label for=\"{ti}\">{title_label}</label><br><input id=\"{ti}\" name=\"title.{sku}\" type=\"text\" maxlength=\"{tmax}\"></p>\
              <p><label for=\"{bo}\">{body_label}</label><br><textarea id=\"{bo}\" name=\"body.{sku}\" rows=\"5\" maxlength=\"{bmax}\"></textarea></p></section>",
-            h = esc(&id("product")),
-            title = esc(&title),
-            rating = esc(t.get("reviews.form.rating")),
-            ti = esc(&id("title")),
-            bo = esc(&id("body")),
-            title_label = esc(t.get("reviews.form.title")),
-            body_label = esc(t.get("reviews.form.body")),
+            h = escape(&id("product")),
+            title = escape(&title),
+            rating = escape(t.get("reviews.form.rating")),
+            ti = escape(&id("title")),
+            bo = escape(&id("body")),
+            title_label = escape(t.get("reviews.form.title")),
+            body_label = escape(t.get("reviews.form.body")),
             tmax = rapport_shared::reviews::TITLE_MAX,
             bmax = rapport_shared::reviews::BODY_MAX,
         ));
@@ -330,9 +328,9 @@ pub async fn review_page(
         body.push_str(&format!(
             "<p><label for=\"author\">{}</label><br><input id=\"author\" name=\"author\" type=\"text\" maxlength=\"{}\" autocomplete=\"given-name\" required></p>\
              <p><button type=\"submit\">{}</button></p>",
-            esc(t.get("reviews.form.author")),
+            escape(t.get("reviews.form.author")),
             rapport_shared::reviews::AUTHOR_MAX,
-            esc(t.get("reviews.form.send")),
+            escape(t.get("reviews.form.send")),
         ));
     }
     body.push_str("</form>");

@@ -8,7 +8,7 @@ use rapport_shared::ids::{ReviewId, ShopId, Sku};
 use rapport_shared::ratelimit::{self, RateLimit};
 use rapport_shared::reviews::{
     product_json_ld, HelpfulCount, ProductReviews, PublicReview, Review, ReviewList, ReviewQuery,
-    ReviewSubmission, Submitted,
+    ReviewSubmission, SubmissionCheck, Submitted,
 };
 use rapport_shared::secrets::sha256_hex;
 use rapport_shared::validator::{entity_tag, names};
@@ -338,18 +338,8 @@ pub async fn submit(
         Some(s) => store.purchased(shop, &s.customer, sku).await?,
         None => false,
     };
-    let review = checked.into_review(
-        new_review_id(),
-        sku.clone(),
-        shopper.map(|s| s.customer),
-        verified,
-        settings.moderation,
-        now(),
-    );
-    let target = Target { shop: shop.clone(), sku: sku.clone() };
-    let stored: Review =
-        call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review }).await?;
-    super::loyalty::review_bonus(env, shop, &settings, &stored).await;
+    let customer = shopper.map(|s| s.customer);
+    let stored = store_review(env, shop, &settings, sku, customer, checked, verified).await?;
     let body = Submitted { review: PublicReview::from(&stored), status: stored.status };
     Ok(cors::allow(json(&body, 201)?, origin)?)
 }
@@ -367,10 +357,23 @@ pub async fn submit_from_request(
 ) -> Result<Review, ApiError> {
     let checked = submission.check().map_err(ApiError::InvalidFields)?;
     limit(env, shop, "review", &format!("c:{customer}"), ratelimit::REVIEWS).await?;
+    store_review(env, shop, settings, sku, Some(customer.clone()), checked, verified).await
+}
+
+/// Stores a checked review with the product's object, and gives the buyer's review bonus.
+async fn store_review(
+    env: &Env,
+    shop: &ShopId,
+    settings: &ShopSettings,
+    sku: &Sku,
+    customer: Option<rapport_shared::ids::CustomerId>,
+    checked: SubmissionCheck,
+    verified: bool,
+) -> Result<Review, ApiError> {
     let review = checked.into_review(
         new_review_id(),
         sku.clone(),
-        Some(customer.clone()),
+        customer,
         verified,
         settings.moderation,
         now(),

@@ -5,6 +5,7 @@
 use base64ct::{Base64, Encoding};
 
 use super::Mailbox;
+use crate::html::escape;
 use crate::i18n::Strings;
 use crate::time::{civil_from_unix, days_from_civil};
 
@@ -114,22 +115,6 @@ pub fn message(letter: &Letter) -> String {
         ));
     }
     out.push_str(&format!("\r\n--{boundary}--\r\n"));
-    out
-}
-
-/// Text made safe inside HTML, attribute values included.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
     out
 }
 

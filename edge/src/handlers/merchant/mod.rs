@@ -34,18 +34,7 @@ const FORM_LIMIT: usize = 64 * 1024;
 const MAX_BULK: usize = 100;
 
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    rapport_shared::html::escape(s)
 }
 
 /// A URL query value.
