@@ -212,6 +212,11 @@ impl OrderObject {
             let request: ReviewRequest = serde_wasm_bindgen::from_value(value)?;
             let state: OrderState =
                 storage.get(&format!("state:{order}")).await?.unwrap_or_default();
+            // Not due yet: nothing else needs reading (what would stop it is asked when it is).
+            let delay = settings.follow_ups.as_ref().map_or(0, |f| i64::from(f.delay_days));
+            if state.fulfilled_at.is_none_or(|at| now < at.saturating_add(delay * 86_400)) {
+                continue;
+            }
             let skus = state.order.as_ref().map(order_skus).unwrap_or_default();
             let mut unreviewed = Vec::new();
             for sku in &skus {
