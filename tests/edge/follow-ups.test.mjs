@@ -201,6 +201,19 @@ describe("the links in a review request", () => {
     assert.equal((await again.json()).error.code, "nothing_to_review");
   });
 
+  test("the same product's review sent five times at once is taken once", async () => {
+    await deliver(order("L-9", "ben", { email: "ben@example.com" }));
+    await cron();
+    const [benMail] = mailTo("ben@example.com");
+    const link = benMail.html.match(/href="([^"?]+)\?sku=TENT&amp;rating=5"/)[1];
+    const sends = await Promise.all(Array.from({ length: 5 }, () =>
+      fetch(link, form({ "rating.TENT": "5", "body.TENT": "Five at once.", author: "Ben" })).then((r) => r.status)));
+    assert.deepEqual(sends.sort(), [201, 400, 400, 400, 400], String(sends));
+    await eventually(() => getJson(`${worker.url}/v1/shops/acme/products/TENT/reviews?sort=newest`), ({ body }) => {
+      assert.equal(body.reviews.filter((r) => r.author === "Ben").length, 1);
+    });
+  });
+
   test("forged, expired, misused and other shops' links get a 4xx and change nothing", async () => {
     const link = starLink("MUG", 5).split("?")[0];
     const token = link.split("/").pop();

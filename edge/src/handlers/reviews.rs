@@ -339,13 +339,15 @@ pub async fn submit(
         None => false,
     };
     let customer = shopper.map(|s| s.customer);
-    let stored = store_review(env, shop, &settings, sku, customer, checked, verified).await?;
+    let stored = store_review(env, shop, &settings, sku, customer, checked, verified, None).await?;
     let body = Submitted { review: PublicReview::from(&stored), status: stored.status };
     Ok(cors::allow(json(&body, 201)?, origin)?)
 }
 
 /// A review written on the page a review request links to: by the order's buyer, verified when
-/// the order holds the product paid and kept, one a day's rate limit like the widget's.
+/// the order holds the product paid and kept, the widget's rate limit, and one per product of
+/// the order (`once`, checked by the product's object: a second is a 409 `already_reviewed`).
+#[allow(clippy::too_many_arguments)]
 pub async fn submit_from_request(
     env: &Env,
     shop: &ShopId,
@@ -354,13 +356,16 @@ pub async fn submit_from_request(
     customer: &rapport_shared::ids::CustomerId,
     submission: &ReviewSubmission,
     verified: bool,
+    once: String,
 ) -> Result<Review, ApiError> {
     let checked = submission.check().map_err(ApiError::InvalidFields)?;
     limit(env, shop, "review", &format!("c:{customer}"), ratelimit::REVIEWS).await?;
-    store_review(env, shop, settings, sku, Some(customer.clone()), checked, verified).await
+    let customer = Some(customer.clone());
+    store_review(env, shop, settings, sku, customer, checked, verified, Some(once)).await
 }
 
 /// Stores a checked review with the product's object, and gives the buyer's review bonus.
+#[allow(clippy::too_many_arguments)]
 async fn store_review(
     env: &Env,
     shop: &ShopId,
@@ -369,6 +374,7 @@ async fn store_review(
     customer: Option<rapport_shared::ids::CustomerId>,
     checked: SubmissionCheck,
     verified: bool,
+    once: Option<String>,
 ) -> Result<Review, ApiError> {
     let review = checked.into_review(
         new_review_id(),
@@ -380,7 +386,8 @@ async fn store_review(
     );
     let target = Target { shop: shop.clone(), sku: sku.clone() };
     let stored: Review =
-        call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review }).await?;
+        call(env, pr::BINDING, &pr::name(shop, sku), &Command::Submit { target, review, once })
+            .await?;
     super::loyalty::review_bonus(env, shop, settings, &stored).await;
     Ok(stored)
 }

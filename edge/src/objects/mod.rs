@@ -120,6 +120,7 @@ pub async fn command<T: DeserializeOwned>(req: &mut Request) -> worker::Result<T
 /// Refusals an object makes that reach the caller as they are; anything else is our fault.
 const RELAYED: &[&str] = &[
     "review_not_found",
+    "already_reviewed",
     "already_voted",
     "reward_not_found",
     "insufficient_points",

@@ -45,8 +45,14 @@ pub struct Target {
 
 #[derive(Serialize, Deserialize)]
 pub enum Command {
-    /// A shopper's new review.
-    Submit { target: Target, review: Review },
+    /// A shopper's new review. With `once`, only the first review under that key is taken (a
+    /// review request's product of one order): a second is refused, 409 `already_reviewed`.
+    Submit {
+        target: Target,
+        review: Review,
+        #[serde(default)]
+        once: Option<String>,
+    },
     /// Reviews from an import; an existing review keeps its votes, reply and author account.
     Import { target: Target, reviews: Vec<Review> },
     /// One helpful vote from `voter`; a second one from the same voter is refused.
@@ -202,8 +208,19 @@ impl ProductReviewsObject {
         self.load().await?;
         let target = command.target().clone();
         match command {
-            Command::Submit { review, .. } => {
-                self.save(&target, std::slice::from_ref(&review), &[]).await?;
+            Command::Submit { review, once, .. } => {
+                let marks: Vec<(String, bool)> =
+                    once.map(|k| (format!("once:{k}"), true)).into_iter().collect();
+                if let Some((mark, _)) = marks.first() {
+                    if self.state.storage().get::<bool>(mark).await?.is_some() {
+                        return refuse(
+                            409,
+                            "already_reviewed",
+                            "this product of this order has its review",
+                        );
+                    }
+                }
+                self.save(&target, std::slice::from_ref(&review), &marks).await?;
                 reply(&review)
             }
             Command::Import { reviews, .. } => {
