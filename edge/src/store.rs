@@ -159,7 +159,11 @@ impl Store {
         customer: &CustomerId,
         sku: &Sku,
     ) -> Result<bool, ApiError> {
-        let prefix = keys::purchases_prefix(shop, customer, sku);
+        self.any_under(keys::purchases_prefix(shop, customer, sku)).await
+    }
+
+    /// Is there a key under `prefix`?
+    async fn any_under(&self, prefix: String) -> Result<bool, ApiError> {
         Ok(!self.kv.list().prefix(prefix).limit(1).execute().await?.keys.is_empty())
     }
 
@@ -170,8 +174,7 @@ impl Store {
         customer: &CustomerId,
         sku: &Sku,
     ) -> Result<bool, ApiError> {
-        let prefix = keys::customer_reviews_of(shop, customer, sku);
-        Ok(!self.kv.list().prefix(prefix).limit(1).execute().await?.keys.is_empty())
+        self.any_under(keys::customer_reviews_of(shop, customer, sku)).await
     }
 
     /// Did the address hashed as `email_hash` unsubscribe from the shop's follow-up e-mails?

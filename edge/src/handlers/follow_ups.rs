@@ -41,24 +41,13 @@ pub async fn register(
     shop: &ShopId,
     settings: Option<&ShopSettings>,
 ) -> Result<(), ApiError> {
-    let purpose = directory::Purpose::FollowUps;
-    let command = match settings.is_some_and(|s| s.follow_ups.is_some()) {
-        true => directory::Command::Add { shop: shop.clone(), purpose },
-        false => directory::Command::Remove { shop: shop.clone(), purpose: Some(purpose) },
-    };
-    call::<_, bool>(env, directory::BINDING, directory::NAME, &command).await.map(|_| ())
+    let listed = settings.is_some_and(|s| s.follow_ups.is_some());
+    directory::enlist(env, shop, directory::Purpose::FollowUps, listed).await
 }
 
 /// Sends every shop's review requests due at `now` (the Cron Trigger's scheduled time).
 pub async fn send_due(env: &Env, now: i64) {
-    let list = directory::Command::List { purpose: directory::Purpose::FollowUps };
-    let shops: Vec<ShopId> = match call(env, directory::BINDING, directory::NAME, &list).await {
-        Ok(shops) => shops,
-        Err(e) => {
-            console_error!("[rapport] follow-ups: the shop list: {e:?}");
-            return;
-        }
-    };
+    let Some(shops) = directory::shops(env, directory::Purpose::FollowUps).await else { return };
     let Ok(store) = Store::open(env) else { return };
     for shop in shops {
         let settings = match store.settings(&shop).await {

@@ -254,13 +254,8 @@ pub async fn build_now(req: &Request, env: &Env, shop: &ShopId) -> Result<Respon
 
 /// The Cron Trigger's part: every shop with a catalog gets its lists rebuilt.
 pub async fn build_all(env: &Env, now: i64) {
-    let command = directory::Command::List { purpose: directory::Purpose::Recommendations };
-    let shops: Vec<ShopId> = match call(env, directory::BINDING, directory::NAME, &command).await {
-        Ok(shops) => shops,
-        Err(e) => {
-            console_error!("[rapport] recommendations: the shop list: {e:?}");
-            return;
-        }
+    let Some(shops) = directory::shops(env, directory::Purpose::Recommendations).await else {
+        return;
     };
     for shop in shops {
         let command = Command::Build { shop: shop.clone(), now };

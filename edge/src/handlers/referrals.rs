@@ -359,20 +359,7 @@ pub async fn stats(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, 
 
 /// Pays every shop's due rewards at `now` (the Cron Trigger's scheduled time).
 pub async fn payout(env: &Env, now: i64) {
-    let shops: Vec<ShopId> = match call(
-        env,
-        directory::BINDING,
-        directory::NAME,
-        &directory::Command::List { purpose: directory::Purpose::Referrals },
-    )
-    .await
-    {
-        Ok(shops) => shops,
-        Err(e) => {
-            console_error!("[rapport] referral payout: the shop list: {e:?}");
-            return;
-        }
-    };
+    let Some(shops) = directory::shops(env, directory::Purpose::Referrals).await else { return };
     let Ok(store) = Store::open(env) else {
         return;
     };
@@ -399,16 +386,8 @@ pub async fn register(
     shop: &ShopId,
     settings: Option<&ShopSettings>,
 ) -> Result<(), ApiError> {
-    let command = match settings.is_some_and(|s| s.referral.is_some()) {
-        true => {
-            directory::Command::Add { shop: shop.clone(), purpose: directory::Purpose::Referrals }
-        }
-        false => directory::Command::Remove {
-            shop: shop.clone(),
-            purpose: Some(directory::Purpose::Referrals),
-        },
-    };
-    call::<_, bool>(env, directory::BINDING, directory::NAME, &command).await.map(|_| ())
+    let listed = settings.is_some_and(|s| s.referral.is_some());
+    directory::enlist(env, shop, directory::Purpose::Referrals, listed).await
 }
 
 /// The customer's referral data for the export.

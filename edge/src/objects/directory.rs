@@ -50,6 +50,32 @@ pub enum Command {
     },
 }
 
+/// The shops listed for `purpose`, for the Cron Trigger; `None` (and a log line) when the list
+/// cannot be read.
+pub async fn shops(env: &Env, purpose: Purpose) -> Option<Vec<ShopId>> {
+    match super::call(env, BINDING, NAME, &Command::List { purpose }).await {
+        Ok(shops) => Some(shops),
+        Err(e) => {
+            worker::console_error!("[rapport] the shops listed for {purpose:?}: {e:?}");
+            None
+        }
+    }
+}
+
+/// Lists `shop` for `purpose`, or takes it off that list.
+pub async fn enlist(
+    env: &Env,
+    shop: &ShopId,
+    purpose: Purpose,
+    listed: bool,
+) -> Result<(), crate::error::ApiError> {
+    let command = match listed {
+        true => Command::Add { shop: shop.clone(), purpose },
+        false => Command::Remove { shop: shop.clone(), purpose: Some(purpose) },
+    };
+    super::call::<_, bool>(env, BINDING, NAME, &command).await.map(|_| ())
+}
+
 #[durable_object(fetch)]
 pub struct DirectoryObject {
     state: State,
