@@ -240,9 +240,7 @@ async fn linked_order(env: &Env, shop: &ShopId, token: &str) -> Result<LinkedOrd
         // Erased since, or never theirs.
         return Err(refused(LinkError::Misused));
     };
-    let mut skus: Vec<Sku> = order.lines.iter().map(|l| l.product.clone()).collect();
-    skus.sort();
-    skus.dedup();
+    let skus = orders::order_skus(order);
     Ok(LinkedOrder { claims, state, skus })
 }
 

@@ -157,7 +157,7 @@ enum Requested {
 }
 
 /// The products of an order, each once.
-fn order_skus(order: &rapport_shared::orders::Order) -> Vec<Sku> {
+pub fn order_skus(order: &rapport_shared::orders::Order) -> Vec<Sku> {
     let mut skus: Vec<Sku> = order.lines.iter().map(|l| l.product.clone()).collect();
     skus.sort();
     skus.dedup();
