@@ -17,8 +17,9 @@
 //!
 //! After every command the object writes the shopper's account snapshot to KV
 //! (`loyalty-account/{customer}`, an [`AccountSnapshot`]): signed-in reads are answered from it
-//! while it holds, without calling the object. The snapshots are written one at a time, in the
-//! order the commands computed them, so an earlier one never lands over a later one. `view`
+//! while it holds, without calling the object. Each snapshot carries the version of the ledger
+//! it was computed from (a command can finish after a later one saved), and they are written
+//! one at a time, newest version last, so an older one never lands over a newer one. `view`
 //! marks a saved version whose snapshot is still to be written, stored with the ledger and the
 //! alarm; if the command does not get to write it, the alarm deletes the snapshot, and the next
 //! read comes here and writes it again.
@@ -118,13 +119,19 @@ pub struct LedgerObject {
     env: Env,
     /// The ledger as last read or written by this instance: the object is its only writer, so a
     /// read after the first needs neither storage nor deserialising. Every write of [`KEY`]
-    /// goes through [`LedgerObject::keep`]; erasing clears it.
-    kept: RefCell<Option<Ledger>>,
+    /// goes through [`LedgerObject::keep`]; erasing clears it. With the [`VERSION`] it was
+    /// saved as.
+    kept: RefCell<Option<(Ledger, u64)>>,
     /// The account snapshot still to be written (`None` inside: delete it), with the ledger
     /// version it shows; the command writing one writes this after it.
     view: RefCell<Option<(u64, Option<AccountSnapshot>)>>,
     /// A command is writing snapshots.
     writing: Cell<bool>,
+    /// The newest version whose snapshot this instance wrote: an older one is not written
+    /// over it.
+    written: Cell<u64>,
+    /// Counts erasures: a command that began before one hands over no snapshot.
+    erasures: Cell<u32>,
 }
 
 const KEY: &str = "ledger";
@@ -158,38 +165,44 @@ struct Member {
 }
 
 impl LedgerObject {
-    /// The stored ledger; `None` for a shopper who has none yet.
-    async fn stored(&self) -> Result<Option<Ledger>> {
-        if let Some(ledger) = self.kept.borrow().as_ref() {
-            return Ok(Some(ledger.clone()));
+    /// The stored ledger and its version; `None` for a shopper who has none yet.
+    async fn stored(&self) -> Result<Option<(Ledger, u64)>> {
+        if let Some(kept) = self.kept.borrow().as_ref() {
+            return Ok(Some(kept.clone()));
         }
-        let stored: Option<Ledger> = self.state.storage().get(KEY).await?;
-        if let Some(ledger) = &stored {
-            self.keep(ledger);
-        }
-        Ok(stored)
+        let storage = self.state.storage();
+        let Some(ledger) = storage.get::<Ledger>(KEY).await? else { return Ok(None) };
+        // No other event is delivered between the two reads: the pair is one saved state.
+        let version = storage.get::<u64>(VERSION).await?.unwrap_or(0);
+        self.keep(&ledger, version);
+        Ok(Some((ledger, version)))
     }
 
     /// Remembers what was just read or written as the stored ledger.
-    fn keep(&self, ledger: &Ledger) {
-        *self.kept.borrow_mut() = Some(ledger.clone());
+    fn keep(&self, ledger: &Ledger, version: u64) {
+        *self.kept.borrow_mut() = Some((ledger.clone(), version));
     }
 
-    async fn load(&self) -> Result<Ledger> {
+    /// The stored ledger (empty, version 0, for a shopper who has none yet).
+    async fn load(&self) -> Result<(Ledger, u64)> {
         Ok(self.stored().await?.unwrap_or_default())
     }
 
-    /// Stores a changed ledger with its next version and the mark that the overview is still
-    /// to be told it, and for a new ledger the mark that its member key is still to be written,
-    /// with the alarm that does both if the command does not get to: one write.
+    /// Stores a changed ledger (read as version `read`) with its next version, the mark that
+    /// its account snapshot is still to be written and, when `figures` changed, the mark that
+    /// the overview is still to be told it; for a new ledger the mark that its member key is
+    /// still to be written; with the alarm that does what the command does not get to: one
+    /// write.
     async fn save(
         &self,
         ledger: &Ledger,
+        read: u64,
         ctx: &Context,
         new: bool,
+        figures: bool,
     ) -> Result<(Tell, Option<Member>)> {
         let storage = self.state.storage();
-        let version = storage.get::<u64>(VERSION).await?.unwrap_or(0) + 1;
+        let version = read + 1;
         let tell = Tell { shop: ctx.shop.clone(), customer: ctx.customer.clone(), version };
         let member = new.then(|| Member {
             shop: ctx.shop.clone(),
@@ -200,7 +213,9 @@ impl LedgerObject {
         let set = |key: &str, value| worker::js_sys::Reflect::set(&entries, &key.into(), &value);
         set(KEY, serde_wasm_bindgen::to_value(ledger)?)?;
         set(VERSION, version.into())?;
-        set(TELL, serde_wasm_bindgen::to_value(&tell)?)?;
+        if figures {
+            set(TELL, serde_wasm_bindgen::to_value(&tell)?)?;
+        }
         set(VIEW, serde_wasm_bindgen::to_value(&tell)?)?;
         if let Some(member) = &member {
             set(MEMBER, serde_wasm_bindgen::to_value(member)?)?;
@@ -209,7 +224,7 @@ impl LedgerObject {
         // Forgotten first: if the write fails, the next command reads storage again.
         *self.kept.borrow_mut() = None;
         put_with_alarm(&storage, entries, at).await?;
-        self.keep(ledger);
+        self.keep(ledger, version);
         Ok((tell, member))
     }
 
@@ -231,26 +246,35 @@ impl LedgerObject {
         Ok(())
     }
 
-    /// Hands the account snapshot of `ledger` to the snapshot writer: this command writes it
-    /// unless another one is writing, which then writes it after its own. A failed write is
-    /// logged; the mark stays, and the alarm deletes the snapshot.
+    /// Hands the account snapshot of version `version` to the snapshot writer: this command
+    /// writes it unless another one is writing, which then writes it after its own. A snapshot
+    /// older than one handed over or written already is dropped, and so is one computed before
+    /// an erasure (`erasures` as the command began). A failed write is logged; the mark stays,
+    /// and the alarm deletes the snapshot.
     async fn write_view(
         &self,
         shop: &ShopId,
         customer: &CustomerId,
+        version: u64,
         snapshot: Option<AccountSnapshot>,
+        erasures: u32,
     ) {
-        let handed = async {
-            let version = self.state.storage().get::<u64>(VERSION).await?.unwrap_or(0);
-            *self.view.borrow_mut() = Some((version, snapshot));
-            if self.writing.replace(true) {
-                return Ok(());
+        if erasures != self.erasures.get() || version < self.written.get() {
+            return;
+        }
+        {
+            let mut slot = self.view.borrow_mut();
+            if slot.as_ref().is_some_and(|(handed, _)| *handed > version) {
+                return;
             }
-            let written = self.write_views(shop, customer).await;
-            self.writing.set(false);
-            written
-        };
-        if let Err(e) = handed.await {
+            *slot = Some((version, snapshot));
+        }
+        if self.writing.replace(true) {
+            return;
+        }
+        let written = self.write_views(shop, customer).await;
+        self.writing.set(false);
+        if let Err(e) = written {
             worker::console_warn!("[rapport] account snapshot not written: {e}");
         }
     }
@@ -264,6 +288,10 @@ impl LedgerObject {
             // Taken before any await: another command may hand over the next one meanwhile.
             let next = self.view.borrow_mut().take();
             let Some((version, snapshot)) = next else { return Ok(()) };
+            if version < self.written.get() {
+                continue;
+            }
+            self.written.set(version);
             match snapshot {
                 Some(s) => kv.put(&key, serde_json::to_string(&s)?)?.execute().await?,
                 None => kv.delete(&key).await?,
@@ -287,8 +315,13 @@ impl LedgerObject {
     }
 
     /// Registers the codes of `ledger` not yet known to the code objects, then marks them in
-    /// the stored ledger. `true` if there were any.
-    async fn register_codes(&self, ctx: &Context, ledger: &Ledger) -> Result<bool> {
+    /// the stored ledger (a new version: the account shows registered codes only). The saved
+    /// ledger and its version if there were any.
+    async fn register_codes(
+        &self,
+        ctx: &Context,
+        ledger: &Ledger,
+    ) -> Result<Option<(Ledger, u64)>> {
         let pending: Vec<CodeRecord> = ledger
             .codes
             .iter()
@@ -305,7 +338,7 @@ impl LedgerObject {
             })
             .collect();
         if pending.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         for record in &pending {
             let name = codes::name(&ctx.shop, &record.code);
@@ -315,15 +348,13 @@ impl LedgerObject {
                 .map_err(|e| worker::Error::RustError(format!("registering a code: {e:?}")))?;
         }
         // Read again: other commands may have run while the codes were being registered.
-        let mut ledger = self.load().await?;
+        let (mut ledger, read) = self.load().await?;
         for code in ledger.codes.iter_mut().filter(|c| pending.iter().any(|p| p.code == c.code)) {
             code.registered = true;
         }
         // Only the codes' flags changed: nothing for the overview.
-        *self.kept.borrow_mut() = None;
-        self.state.storage().put(KEY, &ledger).await?;
-        self.keep(&ledger);
-        Ok(true)
+        let (saved, _) = self.save(&ledger, read, ctx, false, false).await?;
+        Ok(Some((ledger, saved.version)))
     }
 }
 
@@ -335,35 +366,64 @@ impl DurableObject for LedgerObject {
             kept: RefCell::new(None),
             view: RefCell::new(None),
             writing: Cell::new(false),
+            written: Cell::new(0),
+            erasures: Cell::new(0),
         }
     }
 
-    /// Writes a member key, and tells the overview a version, that a command did not get to.
+    /// Does what a command did not get to: deletes a snapshot not brought up to date, writes a
+    /// member key, tells the overview a version. Each step is tried whatever became of the
+    /// others; a failed one fails the alarm, which the runtime retries.
     async fn alarm(&self) -> Result<Response> {
         let storage = self.state.storage();
-        if let Some(member) = storage.get::<Member>(MEMBER).await? {
-            self.index_member(&member).await?;
-        }
-        if let Some(tell) = storage.get::<Tell>(TELL).await? {
-            self.tell_overview(&tell, &self.load().await?).await?;
-        }
+        let mut failed: Option<worker::Error> = None;
         // A saved version whose snapshot was not written: the one in KV may show an older
-        // ledger, so it goes (deleting is safe whatever else is written meanwhile).
+        // ledger, so it goes, and the next read writes it again. While this instance is writing
+        // snapshots the writer clears the marks itself: the check comes back later.
         if let Some(view) = storage.get::<Tell>(VIEW).await? {
-            let kv = self.env.kv(crate::store::KV_BINDING)?;
-            kv.delete(&keys::loyalty_account(&view.shop, &view.customer)).await?;
-            if storage.get::<Tell>(VIEW).await?.is_some_and(|t| t.version == view.version) {
-                storage.delete(VIEW).await?;
+            if self.writing.get() || self.view.borrow().is_some() {
+                storage.set_alarm(MARK_ALARM_MS as i64).await?;
+            } else {
+                let kv = self.env.kv(crate::store::KV_BINDING)?;
+                let deleted = kv.delete(&keys::loyalty_account(&view.shop, &view.customer)).await;
+                match deleted {
+                    Ok(()) => {
+                        if storage
+                            .get::<Tell>(VIEW)
+                            .await?
+                            .is_some_and(|t| t.version == view.version)
+                        {
+                            storage.delete(VIEW).await?;
+                        }
+                    }
+                    Err(e) => failed = Some(e.into()),
+                }
             }
         }
-        Response::ok("done")
+        if let Some(member) = storage.get::<Member>(MEMBER).await? {
+            if let Err(e) = self.index_member(&member).await {
+                failed = Some(e);
+            }
+        }
+        if let Some(tell) = storage.get::<Tell>(TELL).await? {
+            let (ledger, _) = self.load().await?;
+            if let Err(e) = self.tell_overview(&tell, &ledger).await {
+                failed = Some(e);
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Response::ok("done"),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: Command = super::command(&mut req).await?;
         let (ctx, act) = match command {
-            Command::Export => return reply(&self.load().await?),
+            Command::Export => return reply(&self.load().await?.0),
             Command::Forget { shop, customer } => {
+                // Commands still running hand over no snapshot of what is erased.
+                self.erasures.set(self.erasures.get().wrapping_add(1));
                 *self.kept.borrow_mut() = None;
                 self.state.storage().delete_all().await?;
                 // After any snapshot still being written, so none lands after the deletion.
@@ -374,15 +434,18 @@ impl DurableObject for LedgerObject {
                 self.writing.set(true);
                 let written = self.write_views(&shop, &customer).await;
                 self.writing.set(false);
+                // The versions start again with the next ledger.
+                self.written.set(0);
                 written?;
                 return reply(&true);
             }
             Command::Act { ctx, act } => (ctx, act),
         };
+        let erasures = self.erasures.get();
         // From here to `save`, only this object's storage is touched.
         let stored = self.stored().await?;
         let new_member = stored.is_none();
-        let before = stored.unwrap_or_default();
+        let (before, read) = stored.unwrap_or_default();
         let mut ledger = before.clone();
         let (rules, now) = (&ctx.rules, ctx.now);
         ledger.settle(rules, now, ctx.presence);
@@ -436,8 +499,10 @@ impl DurableObject for LedgerObject {
         }
         ledger.settle(rules, now, ctx.presence);
         // A read that settles nothing writes nothing.
+        let mut version = read;
         if ledger != before {
-            let (tell, member) = self.save(&ledger, &ctx, new_member).await?;
+            let (tell, member) = self.save(&ledger, read, &ctx, new_member, true).await?;
+            version = tell.version;
             if let Some(member) = member {
                 // Found again when the shop is erased; written once per shopper.
                 self.index_member(&member).await?;
@@ -448,8 +513,8 @@ impl DurableObject for LedgerObject {
             }
         }
 
-        if self.register_codes(&ctx, &ledger).await? {
-            ledger = self.load().await?;
+        if let Some((registered, saved)) = self.register_codes(&ctx, &ledger).await? {
+            (ledger, version) = (registered, saved);
         }
         let account: Account = ledger.account(rules, now);
         let until = ledger.settled_until(rules, now);
@@ -458,7 +523,7 @@ impl DurableObject for LedgerObject {
             until,
             programme: programme_tag(rules),
         });
-        self.write_view(&ctx.shop, &ctx.customer, snapshot).await;
+        self.write_view(&ctx.shop, &ctx.customer, version, snapshot, erasures).await;
         match issued.and_then(|issued| ledger.codes.iter().find(|c| c.code == issued.code)) {
             Some(code) => reply(&Redeemed { code: code.clone(), account }),
             None => reply(&account),
