@@ -1,7 +1,9 @@
-// Review requests against the built Worker in workerd: a fulfilled order's request goes out
-// once, after the shop's delay, through the `send_email` binding's local simulation. The Cron
-// Trigger runs at the present (`/__scheduled`), so time is moved by the orders instead: they
-// were fulfilled days ago, and no test waits.
+// Review requests and points-expiry reminders against the built Worker in workerd: a fulfilled
+// order's request goes out once, after the shop's delay, through the `send_email` binding's
+// local simulation. The Cron Trigger runs at the present (`/__scheduled`), so time is moved by
+// the orders instead: they were fulfilled days ago, and no test waits. A member's reminder is
+// sent by their ledger's alarm, a few seconds after the change that brought the expiry date
+// within the notice (the programme's expiry is shorter than the notice).
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -11,6 +13,7 @@ import { admin, eventually, getJson, shopSecrets, startWorker } from "../support
 
 const acme = shopSecrets("acme");
 const other = shopSecrets("other");
+const perks = shopSecrets("perks");
 const GENERIC_SECRET = "gen-" + "f7".repeat(12);
 const DAY_MS = 86_400_000;
 const daysAgo = (days) => new Date(Date.now() - days * DAY_MS).toISOString();
@@ -23,10 +26,10 @@ const settings = {
   follow_ups: { sender: { address: "hello@acme.example", name: "Acme Outdoor" }, delay_days: 7 },
 };
 
-async function deliver(order) {
+async function deliver(order, shop = "acme") {
   const body = JSON.stringify({ type: "order", order });
   const signature = createHmac("sha256", GENERIC_SECRET).update(body).digest("base64");
-  const res = await fetch(`${worker.url}/v1/webhooks/acme/generic`, {
+  const res = await fetch(`${worker.url}/v1/webhooks/${shop}/generic`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-rapport-signature": signature },
     body,
@@ -69,11 +72,22 @@ function parse(raw) {
 }
 
 before(async () => {
-  worker = await startWorker([acme, other], { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET }, { testScheduled: true });
-  assert.equal((await admin(worker.url, other, "PUT", "", { name: "Other", currency: "EUR" })).status, 200);
-  const saved = await admin(worker.url, acme, "PUT", "", settings);
+  const secrets = { GENERIC_WEBHOOK_SECRET_ACME: GENERIC_SECRET, GENERIC_WEBHOOK_SECRET_PERKS: GENERIC_SECRET };
+  worker = await startWorker([acme, other, perks], secrets, { testScheduled: true });
+  const programme = {
+    points_per_unit: 1, signup_bonus: 0, review_bonus: 0, expiry_days: 30,
+    rewards: [{ id: "5-off", points: 500, discount: { amount_minor: 500, currency: "EUR" } }],
+  };
+  const perksSettings = {
+    name: "Perks & Co", currency: "EUR", locale: "en-US", allowed_origins: ["https://perks.example"], loyalty: programme,
+    follow_ups: { sender: { address: "club@perks.example", name: "Perks" }, expiry_reminders: true, notice_days: 40 },
+  };
+  const saved = await admin(worker.url, perks, "PUT", "", perksSettings);
   assert.equal(saved.status, 200, JSON.stringify(saved.body));
-  assert.equal(saved.body.follow_ups.link_base, worker.url, "links go to the origin the settings came through");
+  assert.equal((await admin(worker.url, other, "PUT", "", { name: "Other", currency: "EUR" })).status, 200);
+  const acmeSaved = await admin(worker.url, acme, "PUT", "", settings);
+  assert.equal(acmeSaved.status, 200, JSON.stringify(acmeSaved.body));
+  assert.equal(acmeSaved.body.follow_ups.link_base, worker.url, "links go to the origin the settings came through");
   const products = await admin(worker.url, acme, "PUT", "/products", {
     products: [
       { sku: "TENT", title: "Ridgeline Tent", image_url: "https://cdn.acme.example/tent.jpg" },
@@ -257,3 +271,4 @@ describe("the links in a review request", () => {
     assert.deepEqual(mailTo("ANA@example.com "), []);
   });
 });
+

@@ -32,7 +32,7 @@ mod fold;
     )),
     allow(dead_code)
 )]
-mod format;
+pub mod format;
 #[cfg(feature = "loyalty")]
 pub mod loyalty;
 #[cfg(feature = "recommendations")]

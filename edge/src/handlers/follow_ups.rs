@@ -1,14 +1,17 @@
-//! Follow-up e-mails: review requests after fulfilled orders, sent by the Cron Trigger through
-//! the `EMAIL` binding (`send_email`). The decisions and the message are pure
-//! (`rapport_shared::follow_up`); the order objects keep the requests and mark each done before
-//! it is sent; this module finds the shops with work, and writes and sends one e-mail.
+//! Follow-up e-mails through the `EMAIL` binding (`send_email`): review requests after
+//! fulfilled orders, sent by the Cron Trigger, and points-expiry reminders, sent by the
+//! member's ledger object from its alarm. The decisions and the messages are pure
+//! (`rapport_shared::follow_up`); the objects mark each e-mail done before it is sent; this
+//! module finds the shops with work, and writes and sends one e-mail.
 
 use rapport_shared::catalog::ShopSettings;
 use rapport_shared::follow_up::link::{self, LinkClaims, LinkError, Purpose};
-use rapport_shared::follow_up::mail::{self, Item, Letter};
+use rapport_shared::follow_up::mail::{self, Item, Letter, Reminder};
+use rapport_shared::follow_up::Contact;
 use rapport_shared::html::escape;
 use rapport_shared::i18n::{Lang, Strings};
-use rapport_shared::ids::{OrderKey, ShopId, Sku};
+use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
+use rapport_shared::loyalty::Expiring;
 use rapport_shared::secrets::{email_hash, keyed_hash, TokenSecret};
 use worker::{console_error, Env, Request, Response};
 
@@ -93,7 +96,7 @@ impl ReviewMail<'_> {
         let claims = |purpose, days| LinkClaims {
             purpose,
             shop: self.shop.clone(),
-            order: self.order.clone(),
+            order: Some(self.order.clone()),
             customer: self.request.customer.clone(),
             email_hash: email_hash(secret, &self.request.email),
             exp: self.now + days * DAY,
@@ -131,13 +134,79 @@ impl ReviewMail<'_> {
             .letter(store, secret)
             .await
             .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
-        let raw = mail::message(&letter);
-        let js =
-            |e: worker::js_sys::Error| worker::Error::from(worker::wasm_bindgen::JsValue::from(e));
-        let message =
-            worker::email::EmailMessage::new(&letter.from.address, &letter.to, &raw).map_err(js)?;
-        env.send_email(EMAIL_BINDING)?.send(&message).await.map_err(js)?;
-        Ok(())
+        send(env, &letter).await
+    }
+}
+
+/// Hands `letter` to the `EMAIL` binding as an RFC 5322 message.
+async fn send(env: &Env, letter: &Letter) -> worker::Result<()> {
+    let raw = mail::message(letter);
+    let js = |e: worker::js_sys::Error| worker::Error::from(worker::wasm_bindgen::JsValue::from(e));
+    let message =
+        worker::email::EmailMessage::new(&letter.from.address, &letter.to, &raw).map_err(js)?;
+    env.send_email(EMAIL_BINDING)?.send(&message).await.map_err(js)?;
+    Ok(())
+}
+
+/// One member's points-expiry reminder.
+pub struct ExpiryMail<'a> {
+    pub shop: &'a ShopId,
+    pub settings: &'a ShopSettings,
+    pub customer: &'a CustomerId,
+    pub contact: &'a Contact,
+    pub expiring: &'a Expiring,
+    pub now: i64,
+}
+
+impl ExpiryMail<'_> {
+    /// The message, in the member's language (the shop's when their orders did not say).
+    pub fn letter(&self, secret: &TokenSecret) -> Result<Letter, ApiError> {
+        let Some(follow) = self.settings.follow_ups.as_ref() else {
+            return Err(ApiError::Internal("the shop sends no follow-ups".into()));
+        };
+        let base = follow.link_base.as_deref().unwrap_or_default().trim_end_matches('/');
+        let locale = self.contact.locale.as_deref().unwrap_or(&self.settings.locale);
+        let lang = Lang::negotiate(locale);
+        let t = Strings::of(lang, &["email.", "common.points"], Some(&self.settings.strings));
+        let claims = LinkClaims {
+            purpose: Purpose::Unsubscribe,
+            shop: self.shop.clone(),
+            order: None,
+            customer: self.customer.clone(),
+            email_hash: email_hash(secret, &self.contact.email),
+            exp: self.now + UNSUBSCRIBE_LINK_DAYS * DAY,
+        };
+        let unsubscribe =
+            format!("{base}/v1/shops/{}/unsubscribe/{}", self.shop, link::sign(secret, &claims));
+        let (n, at) = (self.expiring.points, self.expiring.at);
+        let written = rapport_widgets::format::points(locale, n, false);
+        let points = t.count("common.points", n.unsigned_abs(), &written, &[]);
+        let date = rapport_widgets::format::date(locale, at);
+        let shop_url = self.settings.allowed_origins.first().map(|o| o.as_str().to_owned());
+        let reminder = Reminder {
+            shop: &self.settings.name,
+            points: &points,
+            date: &date,
+            shop_url: shop_url.as_deref(),
+            unsubscribe: &unsubscribe,
+        };
+        let (subject, text, html) = mail::expiry_reminder(&t, &reminder);
+        let reference = format!("{}/{}", self.customer, at);
+        Ok(Letter {
+            from: follow.sender.clone(),
+            to: self.contact.email.clone(),
+            subject,
+            id: keyed_hash(secret, "expiry-reminder", &reference),
+            date: self.now,
+            unsubscribe,
+            text,
+            html,
+        })
+    }
+
+    pub async fn send(&self, env: &Env, secret: &TokenSecret) -> worker::Result<()> {
+        let letter = self.letter(secret).map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+        send(env, &letter).await
     }
 }
 
@@ -224,6 +293,7 @@ pub async fn unsubscribe(
 
 /// What a review link may write: the order it names, still its customer's, and its products.
 struct LinkedOrder {
+    order: OrderKey,
     claims: LinkClaims,
     state: rapport_shared::orders::OrderState,
     skus: Vec<Sku>,
@@ -231,9 +301,10 @@ struct LinkedOrder {
 
 async fn linked_order(env: &Env, shop: &ShopId, token: &str) -> Result<LinkedOrder, ApiError> {
     let claims = verified(env, shop, token, Purpose::Review)?;
-    let command = orders::Command::Read { order: claims.order.clone() };
+    let Some(key) = claims.order.clone() else { return Err(refused(LinkError::Misused)) };
+    let command = orders::Command::Read { order: key.clone() };
     let state: rapport_shared::orders::OrderState =
-        call(env, orders::BINDING, &orders::name(shop, &claims.order), &command).await?;
+        call(env, orders::BINDING, &orders::name(shop, &key), &command).await?;
     let Some(order) =
         state.order.as_ref().filter(|o| o.customer.as_ref() == Some(&claims.customer))
     else {
@@ -241,7 +312,7 @@ async fn linked_order(env: &Env, shop: &ShopId, token: &str) -> Result<LinkedOrd
         return Err(refused(LinkError::Misused));
     };
     let skus = orders::order_skus(order);
-    Ok(LinkedOrder { claims, state, skus })
+    Ok(LinkedOrder { order: key, claims, state, skus })
 }
 
 /// The words the review page uses: the review form's and the e-mail's.
@@ -358,7 +429,7 @@ pub async fn review_page_submit(
             author: author.clone(),
         };
         let verified = kept.iter().any(|(c, s)| c == customer && s == sku);
-        let once = format!("{}/{sku}", linked.claims.order);
+        let once = format!("{}/{sku}", linked.order);
         let stored = super::reviews::submit_from_request(
             env,
             shop,

@@ -28,8 +28,16 @@
 //! the ledger is first stored. `member` marks it as still to be written, stored in the same write
 //! as the new ledger with an alarm a few seconds on: the command writes the key and clears the
 //! mark, and if the process dies in between, the alarm does.
+//!
+//! Points-expiry reminders: for a shop that sends follow-ups, the ledger keeps where its member's
+//! e-mails go (from their latest order). The alarm, after its marks, asks whether the reminder
+//! for the current expiry date is due (`follow_up::expiry_reminder`): if so it saves the date as
+//! reminded, then sends (a failed send takes the date back and fails the alarm, which the
+//! runtime retries); if it is still to come, the alarm is set for then. Every save sets the
+//! alarm a few seconds on, so a change of the expiry date is seen at once.
 
 use rapport_shared::catalog::Currency;
+use rapport_shared::follow_up::{self, Contact, Decision, Recipient};
 use rapport_shared::ids::{CustomerId, ShopId};
 use rapport_shared::keys;
 use rapport_shared::loyalty::{
@@ -86,6 +94,9 @@ pub enum Act {
         version: u64,
         net_minor: i64,
         currency: Currency,
+        /// Where the member's follow-ups go, when the shop sends them and the order said.
+        #[serde(default)]
+        contact: Option<Contact>,
     },
     /// A bonus that is on or off (a verified review published, a referral).
     Bonus {
@@ -146,6 +157,10 @@ const VERSION: &str = "version";
 const TELL: &str = "tell";
 /// The version whose account snapshot is still to be written (a [`Tell`] too).
 const VIEW: &str = "view";
+/// Whose ledger it is (a [`Tell`]'s shop and customer), for the alarm's reminders.
+const OWNER: &str = "owner";
+/// How long after a failed reminder check the alarm tries again.
+const REMINDER_RETRY_MS: i64 = 3_600_000;
 
 /// A version of the ledger the overview is still to be told.
 #[derive(Serialize, Deserialize)]
@@ -197,16 +212,16 @@ impl LedgerObject {
         &self,
         ledger: &Ledger,
         read: u64,
-        ctx: &Context,
+        (shop, customer): (&ShopId, &CustomerId),
         new: bool,
         figures: bool,
     ) -> Result<(Tell, Option<Member>)> {
         let storage = self.state.storage();
         let version = read + 1;
-        let tell = Tell { shop: ctx.shop.clone(), customer: ctx.customer.clone(), version };
+        let tell = Tell { shop: shop.clone(), customer: customer.clone(), version };
         let member = new.then(|| Member {
-            shop: ctx.shop.clone(),
-            customer: ctx.customer.clone(),
+            shop: shop.clone(),
+            customer: customer.clone(),
             token: mark_token().as_f64().unwrap_or_default(),
         });
         let entries = worker::js_sys::Object::new();
@@ -220,6 +235,7 @@ impl LedgerObject {
         if let Some(member) = &member {
             set(MEMBER, serde_wasm_bindgen::to_value(member)?)?;
         }
+        set(OWNER, serde_wasm_bindgen::to_value(&tell)?)?;
         let at = worker::js_sys::Date::now() + MARK_ALARM_MS;
         // Forgotten first: if the write fails, the next command reads storage again.
         *self.kept.borrow_mut() = None;
@@ -303,6 +319,76 @@ impl LedgerObject {
         }
     }
 
+    /// Sends the member's points-expiry reminder if it is due; when one is still to come, the
+    /// time (Unix milliseconds) to ask again.
+    async fn remind(&self) -> Result<Option<i64>> {
+        let storage = self.state.storage();
+        let Some(owner) = storage.get::<Tell>(OWNER).await? else { return Ok(None) };
+        let (mut ledger, read) = self.load().await?;
+        let Some(contact) = ledger.contact.clone() else { return Ok(None) };
+        let failed = |e: crate::error::ApiError| worker::Error::RustError(format!("{e:?}"));
+        let store = crate::store::Store::open(&self.env).map_err(failed)?;
+        let Some(settings) = store.settings(&owner.shop).await.map_err(failed)? else {
+            return Ok(None);
+        };
+        let Some(rules) = settings.loyalty.as_ref() else { return Ok(None) };
+        let expiring = ledger.expiring(rules);
+        let secret = token_secret(&self.env, &owner.shop)?;
+        let hash = rapport_shared::secrets::email_hash(&secret, &contact.email);
+        let to = Recipient {
+            erased: false,
+            unsubscribed: store.unsubscribed(&owner.shop, &hash).await.map_err(failed)?,
+            marketing: contact.marketing,
+        };
+        let now = (worker::js_sys::Date::now() / 1000.0) as i64;
+        let at = expiring.as_ref().map(|e| e.at);
+        let decision = follow_up::expiry_reminder(
+            settings.follow_ups.as_ref(),
+            at,
+            ledger.reminded_for,
+            to,
+            now,
+        );
+        let (Decision::Send, Some(expiring)) = (decision, expiring) else {
+            return Ok(match decision {
+                Decision::Wait { until } => Some(until.saturating_mul(1000)),
+                _ => None,
+            });
+        };
+        // Reminded first: however often the alarm runs, one e-mail per expiry date.
+        let owned = (&owner.shop, &owner.customer);
+        let before = ledger.reminded_for.replace(expiring.at);
+        let (saved, _) = self.save(&ledger, read, owned, false, false).await?;
+        let mail = crate::handlers::follow_ups::ExpiryMail {
+            shop: &owner.shop,
+            settings: &settings,
+            customer: &owner.customer,
+            contact: &contact,
+            expiring: &expiring,
+            now,
+        };
+        let sent = mail.send(&self.env, &secret).await;
+        if sent.is_err() {
+            // Not sent: taken back, for the retry.
+            let (mut again, read) = self.load().await?;
+            if again.reminded_for == Some(expiring.at) {
+                again.reminded_for = before;
+                self.save(&again, read, owned, false, false).await?;
+            }
+        } else {
+            // The account shows nothing of this: the snapshot of the saved version is the same.
+            let until = ledger.settled_until(rules, now);
+            let snapshot = (until > now).then(|| AccountSnapshot {
+                account: ledger.account(rules, now),
+                until,
+                programme: programme_tag(rules),
+            });
+            let erasures = self.erasures.get();
+            self.write_view(&owner.shop, &owner.customer, saved.version, snapshot, erasures).await;
+        }
+        sent.map(|()| None)
+    }
+
     /// Writes the member key, then clears its mark (unless a newer one replaced it).
     async fn index_member(&self, member: &Member) -> Result<()> {
         let kv = self.env.kv(crate::store::KV_BINDING)?;
@@ -353,7 +439,8 @@ impl LedgerObject {
             code.registered = true;
         }
         // Only the codes' flags changed: nothing for the overview.
-        let (saved, _) = self.save(&ledger, read, ctx, false, false).await?;
+        let owner = (&ctx.shop, &ctx.customer);
+        let (saved, _) = self.save(&ledger, read, owner, false, false).await?;
         Ok(Some((ledger, saved.version)))
     }
 }
@@ -381,9 +468,8 @@ impl DurableObject for LedgerObject {
         // ledger, so it goes, and the next read writes it again. While this instance is writing
         // snapshots the writer clears the marks itself: the check comes back later.
         if let Some(view) = storage.get::<Tell>(VIEW).await? {
-            if self.writing.get() || self.view.borrow().is_some() {
-                storage.set_alarm(MARK_ALARM_MS as i64).await?;
-            } else {
+            // (`next` below sets the alarm again while the mark stays.)
+            if !self.writing.get() && self.view.borrow().is_none() {
                 let kv = self.env.kv(crate::store::KV_BINDING)?;
                 let deleted = kv.delete(&keys::loyalty_account(&view.shop, &view.customer)).await;
                 match deleted {
@@ -411,9 +497,31 @@ impl DurableObject for LedgerObject {
                 failed = Some(e);
             }
         }
+        let mut next = if failed.is_some() {
+            None
+        } else {
+            storage.get::<Tell>(VIEW).await?.map(|_| MARK_ALARM_MS as i64)
+        };
+        match self.remind().await {
+            Ok(Some(at)) => {
+                let wait = (at - worker::js_sys::Date::now() as i64).max(0);
+                next = Some(next.map_or(wait, |n| n.min(wait)));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                worker::console_warn!("[rapport] points reminder: {e}");
+                next = Some(next.map_or(REMINDER_RETRY_MS, |n| n.min(REMINDER_RETRY_MS)));
+            }
+        }
         match failed {
+            // The runtime retries a failed alarm (and the retry checks the reminder again).
             Some(e) => Err(e),
-            None => Response::ok("done"),
+            None => {
+                if let Some(wait) = next {
+                    storage.set_alarm(wait).await?;
+                }
+                Response::ok("done")
+            }
         }
     }
 
@@ -452,15 +560,20 @@ impl DurableObject for LedgerObject {
         let mut issued = None;
         match act {
             Act::Open => {}
-            Act::Order { source, version, net_minor, currency } => ledger.apply_order(
-                &source,
-                version,
-                net_minor,
-                &currency,
-                &ctx.currency,
-                rules,
-                now,
-            ),
+            Act::Order { source, version, net_minor, currency, contact } => {
+                ledger.apply_order(
+                    &source,
+                    version,
+                    net_minor,
+                    &currency,
+                    &ctx.currency,
+                    rules,
+                    now,
+                );
+                if contact.is_some() {
+                    ledger.contact = contact;
+                }
+            }
             Act::Bonus { source, reason, on, amount } => {
                 ledger.set_bonus(&source, reason, on, amount, now)
             }
@@ -501,7 +614,8 @@ impl DurableObject for LedgerObject {
         // A read that settles nothing writes nothing.
         let mut version = read;
         if ledger != before {
-            let (tell, member) = self.save(&ledger, read, &ctx, new_member, true).await?;
+            let owner = (&ctx.shop, &ctx.customer);
+            let (tell, member) = self.save(&ledger, read, owner, new_member, true).await?;
             version = tell.version;
             if let Some(member) = member {
                 // Found again when the shop is erased; written once per shopper.

@@ -35,7 +35,9 @@ use super::{call, entries, ledger, mark_token, overview, put_with_alarm, recs, r
 use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::{Currency, ShopSettings};
-use rapport_shared::follow_up::{self, Decision, OrderFacts as RequestFacts, Recipient, Skip};
+use rapport_shared::follow_up::{
+    self, Contact, Decision, OrderFacts as RequestFacts, Recipient, Skip,
+};
 use rapport_shared::loyalty::{normalise_code, Account, LoyaltyRules, Presence};
 use rapport_shared::referral::book::{OrderFacts, Referral};
 use rapport_shared::referral::normalise_referral_code;
@@ -278,6 +280,7 @@ impl OrderObject {
         loyalty: Option<Loyalty>,
         referral: Option<referrals::Programme>,
         token: f64,
+        email: Option<&str>,
     ) -> Result<OrderState> {
         let storage = self.state.storage();
         let (state_key, applied_key) = (format!("state:{order}"), format!("applied:{order}"));
@@ -301,10 +304,23 @@ impl OrderObject {
 
         let buyer = state.order.as_ref().and_then(|o| o.customer.clone());
         let awarded: Option<CustomerId> = storage.get(&awarded_key).await?;
+        let contact = email.zip(state.order.as_ref()).map(|(email, o)| Contact {
+            email: email.to_owned(),
+            marketing: o.follow_up.marketing,
+            locale: o.follow_up.locale.clone(),
+        });
         if let Some(Loyalty { rules, currency: shop_currency }) = loyalty {
             let currency =
                 state.order.as_ref().map_or(shop_currency.clone(), |o| o.currency.clone());
             let tell = |customer: CustomerId, net_minor: i64| ledger::Command::Act {
+                // Where the buyer's points reminders go (the previous holder's stays).
+                act: ledger::Act::Order {
+                    source: format!("order:{order}"),
+                    version,
+                    net_minor,
+                    currency: currency.clone(),
+                    contact: contact.clone().filter(|_| Some(&customer) == buyer.as_ref()),
+                },
                 ctx: ledger::Context {
                     shop: shop.clone(),
                     customer,
@@ -313,12 +329,6 @@ impl OrderObject {
                     now: now(),
                     // A delivery is not the shopper signing in.
                     presence: Presence::Absent,
-                },
-                act: ledger::Act::Order {
-                    source: format!("order:{order}"),
-                    version,
-                    net_minor,
-                    currency: currency.clone(),
                 },
             };
             // The order changed hands (a guest order claimed, a correction): take it back first.
@@ -440,7 +450,8 @@ impl DurableObject for OrderObject {
                 storage.delete(&key).await?;
                 continue;
             };
-            self.reconcile(&pending.shop, &order, pending.loyalty, pending.referral, token).await?;
+            let (shop, loyalty, referral) = (&pending.shop, pending.loyalty, pending.referral);
+            self.reconcile(shop, &order, loyalty, referral, token, None).await?;
         }
         Response::ok("reconciled")
     }
@@ -507,7 +518,8 @@ impl DurableObject for OrderObject {
         set(&format!("{PENDING_WITH}{order}"), serde_wasm_bindgen::to_value(&pending)?)?;
         let at = worker::js_sys::Date::now() + RECONCILE_ALARM_MS;
         put_with_alarm(&storage, batch, at).await?;
-        let state = self.reconcile(&shop, &order, loyalty, referral, token).await?;
+        let state =
+            self.reconcile(&shop, &order, loyalty, referral, token, contact.as_deref()).await?;
         if let Some(email) = contact {
             self.keep_request(&order, &state, email).await?;
         }

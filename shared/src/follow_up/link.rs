@@ -1,5 +1,6 @@
 //! The tokens in a follow-up e-mail's links: signed with the shop's token secret, expiring, and
-//! good for one purpose, one shop, one order and one customer. Whoever holds the link may do
+//! good for one purpose, one shop, one order (none for a points reminder) and one customer.
+//! Whoever holds the link may do
 //! what it is for (write the order's reviews, unsubscribe) without signing in, and nothing else.
 //!
 //! A token is `v1.{payload}.{mac}`: the payload's fields in base64url, and 128 bits of
@@ -37,7 +38,8 @@ impl Purpose {
 pub struct LinkClaims {
     pub purpose: Purpose,
     pub shop: ShopId,
-    pub order: OrderKey,
+    /// The order the e-mail is about; `None` for one about the customer's points.
+    pub order: Option<OrderKey>,
     pub customer: CustomerId,
     /// The hash of the address the e-mail went to (`secrets::email_hash`): what an unsubscribe
     /// is kept by.
@@ -67,7 +69,8 @@ impl LinkError {
 }
 
 fn payload(c: &LinkClaims) -> String {
-    let (p, shop, order, customer) = (c.purpose.name(), &c.shop, &c.order, &c.customer);
+    let (p, shop, customer) = (c.purpose.name(), &c.shop, &c.customer);
+    let order = c.order.as_ref().map_or("", OrderKey::as_str);
     format!("{p}\n{shop}\n{order}\n{customer}\n{}\n{}", c.email_hash, c.exp)
 }
 
@@ -131,7 +134,10 @@ pub fn verify(
             _ => return Err(LinkError::Invalid),
         },
         shop: ShopId::parse(claimed_shop).map_err(|_| LinkError::Invalid)?,
-        order: OrderKey::parse(order).map_err(|_| LinkError::Invalid)?,
+        order: match order {
+            "" => None,
+            order => Some(OrderKey::parse(order).map_err(|_| LinkError::Invalid)?),
+        },
         customer: CustomerId::parse(customer).map_err(|_| LinkError::Invalid)?,
         email_hash: email_hash.to_owned(),
         exp: exp.parse().map_err(|_| LinkError::Invalid)?,
@@ -157,7 +163,7 @@ mod tests {
         LinkClaims {
             purpose: Purpose::Review,
             shop: ShopId::parse("acme").unwrap(),
-            order: OrderKey::parse("shopify:1001").unwrap(),
+            order: Some(OrderKey::parse("shopify:1001").unwrap()),
             customer: CustomerId::parse("kim").unwrap(),
             email_hash: "ab".repeat(32),
             exp: 2_000,
@@ -179,12 +185,19 @@ mod tests {
             verify(&secret("b"), &token, &acme, Purpose::Review, 1_000),
             Err(LinkError::Invalid)
         );
-        let forged =
-            sign(&s, &LinkClaims { order: OrderKey::parse("shopify:1002").unwrap(), ..claims() });
+        let forged = sign(
+            &s,
+            &LinkClaims { order: Some(OrderKey::parse("shopify:1002").unwrap()), ..claims() },
+        );
         let (head, _) = token.rsplit_once('.').unwrap();
         let (_, forged_tag) = forged.rsplit_once('.').unwrap();
         let spliced = format!("{head}.{forged_tag}");
         assert_eq!(verify(&s, &spliced, &acme, Purpose::Review, 1_000), Err(LinkError::Invalid));
+        // A points reminder's link names no order, and stays good for its own purpose only.
+        let points = LinkClaims { purpose: Purpose::Unsubscribe, order: None, ..claims() };
+        let token = sign(&s, &points);
+        assert_eq!(verify(&s, &token, &acme, Purpose::Unsubscribe, 1_000), Ok(points));
+        assert_eq!(verify(&s, &token, &acme, Purpose::Review, 1_000), Err(LinkError::Misused));
         for junk in
             ["", "v1", "v1..", "v2.a.b", &format!("{token}.x"), &"v1.".repeat(300), "v1.!!.??"]
         {

@@ -145,16 +145,7 @@ pub fn review_request(
     }
     text.push_str(&format!("--\r\n{why}\r\n{leave}: {unsubscribe}\r\n"));
 
-    let dir = if t.rtl { "rtl" } else { "ltr" };
-    let mut html = format!(
-        "<!doctype html><html lang=\"{}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title></head>\
-         <body style=\"margin:0;padding:24px;font-family:system-ui,sans-serif;color:#1f2328;\
-         background:#ffffff\"><p style=\"font-size:16px;line-height:1.5\">{}</p>",
-        escape(&t.lang),
-        escape(&t.text("email.review.subject", &[("shop", shop)])),
-        escape(&intro)
-    );
+    let mut html = html_head(t, &t.text("email.review.subject", &[("shop", shop)]), &intro);
     for item in items {
         html.push_str(
             "<div style=\"margin:24px 0;padding:16px;border:1px solid #d0d7de;border-radius:8px\">",
@@ -185,14 +176,73 @@ pub fn review_request(
             escape(write)
         ));
     }
+    html_foot(&mut html, &why, unsubscribe, &leave);
+    (text, html)
+}
+
+/// An e-mail's HTML up to its first paragraph, `intro`.
+fn html_head(t: &Strings, title: &str, intro: &str) -> String {
+    let dir = if t.rtl { "rtl" } else { "ltr" };
+    format!(
+        "<!doctype html><html lang=\"{}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title></head>\
+         <body style=\"margin:0;padding:24px;font-family:system-ui,sans-serif;color:#1f2328;\
+         background:#ffffff\"><p style=\"font-size:16px;line-height:1.5\">{}</p>",
+        escape(&t.lang),
+        escape(title),
+        escape(intro)
+    )
+}
+
+/// Why the reader gets the e-mail and the visible unsubscribe link; the end of the HTML.
+fn html_foot(html: &mut String, why: &str, unsubscribe: &str, leave: &str) {
     html.push_str(&format!(
         "<p style=\"margin-top:32px;font-size:13px;color:#57606a\">{}<br><a href=\"{}\" \
          style=\"color:#57606a\">{}</a></p></body></html>",
-        escape(&why),
+        escape(why),
         escape(unsubscribe),
-        escape(&leave)
+        escape(leave)
     ));
-    (text, html)
+}
+
+/// What a points-expiry reminder tells, each part written the member's way already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder<'a> {
+    pub shop: &'a str,
+    /// `1,240 points`.
+    pub points: &'a str,
+    /// `March 4, 2027`.
+    pub date: &'a str,
+    /// The shop's storefront (`https://` only), for the one link besides the unsubscribe.
+    pub shop_url: Option<&'a str>,
+    pub unsubscribe: &'a str,
+}
+
+/// The subject, the text and the HTML of a points-expiry reminder (`email.*` keys).
+pub fn expiry_reminder(t: &Strings, r: &Reminder) -> (String, String, String) {
+    let args = [("shop", r.shop), ("points", r.points), ("date", r.date)];
+    let subject = t.text("email.expiry.subject", &args);
+    let intro = t.text("email.expiry.intro", &args);
+    let why = t.text("email.why_member", &args);
+    let leave = t.text("email.unsubscribe", &args);
+    let visit = t.text("email.expiry.visit", &args);
+    let url = r.shop_url.filter(|u| u.starts_with("https://"));
+    let mut text = format!("{intro}\r\n\r\n");
+    if let Some(url) = url {
+        text.push_str(&format!("{visit}: {url}\r\n\r\n"));
+    }
+    text.push_str(&format!("--\r\n{why}\r\n{leave}: {}\r\n", r.unsubscribe));
+    let mut html = html_head(t, &subject, &intro);
+    if let Some(url) = url {
+        html.push_str(&format!(
+            "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"display:inline-block;padding:10px 20px;\
+             border-radius:6px;background:#0b5cad;color:#ffffff;text-decoration:none\">{}</a></p>",
+            escape(url),
+            escape(&visit)
+        ));
+    }
+    html_foot(&mut html, &why, r.unsubscribe, &leave);
+    (subject, text, html)
 }
 
 #[cfg(test)]
@@ -316,5 +366,31 @@ mod tests {
         assert!(review_request(&ar, "Acme", &items, "https://r.example/u")
             .1
             .contains("dir=\"rtl\""));
+    }
+
+    #[test]
+    fn a_points_reminder_says_how_many_and_when_and_links_only_to_the_shop() {
+        let reminder = Reminder {
+            shop: "Acme & Co",
+            points: "1,240 points",
+            date: "March 4, 2027",
+            shop_url: Some("https://acme.example"),
+            unsubscribe: "https://r.example/unsubscribe",
+        };
+        for lang in Lang::ALL {
+            let t = Strings::of(lang, &["email."], None);
+            let (subject, text, html) = expiry_reminder(&t, &reminder);
+            for part in [&subject, &text, &html] {
+                assert!(!part.contains("email.") && !part.contains('{'), "{lang:?}: {part}");
+            }
+            assert!(text.contains("1,240 points") && text.contains("March 4, 2027"), "{lang:?}");
+            assert!(html.contains("href=\"https://acme.example\""), "{lang:?}");
+            assert!(html.contains("href=\"https://r.example/unsubscribe\""), "{lang:?}");
+            assert!(html.contains("Acme &amp; Co") && !html.contains("Acme & Co"), "{lang:?}");
+        }
+        let t = Strings::of(Lang::En, &["email."], None);
+        let elsewhere = Reminder { shop_url: Some("javascript:alert(1)"), ..reminder };
+        let (_, text, html) = expiry_reminder(&t, &elsewhere);
+        assert!(!html.contains("javascript:") && !text.contains("javascript:"));
     }
 }

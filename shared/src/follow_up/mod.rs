@@ -52,6 +52,18 @@ fn default_notice_days() -> u32 {
     14
 }
 
+/// Where a customer's follow-up e-mails go, as their latest order said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub email: String,
+    /// Whether they accepted marketing e-mails; `None` when the platform did not say.
+    #[serde(default)]
+    pub marketing: Option<bool>,
+    /// The language they shopped in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
 /// Who the shop's follow-up e-mails may go to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -242,4 +242,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "تصلك هذه الرسالة لأنك طلبت من {shop}."),
     ("email.unsubscribe", "إلغاء الاشتراك في رسائل {shop}"),
     ("email.unsubscribed", "لن تصلك رسائل أخرى من {shop}."),
+    ("email.expiry.subject", "تنتهي صلاحية نقاطك في {shop} في {date}"),
+    ("email.expiry.intro", "تنتهي صلاحية {points} لديك في {shop} في {date}. اكسب نقاطًا أو استبدلها قبل ذلك للاحتفاظ بها."),
+    ("email.expiry.visit", "زيارة {shop}"),
+    ("email.why_member", "تصلك هذه الرسالة لأنك تجمع النقاط في {shop}."),
 ];

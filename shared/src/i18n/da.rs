@@ -198,4 +198,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Du får denne e-mail, fordi du har bestilt hos {shop}."),
     ("email.unsubscribe", "Afmeld e-mails fra {shop}"),
     ("email.unsubscribed", "Du får ikke flere e-mails fra {shop}."),
+    ("email.expiry.subject", "Dine point hos {shop} udløber den {date}"),
+    ("email.expiry.intro", "Dine {points} hos {shop} udløber den {date}. Optjen eller indløs point inden da for at beholde dem."),
+    ("email.expiry.visit", "Gå til {shop}"),
+    ("email.why_member", "Du får denne e-mail, fordi du samler point hos {shop}."),
 ];

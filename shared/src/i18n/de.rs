@@ -198,4 +198,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Du erhältst diese E-Mail, weil du bei {shop} bestellt hast."),
     ("email.unsubscribe", "E-Mails von {shop} abbestellen"),
     ("email.unsubscribed", "Du erhältst keine E-Mails mehr von {shop}."),
+    ("email.expiry.subject", "Deine Punkte bei {shop} verfallen am {date}"),
+    ("email.expiry.intro", "Deine {points} bei {shop} verfallen am {date}. Sammle oder löse vorher Punkte ein, um sie zu behalten."),
+    ("email.expiry.visit", "Zu {shop}"),
+    ("email.why_member", "Du erhältst diese E-Mail, weil du bei {shop} Punkte sammelst."),
 ];

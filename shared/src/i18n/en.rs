@@ -206,4 +206,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "You get this e-mail because you ordered from {shop}."),
     ("email.unsubscribe", "Unsubscribe from {shop}'s e-mails"),
     ("email.unsubscribed", "You will get no more e-mails from {shop}."),
+    ("email.expiry.subject", "Your points at {shop} expire on {date}"),
+    ("email.expiry.intro", "Your {points} at {shop} expire on {date}. Earn or redeem points before then to keep them."),
+    ("email.expiry.visit", "Visit {shop}"),
+    ("email.why_member", "You get this e-mail because you collect points at {shop}."),
 ];

@@ -209,4 +209,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Recibes este correo porque hiciste un pedido en {shop}."),
     ("email.unsubscribe", "Darse de baja de los correos de {shop}"),
     ("email.unsubscribed", "Ya no recibirás más correos de {shop}."),
+    ("email.expiry.subject", "Tus puntos en {shop} caducan el {date}"),
+    ("email.expiry.intro", "Tus {points} en {shop} caducan el {date}. Gana o canjea puntos antes de esa fecha para conservarlos."),
+    ("email.expiry.visit", "Ir a {shop}"),
+    ("email.why_member", "Recibes este correo porque acumulas puntos en {shop}."),
 ];

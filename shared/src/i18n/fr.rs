@@ -209,4 +209,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Vous recevez cet e-mail parce que vous avez commandé chez {shop}."),
     ("email.unsubscribe", "Se désabonner des e-mails de {shop}"),
     ("email.unsubscribed", "Vous ne recevrez plus d’e-mails de {shop}."),
+    ("email.expiry.subject", "Vos points chez {shop} expirent le {date}"),
+    ("email.expiry.intro", "Vos {points} chez {shop} expirent le {date}. Gagnez ou utilisez des points d’ici là pour les conserver."),
+    ("email.expiry.visit", "Aller sur {shop}"),
+    ("email.why_member", "Vous recevez cet e-mail parce que vous cumulez des points chez {shop}."),
 ];

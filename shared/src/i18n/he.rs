@@ -209,4 +209,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "קיבלת את המייל הזה כי הזמנת מ-{shop}."),
     ("email.unsubscribe", "ביטול ההרשמה למיילים של {shop}"),
     ("email.unsubscribed", "לא יישלחו אליך עוד מיילים מ-{shop}."),
+    ("email.expiry.subject", "תוקף הנקודות שלך ב-{shop} יפוג ב-{date}"),
+    ("email.expiry.intro", "תוקפן של {points} שלך ב-{shop} יפוג ב-{date}. צברו או ממשו נקודות לפני כן כדי לשמור עליהן."),
+    ("email.expiry.visit", "למעבר אל {shop}"),
+    ("email.why_member", "קיבלת מייל זה כי את/ה צובר/ת נקודות ב-{shop}."),
 ];

@@ -209,4 +209,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Ricevi questa e-mail perché hai ordinato da {shop}."),
     ("email.unsubscribe", "Annulla l’iscrizione alle e-mail di {shop}"),
     ("email.unsubscribed", "Non riceverai più e-mail da {shop}."),
+    ("email.expiry.subject", "I tuoi punti su {shop} scadono il {date}"),
+    ("email.expiry.intro", "I tuoi {points} su {shop} scadono il {date}. Guadagna o riscatta punti prima di allora per conservarli."),
+    ("email.expiry.visit", "Vai su {shop}"),
+    ("email.why_member", "Ricevi questa e-mail perché raccogli punti su {shop}."),
 ];

@@ -187,4 +187,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "{shop}でご注文いただいたため、このメールをお送りしています。"),
     ("email.unsubscribe", "{shop}からのメールの配信を停止する"),
     ("email.unsubscribed", "{shop}からのメールは今後届きません。"),
+    ("email.expiry.subject", "{shop}のポイントは{date}に失効します"),
+    ("email.expiry.intro", "{shop}の{points}は{date}に失効します。それまでにポイントを獲得するか交換すると、失効しません。"),
+    ("email.expiry.visit", "{shop}へ"),
+    ("email.why_member", "{shop}でポイントを貯めているため、このメールをお送りしています。"),
 ];

@@ -198,4 +198,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Je ontvangt deze e-mail omdat je bij {shop} hebt besteld."),
     ("email.unsubscribe", "Afmelden voor e-mails van {shop}"),
     ("email.unsubscribed", "Je ontvangt geen e-mails meer van {shop}."),
+    ("email.expiry.subject", "Je punten bij {shop} vervallen op {date}"),
+    ("email.expiry.intro", "Je {points} bij {shop} vervallen op {date}. Spaar of wissel vóór die tijd punten in om ze te houden."),
+    ("email.expiry.visit", "Naar {shop}"),
+    ("email.why_member", "Je ontvangt deze e-mail omdat je punten spaart bij {shop}."),
 ];

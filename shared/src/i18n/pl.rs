@@ -220,4 +220,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Otrzymujesz tę wiadomość w związku z zamówieniem w {shop}."),
     ("email.unsubscribe", "Wypisz się z wiadomości od {shop}"),
     ("email.unsubscribed", "Nie będziesz już otrzymywać wiadomości od {shop}."),
+    ("email.expiry.subject", "Twoje punkty w {shop} wygasają {date}"),
+    ("email.expiry.intro", "Twoje punkty ({points}) w {shop} wygasają {date}. Zbierz lub wymień punkty przed tym dniem, aby je zachować."),
+    ("email.expiry.visit", "Przejdź do {shop}"),
+    ("email.why_member", "Otrzymujesz tę wiadomość, ponieważ zbierasz punkty w {shop}."),
 ];

@@ -209,4 +209,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Recebe este e-mail porque fez uma encomenda na {shop}."),
     ("email.unsubscribe", "Cancelar a subscrição dos e-mails da {shop}"),
     ("email.unsubscribed", "Não vai receber mais e-mails da {shop}."),
+    ("email.expiry.subject", "Os seus pontos na {shop} expiram a {date}"),
+    ("email.expiry.intro", "Os seus {points} na {shop} expiram a {date}. Ganhe ou resgate pontos antes disso para os manter."),
+    ("email.expiry.visit", "Visitar a {shop}"),
+    ("email.why_member", "Recebe este e-mail porque acumula pontos na {shop}."),
 ];

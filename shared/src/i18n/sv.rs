@@ -198,4 +198,8 @@ pub const STRINGS: &[(&str, &str)] = &[
     ("email.why", "Du får det här mejlet eftersom du har beställt från {shop}."),
     ("email.unsubscribe", "Avsluta prenumerationen på mejl från {shop}"),
     ("email.unsubscribed", "Du får inga fler mejl från {shop}."),
+    ("email.expiry.subject", "Dina poäng hos {shop} går ut den {date}"),
+    ("email.expiry.intro", "Dina {points} hos {shop} går ut den {date}. Tjäna eller lös in poäng innan dess för att behålla dem."),
+    ("email.expiry.visit", "Till {shop}"),
+    ("email.why_member", "Du får det här mejlet eftersom du samlar poäng hos {shop}."),
 ];

@@ -132,6 +132,13 @@ pub struct Ledger {
     /// shopper's account does not show them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub notes: BTreeMap<String, String>,
+    /// Where the member's points reminders go: kept from their latest order, only for a shop
+    /// that sends follow-ups. For the reminders only: the shopper's account does not show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::follow_up::Contact>,
+    /// The expiry date (Unix seconds) the last points reminder was sent for: one per date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_for: Option<i64>,
 }
 
 /// Why a redemption was refused. Nothing changed.
