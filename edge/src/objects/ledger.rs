@@ -32,8 +32,8 @@
 //! Points-expiry reminders: for a shop that sends follow-ups, the ledger keeps where its member's
 //! e-mails go (from their latest order). The alarm, after its marks, asks whether the reminder
 //! for the current expiry date is due (`follow_up::expiry_reminder`): if so it saves the date as
-//! reminded, then sends (a failed send takes the date back and fails the alarm, which the
-//! runtime retries); if it is still to come, the alarm is set for then. Every save sets the
+//! reminded, then sends (a failed send takes the date back, and the alarm asks again an hour
+//! later); if it is still to come, the alarm is set for then. Every save sets the
 //! alarm a few seconds on, so a change of the expiry date is seen at once.
 
 use rapport_shared::catalog::Currency;
@@ -177,6 +177,17 @@ struct Member {
     customer: CustomerId,
     /// Tells this mark from a later one.
     token: f64,
+}
+
+/// The account snapshot of `ledger` at `now`, while it holds; `None` if it would not hold.
+fn snapshot(
+    ledger: &Ledger,
+    account: Account,
+    rules: &LoyaltyRules,
+    now: i64,
+) -> Option<AccountSnapshot> {
+    let until = ledger.settled_until(rules, now);
+    (until > now).then(|| AccountSnapshot { account, until, programme: programme_tag(rules) })
 }
 
 impl LedgerObject {
@@ -377,12 +388,7 @@ impl LedgerObject {
             }
         } else {
             // The account shows nothing of this: the snapshot of the saved version is the same.
-            let until = ledger.settled_until(rules, now);
-            let snapshot = (until > now).then(|| AccountSnapshot {
-                account: ledger.account(rules, now),
-                until,
-                programme: programme_tag(rules),
-            });
+            let snapshot = snapshot(&ledger, ledger.account(rules, now), rules, now);
             let erasures = self.erasures.get();
             self.write_view(&owner.shop, &owner.customer, saved.version, snapshot, erasures).await;
         }
@@ -631,12 +637,7 @@ impl DurableObject for LedgerObject {
             (ledger, version) = (registered, saved);
         }
         let account: Account = ledger.account(rules, now);
-        let until = ledger.settled_until(rules, now);
-        let snapshot = (until > now).then(|| AccountSnapshot {
-            account: account.clone(),
-            until,
-            programme: programme_tag(rules),
-        });
+        let snapshot = snapshot(&ledger, account.clone(), rules, now);
         self.write_view(&ctx.shop, &ctx.customer, version, snapshot, erasures).await;
         match issued.and_then(|issued| ledger.codes.iter().find(|c| c.code == issued.code)) {
             Some(code) => reply(&Redeemed { code: code.clone(), account }),
