@@ -272,3 +272,51 @@ describe("the links in a review request", () => {
   });
 });
 
+describe("points-expiry reminders", () => {
+  const adjust = (customer, key, points) =>
+    admin(worker.url, perks, "POST", `/customers/${customer}/loyalty`, { key, points });
+  /** Waits for `to`'s `n`-th message. */
+  const nth = (to, n) => eventually(() => mailTo(to), (mails) => assert.equal(mails.length, n, to), 20_000);
+
+  test("a member whose points expire within the notice gets one reminder per expiry date, with consent, until they unsubscribe", async () => {
+    await deliver(order("P-1", "ana", { email: "ana@perks.example" }), "perks");
+    await deliver(order("P-2", "noe", { email: "noe@perks.example", accepts_marketing: false }), "perks");
+    const [mail] = await nth("ana@perks.example", 1);
+    assert.equal(mail.headers.from, "Perks <club@perks.example>");
+    assert.match(mail.headers.subject, /^Your points at Perks & Co expire on [A-Z][a-z]+ \d{1,2}, 20\d\d$/);
+    const date = mail.headers.subject.split(" expire on ")[1];
+    assert.ok(mail.plain.includes(`Your 89 points at Perks & Co expire on ${date}.`), mail.plain);
+    assert.ok(mail.html.includes('href="https://perks.example"'), "a link to the shop");
+    const unsubscribe = mail.headers["list-unsubscribe"].slice(1, -1);
+    assert.ok(unsubscribe.startsWith(`${worker.url}/v1/shops/perks/unsubscribe/v1.`), unsubscribe);
+    assert.equal(mail.headers["list-unsubscribe-post"], "List-Unsubscribe=One-Click");
+    assert.ok(mail.html.includes(`href="${unsubscribe}"`), "a visible unsubscribe link");
+    const links = [...mail.html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(links.filter((l) => !l.startsWith(worker.url) && l !== "https://perks.example"), [], "no third party");
+    // Where the reminders go is in the member's export.
+    const exported = await admin(worker.url, perks, "GET", "/customers/ana/loyalty");
+    assert.equal(exported.body.ledger.contact.email, "ana@perks.example");
+
+    // The same expiry date (points taken off do not move it): nothing more, whatever runs.
+    assert.equal((await adjust("ana", "fix-1", -1)).status, 200);
+    await deliver(order("P-3", "ben", { email: "ben@perks.example" }), "perks");
+    await nth("ben@perks.example", 1);
+    // A later date (points earned move it): a reminder for it.
+    assert.equal((await adjust("ben", "gift-1", 5)).status, 200);
+    const [, again] = await nth("ben@perks.example", 2);
+    assert.ok(again.plain.includes("Your 94 points at Perks & Co"), again.plain);
+
+    // Unsubscribed (RFC 8058's one-click POST): no reminder for a later date either.
+    const res = await fetch(unsubscribe, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await adjust("ana", "gift-2", 5)).status, 200);
+    await deliver(order("P-4", "cara", { email: "cara@perks.example" }), "perks");
+    await nth("cara@perks.example", 1);
+    assert.equal(mailTo("ana@perks.example").length, 1, "one reminder for ana's first date, none after she unsubscribed");
+    assert.deepEqual(mailTo("noe@perks.example"), [], "no consent, no reminder");
+  });
+});

@@ -9,8 +9,8 @@ use crate::html::escape;
 use crate::i18n::Strings;
 use crate::time::{civil_from_unix, days_from_civil};
 
-/// A display name or subject as a header may carry it: plain when it is printable ASCII,
-/// otherwise an RFC 2047 encoded word (UTF-8, base64).
+/// A display name as a header may carry it: plain when it is printable ASCII (quoted when it
+/// holds a special character), otherwise RFC 2047 encoded words (UTF-8, base64).
 pub(crate) fn phrase(text: &str) -> String {
     if text.chars().all(|c| c.is_ascii_graphic() || c == ' ')
         && !text.contains("=?")
@@ -21,6 +21,18 @@ pub(crate) fn phrase(text: &str) -> String {
         } else {
             text.to_owned()
         }
+    } else {
+        encoded_words(text)
+    }
+}
+
+/// A subject as the header carries it: unstructured text, so specials stay as they are (a
+/// quote would show); plain when it is printable ASCII short enough for one line, otherwise
+/// encoded words.
+fn unstructured(text: &str) -> String {
+    let plain = text.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    if plain && !text.contains("=?") && text.len() <= 68 {
+        text.to_owned()
     } else {
         encoded_words(text)
     }
@@ -95,7 +107,7 @@ pub fn message(letter: &Letter) -> String {
     let headers = [
         ("From", letter.from.header()),
         ("To", letter.to.clone()),
-        ("Subject", phrase(&letter.subject)),
+        ("Subject", unstructured(&letter.subject)),
         ("Date", date(letter.date)),
         ("Message-ID", format!("<{}@{}>", letter.id, letter.from.domain())),
         ("MIME-Version", "1.0".to_owned()),
@@ -307,7 +319,10 @@ mod tests {
             .collect();
         assert_eq!(decoded, l.subject);
         l.from.name = "Acme, Inc.".into();
-        assert!(message(&l).contains("From: \"Acme, Inc.\" <hello@acme.example>"));
+        l.subject = "Your points at Perks & Co expire on January 4, 2027".into();
+        let m = message(&l);
+        assert!(m.contains("From: \"Acme, Inc.\" <hello@acme.example>"));
+        assert!(m.contains("\r\nSubject: Your points at Perks & Co expire on January 4, 2027\r\n"));
     }
 
     #[test]
