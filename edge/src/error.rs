@@ -122,6 +122,11 @@ impl ApiError {
         }
     }
 
+    /// The JSON error body's message, for a page that shows it.
+    pub fn message(&self) -> String {
+        self.body().error.message
+    }
+
     /// The JSON error body's code and message, for logs kept for the merchant.
     pub fn describe(&self) -> serde_json::Value {
         let body = self.body();

@@ -42,6 +42,12 @@ pub enum Route {
     MerchantShop { shop: ShopId },
     /// `POST /admin/{shop}/shop`: save the settings.
     MerchantSaveShop { shop: ShopId },
+    /// `GET /admin/{shop}/follow-ups[?order=KEY]`: the e-mails' funnel, settings and preview.
+    MerchantFollowUps { shop: ShopId },
+    /// `POST /admin/{shop}/follow-ups`: save the e-mails' settings.
+    MerchantSaveFollowUps { shop: ShopId },
+    /// `GET /admin/{shop}/follow-ups/preview?order=KEY`: the HTML of an order's review request.
+    MerchantPreview { shop: ShopId },
     /// `GET /admin/{shop}/customer-data?customer=ID`: everything stored about a customer.
     MerchantCustomerData { shop: ShopId },
     /// `POST /admin/{shop}/customers/erase`: forget a customer (typed twice).
@@ -128,6 +134,8 @@ pub enum Route {
     AdminLedger { shop: ShopId, customer: CustomerId },
     /// `POST /v1/admin/shops/{shop}/customers/{customer}/loyalty`: a manual adjustment.
     AdminAdjust { shop: ShopId, customer: CustomerId },
+    /// `GET /v1/admin/shops/{shop}`: the shop's settings as stored.
+    AdminShopSettings { shop: ShopId },
     /// `PUT /v1/admin/shops/{shop}`: create or replace the shop's settings.
     AdminShop { shop: ShopId },
     /// `DELETE /v1/admin/shops/{shop}`: erase the shop and everything it holds.
@@ -146,6 +154,11 @@ pub enum Route {
     AdminPurchases { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/orders/{order}`: what Rapport knows of an order.
     AdminOrder { shop: ShopId, order: OrderKey },
+    /// `GET /v1/admin/shops/{shop}/orders/{order}/review-request`: what became of the order's
+    /// review request, and its e-mail as it goes (or went) out, with links that lead nowhere.
+    AdminReviewRequest { shop: ShopId, order: OrderKey },
+    /// `GET /v1/admin/shops/{shop}/follow-ups`: the review requests' funnel.
+    AdminFollowUps { shop: ShopId },
     /// `GET /v1/admin/shops/{shop}/customers/{customer}`: everything stored about a customer.
     AdminCustomer { shop: ShopId, customer: CustomerId },
     /// `DELETE /v1/admin/shops/{shop}/customers/{customer}`: forget the customer.
@@ -255,6 +268,16 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             ]
         }
         ["admin", s, "loyalty", "adjust"] => vec![(Post, Route::MerchantAdjust { shop: shop(s)? })],
+        ["admin", s, "follow-ups"] => {
+            let shop = shop(s)?;
+            vec![
+                (Get, Route::MerchantFollowUps { shop: shop.clone() }),
+                (Post, Route::MerchantSaveFollowUps { shop }),
+            ]
+        }
+        ["admin", s, "follow-ups", "preview"] => {
+            vec![(Get, Route::MerchantPreview { shop: shop(s)? })]
+        }
         ["admin", s, "customer-data"] => {
             vec![(Get, Route::MerchantCustomerData { shop: shop(s)? })]
         }
@@ -383,6 +406,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "admin", "shops", s] => {
             let shop = shop(s)?;
             vec![
+                (Get, Route::AdminShopSettings { shop: shop.clone() }),
                 (Put, Route::AdminShop { shop: shop.clone() }),
                 (Method::Delete, Route::AdminEraseShop { shop }),
             ]
@@ -409,6 +433,13 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "admin", "shops", s, "orders", o] => {
             let order = OrderKey::parse(o).map_err(|e| ApiError::invalid_id("order", e))?;
             vec![(Get, Route::AdminOrder { shop: shop(s)?, order })]
+        }
+        ["v1", "admin", "shops", s, "orders", o, "review-request"] => {
+            let order = OrderKey::parse(o).map_err(|e| ApiError::invalid_id("order", e))?;
+            vec![(Get, Route::AdminReviewRequest { shop: shop(s)?, order })]
+        }
+        ["v1", "admin", "shops", s, "follow-ups"] => {
+            vec![(Get, Route::AdminFollowUps { shop: shop(s)? })]
         }
         ["v1", "admin", "shops", s, "customers", c] => {
             let (shop, customer) = (shop(s)?, customer(c)?);

@@ -1,11 +1,13 @@
 // End to end: the merchant page in headless Chromium against the Worker in workerd. The merchant
 // signs in from the keyboard, publishes and rejects reviews in bulk, replies, fixes a setting
 // after an inline error, reads the seeded demo shop's overview (figures checked against the seed
-// and the ledgers), edits the loyalty programme past an inline error and adjusts a shopper's
-// points; every page is axe clean (axe is injected past the page's content policy, which allows
+// and the ledgers), edits the loyalty programme past an inline error, adjusts a shopper's
+// points, turns the follow-up e-mails on and previews an order's review request; every page is
+// axe clean (axe is injected past the page's content policy, which allows
 // no script).
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
@@ -244,6 +246,56 @@ describe("the merchant page", () => {
     assert.equal(await p.textContent("[role=status]"), "+50 points for demo-customer-1.");
     assert.equal(await p.textContent("#balance"), `${balance + 50} points`);
     assert.match(await p.textContent("#ledger tbody tr:first-child"), /Adjusted by you.*\+50.*Welcome back/s);
+    await axe(p);
+    await context.close();
+  });
+
+  test("turn the follow-up e-mails on and preview an order's review request, from the keyboard", async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const p = await context.newPage();
+    await p.goto(`${worker.url}/admin/`);
+    await p.fill("#shop", "demo-outfitters");
+    await p.fill("#key", demo.adminKey);
+    await p.press("#key", "Enter");
+    await p.waitForURL(/\/overview$/);
+    await p.focus("nav a[href$='/follow-ups']");
+    await p.keyboard.press("Enter");
+    await p.waitForURL(/\/follow-ups$/);
+    assert.equal(await p.isChecked("#send"), false, "off until turned on");
+    await axe(p);
+
+    await p.focus("#send");
+    await p.keyboard.press("Space");
+    await p.focus("#sender_address");
+    await p.keyboard.type("hello@demo-outfitters.example");
+    await p.keyboard.press("Enter");
+    await p.waitForSelector("[role=status]");
+    assert.equal(await p.textContent("[role=status]"), "Follow-ups saved.");
+    const settings = (await admin(worker.url, demo, "GET", "")).body.follow_ups;
+    assert.equal(settings.sender.address, "hello@demo-outfitters.example");
+    assert.equal(settings.sender.name, "Demo Outfitters");
+
+    // An order fulfilled an hour ago: its request waits, and the preview draws its e-mail.
+    const body = JSON.stringify({ type: "order", order: {
+      id: "FOLLOW-1", customer: "demo-follow-1", email: "follow@example.com", accepts_marketing: true,
+      currency: "EUR", subtotal: "349.00", status: "paid", updated_at: new Date().toISOString(),
+      fulfilled_at: new Date(Date.now() - 3_600_000).toISOString(), lines: [{ product: "RIDGE-TENT-2P", quantity: 1 }],
+    } });
+    const delivered = await fetch(`${worker.url}/v1/webhooks/demo-outfitters/generic`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-rapport-signature": createHmac("sha256", WEBHOOK_SECRET).update(body).digest("base64") },
+      body,
+    });
+    assert.equal(delivered.status, 200, await delivered.text());
+    await p.focus("#order");
+    await p.keyboard.type("generic:FOLLOW-1");
+    await p.keyboard.press("Enter");
+    await p.waitForURL(/order=generic%3AFOLLOW-1/);
+    assert.match(await p.textContent("#preview ~ [role=status]"), /^Goes out on \d{4}-\d\d-\d\d\.$/);
+    assert.equal(await p.textContent("dl.totals div:first-child dd"), "1", "one scheduled");
+    const mail = p.frameLocator("iframe");
+    await mail.locator("text=Ridgeline 2-Person Tent").first().waitFor();
+    assert.ok((await mail.locator("a[href*='rating=5']").count()) >= 1, "five star links per product");
     await axe(p);
     await context.close();
   });

@@ -272,6 +272,82 @@ describe("the links in a review request", () => {
   });
 });
 
+describe("what the merchant sees of the review requests", () => {
+  const funnel = async () => {
+    const res = await admin(worker.url, acme, "GET", "/follow-ups");
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body;
+  };
+  const preview = (order, keys = acme) => admin(worker.url, keys, "GET", `/orders/${order}/review-request`);
+
+  test("the funnel counts requests sent, links opened once per order, reviews written and conversion", async () => {
+    const before = (await funnel()).review_requests;
+    await deliver(order("F-1", "fay", { email: "fay@example.com" }));
+    await deliver(order("F-2", "gus", { email: "gus@example.com" }));
+    await deliver(order("F-3", "hal", { email: "hal@example.com", accepts_marketing: false }));
+    await deliver(order("F-4", "ivy", { email: "ivy@example.com", fulfilled_at: daysAgo(2) }));
+    await cron();
+    const [fay] = mailTo("fay@example.com");
+    const link = fay.html.match(/href="([^"]+\?sku=TENT)&amp;rating=5"/)[1];
+    // Opened three times (mail scanners, the shopper, a second look): one open.
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(link)).status, 200);
+    const gus = mailTo("gus@example.com")[0].html.match(/href="([^"?]+)\?sku=MUG&amp;rating=3"/)[1];
+    const sent = await fetch(gus, form({ "rating.MUG": "3", "body.MUG": "Good mug.", "rating.TENT": "4", "body.TENT": "Good tent.", author: "Gus" }));
+    assert.equal(sent.status, 201, await sent.text());
+    const { review_requests: after, conversion } = await funnel();
+    assert.equal(after.sent - before.sent, 2);
+    assert.equal(after.opened - before.opened, 2, "fay's link opened, and gus's (he wrote through it)");
+    assert.equal(after.reviewed - before.reviewed, 1);
+    assert.equal(after.reviews - before.reviews, 2);
+    assert.equal(after.scheduled - before.scheduled, 1, "ivy's is still to go");
+    assert.equal((after.dropped.no_consent ?? 0) - (before.dropped.no_consent ?? 0), 1);
+    assert.ok(Math.abs(conversion - after.reviewed / after.sent) < 1e-9, String(conversion));
+    // Another shop's key reads nothing of it.
+    assert.equal((await admin(worker.url, other, "GET", "/follow-ups").then((r) => r.status)), 200);
+    assert.deepEqual((await admin(worker.url, other, "GET", "/follow-ups")).body.review_requests.sent, 0);
+    const wrongKey = await fetch(`${worker.url}/v1/admin/shops/acme/follow-ups`, { headers: { authorization: `Bearer ${other.adminKey}` } });
+    assert.equal(wrongKey.status, 401);
+  });
+
+  test("a preview shows an order's e-mail as it goes out, with links that lead nowhere", async () => {
+    const res = await preview("generic:F-4");
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const p = res.body;
+    assert.equal(p.status, "scheduled");
+    assert.match(p.due_at, /^20\d\d-\d\d-\d\d$/);
+    assert.equal(p.message.to, "ivy@example.com");
+    assert.equal(p.message.from, "Acme Outdoor <hello@acme.example>");
+    assert.equal(p.message.subject, "How was your order from Acme Outdoor?");
+    assert.ok(p.message.html.includes("Ridgeline Tent") && p.message.text.includes("Enamel Mug"));
+    const links = [...p.message.html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replaceAll("&amp;", "&"));
+    assert.ok(links.length >= 10, String(links));
+    for (const l of links) {
+      assert.ok(l.includes("/review-requests/preview?") || l.endsWith("/unsubscribe/preview"), l);
+    }
+    const dead = await fetch(links[0]);
+    assert.equal(dead.status, 401, "a preview's link is no link the shop sent");
+    assert.equal((await dead.json()).error.code, "link_invalid");
+    assert.deepEqual(mailTo("ivy@example.com"), [], "a preview sends nothing");
+
+    const done = (await preview("generic:F-2")).body;
+    assert.equal(done.status, "sent");
+    assert.equal(done.message.to, null, "the address is not kept after the request went");
+    assert.equal(done.outcome.sent.reviews, 2);
+    assert.ok(done.outcome.sent.opened > 0);
+    assert.equal((await preview("generic:F-3")).body.outcome.dropped.why, "no_consent");
+
+    const missing = await preview("generic:NOPE");
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, "order_not_found");
+    const off = await preview("generic:F-4", other);
+    assert.equal(off.status, 409, "a shop that sends no follow-ups has nothing to preview");
+    assert.equal(off.body.error.code, "follow_ups_off");
+    const bad = await preview("not an order");
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, "invalid_id");
+  });
+});
+
 describe("points-expiry reminders", () => {
   const adjust = (customer, key, points) =>
     admin(worker.url, perks, "POST", `/customers/${customer}/loyalty`, { key, points });

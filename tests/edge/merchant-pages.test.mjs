@@ -351,3 +351,69 @@ describe("the shop page", () => {
     await eventually(() => admin(worker.url, closing, "GET", "/overview"), (res) => assert.equal(res.status, 404));
   });
 });
+
+describe("the follow-ups page", () => {
+  const stored = async () => (await admin(worker.url, acme, "GET", "")).body;
+  const fields = (extra = {}) => ({
+    send: "on", sender_address: "hello@acme.example", sender_name: "Acme Outdoor", consent: "opt_out",
+    delay_days: "5", notice_days: "14", review_subject: "", review_intro: "", expiry_subject: "", expiry_intro: "",
+    ...extra,
+  });
+
+  test("the e-mails are turned on past inline errors, reworded, previewed for an order, and turned off", async () => {
+    const { cookie, csrf } = await signIn();
+    const page = await get("/admin/acme/follow-ups", cookie);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<h1>Follow-up e-mails<\/h1>/);
+    assert.match(page.text, /<dt>Sent<\/dt><dd>0<\/dd>/);
+    assert.match(page.text, /<input type="checkbox" id="send" name="send" value="on">/, "off until turned on");
+    assert.match(page.text, /aria-current="page">Follow-ups</);
+
+    const wrong = await post("/admin/acme/follow-ups", { csrf, ...fields({ sender_address: "hello", review_subject: "Tell us!" }) }, { cookie });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.text, /role="alert">Nothing was saved/);
+    assert.match(wrong.text, /id="sender_address"[^>]*aria-invalid="true"/);
+    assert.match(wrong.text, /id="sender_address-error">is not an e-mail address/);
+    assert.match(wrong.text, /value="hello"/, "what was typed stays");
+    assert.equal((await stored()).follow_ups, undefined, "nothing saved");
+    const unworded = await post("/admin/acme/follow-ups", { csrf, ...fields({ review_subject: "Tell us!" }) }, { cookie });
+    assert.equal(unworded.status, 400);
+    assert.match(unworded.text, /id="review_subject-error">must keep the placeholder \{shop\}/);
+    assert.equal((await post("/admin/acme/follow-ups", { ...fields() }, { cookie })).status, 403, "no CSRF token");
+    assert.equal((await post("/admin/acme/follow-ups", { csrf, ...fields() }, { cookie, origin: "https://evil.example" })).status, 403);
+    assert.equal((await stored()).follow_ups, undefined);
+
+    const saved = await post("/admin/acme/follow-ups", { csrf, ...fields({ review_subject: "Tell us about {shop}" }) }, { cookie });
+    assert.equal(saved.status, 303, saved.text.slice(0, 300));
+    const settings = await stored();
+    assert.deepEqual(settings.follow_ups, {
+      delay_days: 5, consent: "opt_out", sender: { address: "hello@acme.example", name: "Acme Outdoor" },
+      link_base: worker.url, expiry_reminders: false, notice_days: 14,
+    });
+    assert.equal(settings.strings.en["email.review.subject"], "Tell us about {shop}");
+    assert.ok(settings.loyalty, "the programme stays as it was");
+
+    // An order fulfilled yesterday: its request is scheduled, and the preview shows it.
+    const fulfilled = new Date(Date.now() - 86_400_000).toISOString();
+    await deliver({ type: "order", order: { ...paidOrder("FU-1", "fio", "20.00").order, email: "fio@example.com", fulfilled_at: fulfilled } });
+    const shown = await get("/admin/acme/follow-ups?order=generic:FU-1", cookie);
+    assert.equal(shown.status, 200);
+    assert.match(shown.text, /<dt>Scheduled<\/dt><dd>1<\/dd>/);
+    assert.match(shown.text, /role="status">Goes out on 20\d\d-\d\d-\d\d\./);
+    assert.match(shown.text, /<td>fio@example.com<\/td>/);
+    assert.match(shown.text, /<td>Tell us about [^<]+<\/td>/, "the shop's own words");
+    assert.match(shown.text, /<iframe src="\/admin\/acme\/follow-ups\/preview\?order=generic%3AFU-1" title="[^"]+" sandbox/);
+    const frame = await fetch(`${worker.url}/admin/acme/follow-ups/preview?order=generic%3AFU-1`, { headers: { cookie } });
+    assert.equal(frame.status, 200);
+    assert.match(frame.headers.get("content-security-policy"), /frame-ancestors 'self'/);
+    assert.match(await frame.text(), /\/review-requests\/preview\?sku=MUG/);
+    assert.equal((await fetch(`${worker.url}/admin/acme/follow-ups/preview?order=generic%3AFU-1`, { redirect: "manual" })).status, 303, "signed out: to the sign-in");
+    const unknown = await get("/admin/acme/follow-ups?order=generic:NOPE", cookie);
+    assert.match(unknown.text, /role="alert">no order with this key/);
+
+    const { send: _, ...unchecked } = fields();
+    const off = await post("/admin/acme/follow-ups", { csrf, ...unchecked }, { cookie });
+    assert.equal(off.status, 303);
+    assert.equal((await stored()).follow_ups, undefined, "turned off");
+  });
+});

@@ -72,6 +72,12 @@ fn check_batch_len(len: usize) -> Result<(), ApiError> {
     }
 }
 
+/// `GET /v1/admin/shops/{shop}`: the shop's settings as stored.
+pub async fn get_shop(req: &Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
+    require_admin(req, env, shop)?;
+    Ok(json(&Store::open(env)?.existing_shop(shop).await?, 200)?)
+}
+
 /// `PUT /v1/admin/shops/{shop}`
 pub async fn put_shop(mut req: Request, env: &Env, shop: &ShopId) -> Result<Response, ApiError> {
     require_admin(&req, env, shop)?;

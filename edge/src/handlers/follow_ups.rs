@@ -7,12 +7,13 @@
 use rapport_shared::catalog::ShopSettings;
 use rapport_shared::follow_up::link::{self, LinkClaims, LinkError, Purpose};
 use rapport_shared::follow_up::mail::{self, Item, Letter, Reminder};
-use rapport_shared::follow_up::Contact;
+use rapport_shared::follow_up::{Contact, Funnel, Outcome};
 use rapport_shared::html::escape;
 use rapport_shared::i18n::{Lang, Strings};
 use rapport_shared::ids::{CustomerId, OrderKey, ShopId, Sku};
 use rapport_shared::loyalty::Expiring;
 use rapport_shared::secrets::{email_hash, keyed_hash, TokenSecret};
+use serde::Serialize;
 use worker::{console_error, Env, Request, Response};
 
 use crate::error::ApiError;
@@ -29,6 +30,8 @@ const DAY: i64 = 86_400;
 const REVIEW_LINK_DAYS: i64 = 60;
 /// How long an unsubscribe link stays good: mail is read late.
 const UNSUBSCRIBE_LINK_DAYS: i64 = 400;
+/// What stands for a token in a preview's links: no link checks it as one the shop sent.
+const PREVIEW_TOKEN: &str = "preview";
 
 /// The buyer's address to keep for the order's review request: only for a shop that sends
 /// follow-ups, and taken before the order is sealed (which keeps only its hash).
@@ -81,6 +84,8 @@ pub struct ReviewMail<'a> {
     /// The products of the order the customer has not reviewed.
     pub skus: &'a [Sku],
     pub now: i64,
+    /// For the merchant's eyes: links that lead nowhere, no token signed.
+    pub preview: bool,
 }
 
 impl ReviewMail<'_> {
@@ -101,8 +106,15 @@ impl ReviewMail<'_> {
             email_hash: email_hash(secret, &self.request.email),
             exp: self.now + days * DAY,
         };
-        let review = link::sign(secret, &claims(Purpose::Review, REVIEW_LINK_DAYS));
-        let leave = link::sign(secret, &claims(Purpose::Unsubscribe, UNSUBSCRIBE_LINK_DAYS));
+        let sign = |purpose, days| {
+            if self.preview {
+                PREVIEW_TOKEN.to_owned()
+            } else {
+                link::sign(secret, &claims(purpose, days))
+            }
+        };
+        let review = sign(Purpose::Review, REVIEW_LINK_DAYS);
+        let leave = sign(Purpose::Unsubscribe, UNSUBSCRIBE_LINK_DAYS);
         let page = format!("{base}/v1/shops/{}/review-requests/{review}", self.shop);
         let unsubscribe = format!("{base}/v1/shops/{}/unsubscribe/{leave}", self.shop);
         let mut items = Vec::new();
@@ -291,6 +303,140 @@ pub async fn unsubscribe(
     page(&t, &done, "")
 }
 
+/// Tells the order's object that its review link was opened (`reviews: None`) or that reviews
+/// were written through it: the funnel's figures. A failure costs a figure, never the page.
+async fn followed(env: &Env, shop: &ShopId, order: &OrderKey, reviews: Option<u32>) {
+    let name = orders::name(shop, order);
+    let (order, at) = (order.clone(), now());
+    let command = match reviews {
+        None => orders::Command::Opened { order, at },
+        Some(count) => orders::Command::Reviewed { order, count, at },
+    };
+    if let Err(e) = call::<_, bool>(env, orders::BINDING, &name, &command).await {
+        worker::console_warn!("[rapport] review link figures for {shop}: {e:?}");
+    }
+}
+
+/// An order's review request as the merchant sees it: what became of it and its e-mail.
+#[derive(Serialize)]
+pub struct Preview {
+    pub order: OrderKey,
+    /// `scheduled` (with `due_at`), `sent`, `dropped` (with `outcome.dropped.why`),
+    /// `not_fulfilled`, or `none` (no customer or address came with the order).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    pub message: PreviewMessage,
+}
+
+/// The e-mail of a preview; its links lead nowhere.
+#[derive(Serialize)]
+pub struct PreviewMessage {
+    pub from: String,
+    /// The address, while the request is still to go out (it is not kept after).
+    pub to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The review request of `order` and its e-mail as it goes out under today's settings.
+pub async fn preview(env: &Env, shop: &ShopId, order: &OrderKey) -> Result<Preview, ApiError> {
+    let store = Store::open(env)?;
+    let settings = store.existing_shop(shop).await?;
+    let Some(follow) = settings.follow_ups.as_ref() else {
+        return Err(ApiError::Conflict {
+            code: "follow_ups_off",
+            message: "the shop sends no follow-up e-mails: turn them on first".into(),
+        });
+    };
+    let name = orders::name(shop, order);
+    let read = orders::Command::Read { order: order.clone() };
+    let state: rapport_shared::orders::OrderState =
+        call(env, orders::BINDING, &name, &read).await?;
+    let Some(placed) = state.order.as_ref() else {
+        return Err(ApiError::not_found("order_not_found", "no order with this key"));
+    };
+    let asked = orders::Command::Request { order: order.clone() };
+    let view: orders::RequestView = call(env, orders::BINDING, &name, &asked).await?;
+    let delay = i64::from(follow.delay_days) * DAY;
+    let (status, due_at) = match (&view.outcome, &view.pending, state.fulfilled_at) {
+        (Some(Outcome::Sent { .. }), ..) => ("sent", None),
+        (Some(Outcome::Dropped { .. }), ..) => ("dropped", None),
+        (None, Some(_), Some(at)) => {
+            ("scheduled", Some(rapport_shared::time::iso_date(at + delay)))
+        }
+        (None, _, None) => ("not_fulfilled", None),
+        (None, None, Some(_)) => ("none", None),
+    };
+    let customer = match placed.customer.clone() {
+        Some(c) => c,
+        None => CustomerId::parse("preview").map_err(|e| ApiError::Internal(format!("{e:?}")))?,
+    };
+    let request = view.pending.unwrap_or_else(|| ReviewRequest {
+        customer,
+        email: String::new(),
+        marketing: placed.follow_up.marketing,
+        locale: placed.follow_up.locale.clone(),
+    });
+    let mut skus = Vec::new();
+    for sku in orders::order_skus(placed) {
+        if !store.reviewed(shop, &request.customer, &sku).await? {
+            skus.push(sku);
+        }
+    }
+    let secret = super::shopper::token_secret(env, shop)?;
+    let mail = ReviewMail {
+        shop,
+        settings: &settings,
+        order,
+        request: &request,
+        skus: &skus,
+        now: now(),
+        preview: true,
+    };
+    let letter = mail.letter(&store, &secret).await?;
+    Ok(Preview {
+        order: order.clone(),
+        status,
+        due_at,
+        outcome: view.outcome,
+        message: PreviewMessage {
+            from: match letter.from.name.as_str() {
+                "" => letter.from.address.clone(),
+                name => format!("{name} <{}>", letter.from.address),
+            },
+            to: (!request.email.is_empty()).then(|| request.email.clone()),
+            subject: letter.subject,
+            text: letter.text,
+            html: letter.html,
+        },
+    })
+}
+
+/// The shop's review requests, counted over all its order objects.
+#[derive(Serialize)]
+pub struct Report {
+    pub review_requests: Funnel,
+    /// Sent requests that brought at least one review, as a share of those sent.
+    pub conversion: f64,
+}
+
+pub async fn report(env: &Env, shop: &ShopId) -> Result<Report, ApiError> {
+    Store::open(env)?.existing_shop(shop).await?;
+    let shards = (0..orders::SHARDS).map(|index| {
+        let name = orders::shard_name(shop, index);
+        async move { call::<_, Funnel>(env, orders::BINDING, &name, &orders::Command::Funnel).await }
+    });
+    let mut total = Funnel::default();
+    for funnel in futures_util::future::try_join_all(shards).await? {
+        total.add(&funnel);
+    }
+    Ok(Report { conversion: total.conversion(), review_requests: total })
+}
+
 /// What a review link may write: the order it names, still its customer's, and its products.
 struct LinkedOrder {
     order: OrderKey,
@@ -333,6 +479,7 @@ pub async fn review_page(
     token: &str,
 ) -> Result<Response, ApiError> {
     let linked = linked_order(env, shop, token).await?;
+    followed(env, shop, &linked.order, None).await;
     let (settings, t) = page_words(env, shop).await?;
     let params = crate::http::query(req)?;
     let chosen_sku = params.get("sku").map(String::as_str);
@@ -454,6 +601,7 @@ pub async fn review_page_submit(
             "choose the stars for at least one product not reviewed yet",
         ));
     }
+    followed(env, shop, &linked.order, Some(written.len() as u32)).await;
     let thanks = if written.iter().all(|s| *s == rapport_shared::reviews::ReviewStatus::Published) {
         "reviews.thanks_published"
     } else {

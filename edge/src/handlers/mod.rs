@@ -71,6 +71,9 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
         Route::MerchantExport { shop, csv } => merchant::export(&req, &env, &shop, csv).await,
         Route::MerchantShop { shop } => merchant::shop(&req, &env, &shop).await,
         Route::MerchantSaveShop { shop } => merchant::save_shop(req, &env, &shop).await,
+        Route::MerchantFollowUps { shop } => merchant::follow_ups(&req, &env, &shop).await,
+        Route::MerchantSaveFollowUps { shop } => merchant::save_follow_ups(req, &env, &shop).await,
+        Route::MerchantPreview { shop } => merchant::preview(&req, &env, &shop).await,
         Route::Preflight { shop } => preflight(&req, &Store::open(&env)?, &shop).await,
         Route::SubmitReview { shop, sku } => reviews::submit(req, &env, &shop, &sku).await,
         Route::Helpful { shop, sku, review } => {
@@ -141,6 +144,7 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
             admin::require_admin(&req, &env, &shop)?;
             loyalty::adjust(req, &env, &shop, &customer).await
         }
+        Route::AdminShopSettings { shop } => admin::get_shop(&req, &env, &shop).await,
         Route::AdminShop { shop } => admin::put_shop(req, &env, &shop).await,
         Route::AdminEraseShop { shop } => {
             admin::require_admin(&req, &env, &shop)?;
@@ -160,6 +164,14 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
         Route::AdminOrder { shop, order } => {
             admin::require_admin(&req, &env, &shop)?;
             webhooks::read_order(&env, &shop, &order).await
+        }
+        Route::AdminReviewRequest { shop, order } => {
+            admin::require_admin(&req, &env, &shop)?;
+            Ok(json(&follow_ups::preview(&env, &shop, &order).await?, 200)?)
+        }
+        Route::AdminFollowUps { shop } => {
+            admin::require_admin(&req, &env, &shop)?;
+            Ok(json(&follow_ups::report(&env, &shop).await?, 200)?)
         }
         Route::ShopifyWebhook { shop } => {
             let topic = req.headers().get("x-shopify-topic").ok().flatten();

@@ -36,7 +36,7 @@ use crate::http::now;
 use crate::store::Store;
 use rapport_shared::catalog::{Currency, ShopSettings};
 use rapport_shared::follow_up::{
-    self, Contact, Decision, OrderFacts as RequestFacts, Recipient, Skip,
+    self, Contact, Decision, Funnel, OrderFacts as RequestFacts, Outcome, Recipient,
 };
 use rapport_shared::loyalty::{normalise_code, Account, LoyaltyRules, Presence};
 use rapport_shared::referral::book::{OrderFacts, Referral};
@@ -80,6 +80,14 @@ pub enum Command {
     FollowUps { shop: ShopId, settings: ShopSettings, now: i64 },
     /// Read an order's state (for the admin API and for a refund's currency).
     Read { order: OrderKey },
+    /// The review link of `order` was opened at `at` (only the first time counts).
+    Opened { order: OrderKey, at: i64 },
+    /// `count` reviews were written through the review link of `order` at `at`.
+    Reviewed { order: OrderKey, count: u32, at: i64 },
+    /// The review request of `order`: still to go out, or what became of it.
+    Request { order: OrderKey },
+    /// This object's review requests, counted.
+    Funnel,
     /// The customer asked to be forgotten.
     Forget { shop: ShopId, order: OrderKey },
     /// The shop is being erased: every order in this object goes.
@@ -150,12 +158,11 @@ pub struct ReviewRequest {
 const REQUEST: &str = "request:";
 const REQUESTED: &str = "requested:";
 
-/// What became of an order's review request (`requested:{order}`).
+/// An order's review request: still to go out, or what became of it (`requested:{order}`).
 #[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Requested {
-    Sent { at: i64 },
-    Dropped { why: Skip },
+pub struct RequestView {
+    pub pending: Option<ReviewRequest>,
+    pub outcome: Option<Outcome>,
 }
 
 /// The products of an order, each once.
@@ -184,7 +191,7 @@ impl OrderObject {
             return Ok(());
         };
         let Some(customer) = o.customer.clone() else { return Ok(()) };
-        if storage.get::<Requested>(&format!("{REQUESTED}{order}")).await?.is_some() {
+        if storage.get::<Outcome>(&format!("{REQUESTED}{order}")).await?.is_some() {
             return Ok(());
         }
         let request = ReviewRequest {
@@ -241,14 +248,14 @@ impl OrderObject {
             let outcome =
                 match follow_up::review_request(settings.follow_ups.as_ref(), facts, to, now) {
                     Decision::Wait { .. } => continue,
-                    Decision::Never(why) => Requested::Dropped { why },
-                    Decision::Send => Requested::Sent { at: now },
+                    Decision::Never(why) => Outcome::Dropped { why },
+                    Decision::Send => Outcome::Sent { at: now, opened: None, reviews: 0 },
                 };
             // Done and gone in one write, before anything is sent.
             let done_key = format!("{REQUESTED}{order}");
             // (Both issued before either is awaited: the runtime commits them together.)
             try_join(storage.put(&done_key, &outcome), storage.delete(&key)).await?;
-            if let Requested::Sent { .. } = outcome {
+            if let Outcome::Sent { .. } = outcome {
                 let mail = crate::handlers::follow_ups::ReviewMail {
                     shop,
                     settings,
@@ -256,6 +263,7 @@ impl OrderObject {
                     request: &request,
                     skus: &unreviewed,
                     now,
+                    preview: false,
                 };
                 match mail.send(&self.env, &store, &secret).await {
                     Ok(()) => sent += 1,
@@ -269,6 +277,39 @@ impl OrderObject {
             }
         }
         Ok(sent)
+    }
+
+    /// Counts this object's review requests: those still to go out and what became of the
+    /// others.
+    async fn funnel(&self) -> Result<Funnel> {
+        let storage = self.state.storage();
+        let mut funnel = Funnel::default();
+        let list = |prefix| storage.list_with_options(worker::ListOptions::new().prefix(prefix));
+        funnel.scheduled = entries(&list(REQUEST).await?).len() as u64;
+        for (_, value) in entries(&list(REQUESTED).await?) {
+            if let Ok(outcome) = serde_wasm_bindgen::from_value::<Outcome>(value) {
+                funnel.count(&outcome);
+            }
+        }
+        Ok(funnel)
+    }
+
+    /// Records what the shopper did with the review link of `order`.
+    async fn follow_link(&self, order: &OrderKey, reviews: Option<u32>, at: i64) -> Result<bool> {
+        let storage = self.state.storage();
+        let key = format!("{REQUESTED}{order}");
+        let Some(mut outcome) = storage.get::<Outcome>(&key).await? else { return Ok(false) };
+        let changed = match reviews {
+            None => outcome.open(at),
+            Some(count) => {
+                outcome.reviewed(count, at);
+                count > 0
+            }
+        };
+        if changed {
+            storage.put(&key, &outcome).await?;
+        }
+        Ok(changed)
     }
 
     /// Brings the purchase records, the customer index and the buyer's ledger in line with the
@@ -467,6 +508,20 @@ impl DurableObject for OrderObject {
             Command::FollowUps { shop, settings, now } => {
                 return reply(&self.send_follow_ups(shop, settings, *now).await?);
             }
+            Command::Funnel => return reply(&self.funnel().await?),
+            Command::Opened { order, at } => {
+                return reply(&self.follow_link(order, None, *at).await?)
+            }
+            Command::Reviewed { order, count, at } => {
+                return reply(&self.follow_link(order, Some(*count), *at).await?);
+            }
+            Command::Request { order } => {
+                let view = RequestView {
+                    pending: storage.get(&format!("{REQUEST}{order}")).await?,
+                    outcome: storage.get(&format!("{REQUESTED}{order}")).await?,
+                };
+                return reply(&view);
+            }
             Command::Read { order }
             | Command::Apply { order, .. }
             | Command::Forget { order, .. } => order.clone(),
@@ -476,9 +531,14 @@ impl DurableObject for OrderObject {
         let mut state: OrderState = storage.get(&state_key).await?.unwrap_or_default();
         let (mut loyalty, mut referral, mut contact) = (None, None, None);
         let shop = match command {
-            Command::Read { .. } | Command::Purge | Command::FollowUps { .. } => {
-                return reply(&state)
-            }
+            // (The others were answered above.)
+            Command::Read { .. }
+            | Command::Purge
+            | Command::FollowUps { .. }
+            | Command::Funnel
+            | Command::Opened { .. }
+            | Command::Reviewed { .. }
+            | Command::Request { .. } => return reply(&state),
             Command::Apply {
                 shop,
                 event,

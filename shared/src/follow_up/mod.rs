@@ -180,6 +180,22 @@ pub enum Skip {
     Passed,
 }
 
+impl Skip {
+    /// The name it is stored and reported under.
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::Done => "done",
+            Skip::Off => "off",
+            Skip::Erased => "erased",
+            Skip::Unsubscribed => "unsubscribed",
+            Skip::NoConsent => "no_consent",
+            Skip::Cancelled => "cancelled",
+            Skip::Reviewed => "reviewed",
+            Skip::Passed => "passed",
+        }
+    }
+}
+
 /// What is known about the customer an e-mail would go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recipient {
@@ -281,6 +297,99 @@ pub fn expiry_reminder(
         Decision::Wait { until: due }
     } else {
         Decision::Send
+    }
+}
+
+/// What became of an order's review request, as its order object keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Sent {
+        /// Unix seconds.
+        at: i64,
+        /// When its review link was first opened (counted at the link itself: no pixel).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        opened: Option<i64>,
+        /// Reviews written through its link.
+        #[serde(default)]
+        reviews: u32,
+    },
+    Dropped {
+        why: Skip,
+    },
+}
+
+impl Outcome {
+    /// The link of a sent request was opened at `at`: only the first time counts.
+    pub fn open(&mut self, at: i64) -> bool {
+        match self {
+            Outcome::Sent { opened: opened @ None, .. } => {
+                *opened = Some(at);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `count` reviews were written through the link of a sent request (which was opened
+    /// then, whatever the count said).
+    pub fn reviewed(&mut self, count: u32, at: i64) {
+        self.open(at);
+        if let Outcome::Sent { reviews, .. } = self {
+            *reviews = reviews.saturating_add(count);
+        }
+    }
+}
+
+/// The review requests of a shop, counted: what the merchant sees of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funnel {
+    /// Fulfilled orders whose request is still to go out (or to be decided).
+    pub scheduled: u64,
+    pub sent: u64,
+    /// Sent requests whose link was opened.
+    pub opened: u64,
+    /// Sent requests through whose link at least one review was written.
+    pub reviewed: u64,
+    /// Reviews written through the links.
+    pub reviews: u64,
+    /// Requests never sent, by why.
+    pub dropped: std::collections::BTreeMap<String, u64>,
+}
+
+impl Funnel {
+    pub fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Sent { opened, reviews, .. } => {
+                self.sent += 1;
+                self.opened += u64::from(opened.is_some());
+                self.reviewed += u64::from(*reviews > 0);
+                self.reviews += u64::from(*reviews);
+            }
+            Outcome::Dropped { why } => {
+                *self.dropped.entry(why.name().to_owned()).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn add(&mut self, other: &Funnel) {
+        self.scheduled += other.scheduled;
+        self.sent += other.sent;
+        self.opened += other.opened;
+        self.reviewed += other.reviewed;
+        self.reviews += other.reviews;
+        for (why, n) in &other.dropped {
+            *self.dropped.entry(why.clone()).or_default() += n;
+        }
+    }
+
+    /// The share of sent requests that brought at least one review (0 when none was sent).
+    pub fn conversion(&self) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            self.reviewed as f64 / self.sent as f64
+        }
     }
 }
 
@@ -395,5 +504,54 @@ mod tests {
         let mut s = settings();
         s.sender.name = "Acme\r\nBcc: everyone@example.com".into();
         assert_eq!(s.validate().unwrap_err().field, "follow_ups.sender.name");
+    }
+
+    #[test]
+    fn the_funnel_counts_each_request_once_and_its_first_open_only() {
+        let mut a = Outcome::Sent { at: 10, opened: None, reviews: 0 };
+        assert!(a.open(20));
+        assert!(!a.open(30), "a second open is not counted");
+        assert_eq!(a, Outcome::Sent { at: 10, opened: Some(20), reviews: 0 });
+        let mut b = Outcome::Sent { at: 10, opened: None, reviews: 0 };
+        b.reviewed(2, 40);
+        assert_eq!(
+            b,
+            Outcome::Sent { at: 10, opened: Some(40), reviews: 2 },
+            "written means opened"
+        );
+        let mut dropped = Outcome::Dropped { why: Skip::NoConsent };
+        assert!(!dropped.open(50));
+        dropped.reviewed(1, 50);
+        assert_eq!(dropped, Outcome::Dropped { why: Skip::NoConsent });
+        let unopened = Outcome::Sent { at: 10, opened: None, reviews: 0 };
+        let mut shard = Funnel { scheduled: 1, ..Funnel::default() };
+        for o in [&a, &b, &dropped, &unopened] {
+            shard.count(o);
+        }
+        let mut shop = Funnel::default();
+        shop.add(&shard);
+        shop.add(&shard);
+        assert_eq!(
+            (shop.scheduled, shop.sent, shop.opened, shop.reviewed, shop.reviews),
+            (2, 6, 4, 2, 4)
+        );
+        assert_eq!(shop.dropped.get("no_consent"), Some(&2));
+        assert!((shop.conversion() - 2.0 / 6.0).abs() < 1e-9);
+        for why in [
+            Skip::Done,
+            Skip::Off,
+            Skip::Erased,
+            Skip::Unsubscribed,
+            Skip::NoConsent,
+            Skip::Cancelled,
+            Skip::Reviewed,
+            Skip::Passed,
+        ] {
+            assert_eq!(serde_json::to_value(why).unwrap(), why.name(), "reported as stored");
+        }
+        assert_eq!(Funnel::default().conversion(), 0.0);
+        // The stored form of a request sent before links were counted still reads.
+        let old: Outcome = serde_json::from_str(r#"{"sent":{"at":5}}"#).unwrap();
+        assert_eq!(old, Outcome::Sent { at: 5, opened: None, reviews: 0 });
     }
 }

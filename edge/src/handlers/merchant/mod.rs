@@ -72,6 +72,7 @@ enum Section {
     Overview,
     Reviews,
     Loyalty,
+    FollowUps,
     Shop,
 }
 
@@ -96,12 +97,13 @@ fn document(title: &str, signed_in: Option<(&SignedIn, Section)>, body: &str) ->
         };
         let _ = write!(
             html,
-            "<nav aria-label=\"Shop\">{}{}{}{}</nav><span class=\"muted\">{}</span>\
+            "<nav aria-label=\"Shop\">{}{}{}{}{}</nav><span class=\"muted\">{}</span>\
              <form method=\"post\" action=\"/admin/{shop}/sign-out\">{}\
              <button class=\"quiet\" type=\"submit\">Sign out</button></form>",
             link(Section::Overview, "overview", "Overview"),
             link(Section::Reviews, "reviews", "Reviews"),
             link(Section::Loyalty, "loyalty", "Loyalty"),
+            link(Section::FollowUps, "follow-ups", "Follow-ups"),
             link(Section::Shop, "shop", "Shop"),
             esc(shop),
             csrf_field(&s.csrf),
@@ -425,11 +427,13 @@ fn done_notice(req: &Request) -> Result<String, ApiError> {
     })
 }
 
+mod follow_ups;
 mod loyalty;
 mod overview;
 mod reviews;
 mod shop;
 
+pub use follow_ups::{follow_ups, preview, save_follow_ups};
 pub use loyalty::{adjust, loyalty, save_programme};
 pub use overview::{overview, overview_json};
 
