@@ -122,6 +122,11 @@ impl ApiError {
         }
     }
 
+    /// The JSON error body's code (`link_expired`), for a page that words it itself.
+    pub fn code(&self) -> String {
+        self.body().error.code
+    }
+
     /// The JSON error body's message, for a page that shows it.
     pub fn message(&self) -> String {
         self.body().error.message

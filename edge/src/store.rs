@@ -182,6 +182,16 @@ impl Store {
         Ok(self.get_text(&keys::unsubscribed(shop, email_hash)).await?.is_some())
     }
 
+    /// When the address hashed as `email_hash` unsubscribed, if it did.
+    pub async fn unsubscribed_at(
+        &self,
+        shop: &ShopId,
+        email_hash: &str,
+    ) -> Result<Option<i64>, ApiError> {
+        let at = self.get_text(&keys::unsubscribed(shop, email_hash)).await?;
+        Ok(at.map(|t| t.parse().unwrap_or_default()))
+    }
+
     /// Keeps that the address hashed as `email_hash` unsubscribed at `now`.
     pub async fn put_unsubscribed(
         &self,

@@ -213,6 +213,9 @@ describe("the links in a review request", () => {
     const again = await fetch(link.split("?")[0], form({ "rating.TENT": "1", "body.TENT": "Again", author: "Ana" }));
     assert.equal(again.status, 400);
     assert.equal((await again.json()).error.code, "nothing_to_review");
+    const fromForm = await fetch(link.split("?")[0], { ...form({ "rating.TENT": "1", "body.TENT": "Again", author: "Ana" }), headers: { ...form({}).headers, accept: "text/html" } });
+    assert.equal(fromForm.status, 400);
+    assert.match(await fromForm.text(), /<h1>Choose the stars for at least one product you have not reviewed yet\.<\/h1>/);
   });
 
   test("the same product's review sent five times at once is taken once", async () => {
@@ -248,6 +251,18 @@ describe("the links in a review request", () => {
         assert.equal((await res.json()).error.code, code, url);
       }
     }
+    // A person whose browser opens a bad link gets a page in the shop's words, with the same status.
+    const person = { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } };
+    for (const [url, status, text] of [
+      [cases[0][0], 401, "This link does not work. Open it from the e-mail as it came."],
+      [cases[1][0], 401, "This link has expired."],
+      [cases[2][0], 403, "This link is for something else."],
+    ]) {
+      const res = await fetch(url, person);
+      assert.equal(res.status, status, url);
+      assert.match(res.headers.get("content-type"), /^text\/html/);
+      assert.ok((await res.text()).includes(`<h1>${text}</h1>`), text);
+    }
     const mugs = (await getJson(`${worker.url}/v1/shops/acme/products/MUG/reviews?sort=newest`)).body;
     assert.ok(!mugs.reviews.some((r) => r.author === "Eve"), "nothing written");
   });
@@ -269,6 +284,17 @@ describe("the links in a review request", () => {
     await cron();
     assert.equal(mailTo("ana@example.com").length, 2, "nothing after the unsubscribe, whatever the customer id");
     assert.deepEqual(mailTo("ANA@example.com "), []);
+    // The customer's export: their requests, and the unsubscribe of the address the request for
+    // the data names (a sent request keeps no address, so none is known without it).
+    const exported = async (path) => (await admin(worker.url, acme, "GET", `/customers/${path}`)).body.follow_ups;
+    const ana = await exported("ana");
+    assert.deepEqual(ana.addresses, []);
+    assert.ok(ana.review_requests.some((r) => r.order === "generic:L-1" && r.outcome.sent), JSON.stringify(ana));
+    const [asked] = (await exported("ana?email=Ana@Example.com")).addresses;
+    assert.equal(asked.email, "ana@example.com");
+    assert.ok(Math.abs(asked.unsubscribed_at - Date.now() / 1000) < 600, JSON.stringify(asked));
+    const dropped = (await exported("ana-2")).review_requests;
+    assert.deepEqual(dropped.map((r) => [r.order, r.outcome.dropped.why]), [["generic:L-4", "unsubscribed"]]);
   });
 });
 
@@ -328,6 +354,10 @@ describe("what the merchant sees of the review requests", () => {
     assert.equal(dead.status, 401, "a preview's link is no link the shop sent");
     assert.equal((await dead.json()).error.code, "link_invalid");
     assert.deepEqual(mailTo("ivy@example.com"), [], "a preview sends nothing");
+    // While it waits, the address is the customer's data, in their export.
+    const ivy = (await admin(worker.url, acme, "GET", "/customers/ivy")).body.follow_ups;
+    assert.deepEqual(ivy.review_requests.map((r) => [r.order, r.pending.email]), [["generic:F-4", "ivy@example.com"]]);
+    assert.deepEqual(ivy.addresses, [{ email: "ivy@example.com", unsubscribed_at: null }]);
 
     const done = (await preview("generic:F-2")).body;
     assert.equal(done.status, "sent");

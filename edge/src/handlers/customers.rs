@@ -61,7 +61,14 @@ async fn holdings(
 }
 
 /// `GET /v1/admin/shops/{shop}/customers/{customer}`: everything stored about the customer.
-pub async fn export(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<Response, ApiError> {
+/// `asked`: an address the request for the data names (Shopify's `customers/data_request` does),
+/// whose unsubscribe is then reported too.
+pub async fn export(
+    env: &Env,
+    shop: &ShopId,
+    customer: &CustomerId,
+    asked: Option<&str>,
+) -> Result<Response, ApiError> {
     let store = Store::open(env)?;
     store.existing_shop(shop).await?;
     let held = holdings(&store, shop, customer).await?;
@@ -88,7 +95,11 @@ pub async fn export(env: &Env, shop: &ShopId, customer: &CustomerId) -> Result<R
         .collect();
     let loyalty = super::loyalty::export(env, shop, customer).await?;
     let referral = super::referrals::export(env, shop, customer).await?;
+    let known = loyalty.as_ref().and_then(|l| l.contact.as_ref()).map(|c| c.email.clone());
+    let known = known.into_iter().chain(asked.map(str::to_owned));
+    let follow_ups = super::follow_ups::export(env, shop, &held.orders, known).await?;
     let body = json!({
+        "follow_ups": follow_ups,
         "referral": referral,
         "customer": customer,
         "reviews": reviews,

@@ -267,6 +267,38 @@ fn page(t: &Strings, title: &str, body: &str) -> Result<Response, ApiError> {
     Ok(resp)
 }
 
+/// Whether the request comes from a browser's address bar or form (it asks for HTML first), so
+/// a refusal should be a page rather than JSON.
+pub fn wants_html(req: &Request) -> bool {
+    let accept = req.headers().get("accept").ok().flatten().unwrap_or_default();
+    accept.split(',').next().is_some_and(|first| first.trim().starts_with("text/html"))
+}
+
+/// A refusal of the pages an e-mail's links open, for a person: the same status, the reason in
+/// the shop's language when it is the link's fault, else the API's message. Anything else (an
+/// unknown shop, a program calling) stays the JSON error.
+pub async fn for_people(
+    env: &Env,
+    shop: &ShopId,
+    html: bool,
+    result: Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    let error = match result {
+        Err(e) if html && e.status() < 500 => e,
+        other => return other,
+    };
+    let Ok((_, t)) = shop_words(env, shop).await else { return Err(error) };
+    let key = match error.code().as_str() {
+        "link_invalid" => "email.link.invalid",
+        "link_expired" => "email.link.expired",
+        "link_misused" => "email.link.misused",
+        "nothing_to_review" => "email.review.nothing",
+        _ => "",
+    };
+    let title = if key.is_empty() { error.message() } else { t.text(key, &[]) };
+    Ok(page(&t, &title, "")?.with_status(error.status()))
+}
+
 /// The shop's follow-up words in its own language.
 async fn shop_words(env: &Env, shop: &ShopId) -> Result<(ShopSettings, Strings), ApiError> {
     let settings = Store::open(env)?.existing_shop(shop).await?;
@@ -435,6 +467,47 @@ pub async fn report(env: &Env, shop: &ShopId) -> Result<Report, ApiError> {
         total.add(&funnel);
     }
     Ok(Report { conversion: total.conversion(), review_requests: total })
+}
+
+/// What the follow-ups hold of a customer, for their export: each order's review request (the
+/// address while it waits, what became of it) and, for every address known for them (those
+/// requests, the ledger's, and `asked`: one the request for the data names), whether and when it
+/// unsubscribed. The suppression list is keyed by the address's hash, so an address nobody names
+/// cannot be found in it.
+pub async fn export(
+    env: &Env,
+    shop: &ShopId,
+    order_keys: &[OrderKey],
+    known: impl IntoIterator<Item = String>,
+) -> Result<serde_json::Value, ApiError> {
+    let mut requests = Vec::new();
+    let mut addresses: std::collections::BTreeSet<String> =
+        known.into_iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
+    for order in order_keys {
+        let command = orders::Command::Request { order: order.clone() };
+        let view: orders::RequestView =
+            call(env, orders::BINDING, &orders::name(shop, order), &command).await?;
+        if let Some(pending) = &view.pending {
+            addresses.insert(pending.email.trim().to_lowercase());
+        }
+        if view.pending.is_some() || view.outcome.is_some() {
+            requests.push(serde_json::json!({
+                "order": order, "pending": view.pending, "outcome": view.outcome,
+            }));
+        }
+    }
+    let mut unsubscribes = Vec::new();
+    if !addresses.is_empty() {
+        let (store, secret) = (Store::open(env)?, super::shopper::token_secret(env, shop)?);
+        for address in addresses {
+            let at = store.unsubscribed_at(shop, &email_hash(&secret, &address)).await?;
+            unsubscribes.push(serde_json::json!({
+                "email": address,
+                "unsubscribed_at": at,
+            }));
+        }
+    }
+    Ok(serde_json::json!({ "review_requests": requests, "addresses": unsubscribes }))
 }
 
 /// What a review link may write: the order it names, still its customer's, and its products.

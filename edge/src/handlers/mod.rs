@@ -87,16 +87,22 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
         Route::Ratings { shop } => reviews::ratings(&req, &env, &shop).await,
         Route::Strings { shop } => reviews::strings(&req, &env, &shop).await,
         Route::ReviewRequestPage { shop, token } => {
-            follow_ups::review_page(&req, &env, &shop, &token).await
+            let answer = follow_ups::review_page(&req, &env, &shop, &token).await;
+            follow_ups::for_people(&env, &shop, follow_ups::wants_html(&req), answer).await
         }
         Route::ReviewRequestReviews { shop, token } => {
-            follow_ups::review_page_submit(req, &env, &shop, &token).await
+            let html = follow_ups::wants_html(&req);
+            let answer = follow_ups::review_page_submit(req, &env, &shop, &token).await;
+            follow_ups::for_people(&env, &shop, html, answer).await
         }
         Route::UnsubscribePage { shop, token } => {
-            follow_ups::unsubscribe_page(&env, &shop, &token).await
+            let answer = follow_ups::unsubscribe_page(&env, &shop, &token).await;
+            follow_ups::for_people(&env, &shop, follow_ups::wants_html(&req), answer).await
         }
         Route::Unsubscribe { shop, token } => {
-            follow_ups::unsubscribe(req, &env, &shop, &token).await
+            let html = follow_ups::wants_html(&req);
+            let answer = follow_ups::unsubscribe(req, &env, &shop, &token).await;
+            follow_ups::for_people(&env, &shop, html, answer).await
         }
         Route::Me { shop } => shopper::me(&req, &env, &shop).await,
         Route::MyPurchases { shop } => recs::purchases(&req, &env, &shop).await,
@@ -189,7 +195,8 @@ async fn dispatch(route: Route, req: Request, env: Env) -> Result<Response, ApiE
         }
         Route::AdminCustomer { shop, customer } => {
             admin::require_admin(&req, &env, &shop)?;
-            customers::export(&env, &shop, &customer).await
+            let email = crate::http::query(&req)?.get("email").cloned();
+            customers::export(&env, &shop, &customer, email.as_deref()).await
         }
         Route::AdminForgetCustomer { shop, customer } => {
             admin::require_admin(&req, &env, &shop)?;

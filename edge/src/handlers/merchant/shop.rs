@@ -296,7 +296,7 @@ pub async fn customer_data(req: &Request, env: &Env, shop: &ShopId) -> Result<Re
     let raw = q.get("customer").map_or("", |c| c.trim());
     let customer = rapport_shared::ids::CustomerId::parse(raw)
         .map_err(|e| ApiError::invalid_id("customer", e))?;
-    let mut resp = customers::export(env, shop, &customer).await?;
+    let mut resp = customers::export(env, shop, &customer, None).await?;
     resp.headers_mut().set(
         "content-disposition",
         &format!("attachment; filename=\"{shop}-customer-{customer}.json\""),
