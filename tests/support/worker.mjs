@@ -3,7 +3,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,6 +97,7 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
     }
     const output = readFileSync(worker.log, "utf8");
     await halt();
+    keepLog(worker.log);
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`wrangler dev did not become healthy:\n${output}`);
   };
@@ -112,6 +113,7 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
     .map(({ f }) => readFileSync(f, "utf8"));
   worker.stop = async () => {
     await halt();
+    keepLog(worker.log);
     rmSync(dir, { recursive: true, force: true });
   };
   worker.restart = async () => {
@@ -128,6 +130,19 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
   };
   await launch();
   return worker;
+}
+
+/**
+ * With `RAPPORT_KEEP_LOGS` set to a directory, a stopped worker's log is copied there (named
+ * after the test file and the time) before its temporary directory goes: for reading what the
+ * runtime said during a run that failed. `RAPPORT_WRANGLER_LOG=log` makes it say more.
+ */
+function keepLog(log) {
+  const keep = process.env.RAPPORT_KEEP_LOGS;
+  if (!keep || !existsSync(log)) return;
+  mkdirSync(keep, { recursive: true });
+  const test = (process.argv[1] ?? "worker").split("/").pop().replace(/\.m?js$/, "");
+  copyFileSync(log, join(keep, `${test}-${Date.now()}.log`));
 }
 
 /** The workerd processes among the descendants of `ancestor` (wrangler runs it as a child). */
