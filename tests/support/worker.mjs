@@ -41,6 +41,7 @@ export function shopSecrets(shop) {
  * here one per worker, until it stops).
  */
 export async function startWorker(shops, extraVars = {}, { testScheduled = false } = {}) {
+  build();
   const dir = mkdtempSync(join(tmpdir(), "rapport-worker-"));
   const vars = { ...extraVars };
   for (const s of shops) {
@@ -73,7 +74,7 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
     const out = openSync(worker.log, "a");
     child = spawn(
       join(root, "node_modules/.bin/wrangler"),
-      ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+      ["dev", "--config", join(root, "edge/build/wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
         "--persist-to", worker.state, "--env-file", envFile,
         "--show-interactive-dev-session=false", "--log-level", process.env.RAPPORT_WRANGLER_LOG ?? "warn", ...(testScheduled ? ["--test-scheduled"] : [])],
       { cwd: root, stdio: ["ignore", out, out], detached: true,
@@ -133,6 +134,19 @@ export async function startWorker(shops, extraVars = {}, { testScheduled = false
 }
 
 /**
+ * Builds the widgets and the Worker once per test process (`cargo xtask build` skips what is
+ * current), unless `cargo xtask test` has just done it. The Worker then runs from the
+ * configuration that build wrote, which has no build command: `wrangler dev` with one builds
+ * again once it watches the files, and reloads the Worker in the middle of a test.
+ */
+let built = process.env.RAPPORT_BUILT === "1";
+function build() {
+  if (built) return;
+  execFileSync("cargo", ["xtask", "build"], { cwd: root, stdio: "pipe" });
+  built = true;
+}
+
+/**
  * With `RAPPORT_KEEP_LOGS` set to a directory, a stopped worker's log is copied there (named
  * after the test file and the time) before its temporary directory goes: for reading what the
  * runtime said during a run that failed. `RAPPORT_WRANGLER_LOG=log` makes it say more.
@@ -167,24 +181,58 @@ export function runtimePids(ancestor) {
   return [...names].filter(([pid, name]) => name === "workerd" && descends(pid)).map(([pid]) => pid);
 }
 
-/**
- * `fetch`, but a GET that finds its kept-alive connection closed by the server (after an idle
- * pause, the socket can close just as the request goes out) is sent once more.
+/*
+ * `wrangler dev` answers through a proxy of its own, which keeps connections to the runtime
+ * alive. After a long request the proxy can pick one the runtime has meanwhile closed, and its
+ * fetch fails ("Connection reset by peer" in the log). The proxy then answers a POST with a 503
+ * ("Your worker restarted mid-request", though nothing restarted) and parks a GET until the
+ * next request arrives, so a test that waits on a single GET waits for ever. The request never
+ * reached the Worker, so sending it again is safe. Every `fetch` in a test process that imports
+ * this module goes through `devFetch`: a POST answered so is sent once more, a GET unanswered
+ * after a few seconds is freed by a cheap request beside it, and a request whose own kept-alive
+ * connection to the proxy was closed as it went out is sent once more if it was a GET.
  */
-export async function fetchAgainIfClosed(url, init = {}) {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    const idempotent = !init.method || init.method === "GET";
-    const closed = ["UND_ERR_SOCKET", "EPIPE", "ECONNRESET"].includes(error?.cause?.code);
-    if (!idempotent || !closed) throw error;
-    return fetch(url, init);
+const nativeFetch = globalThis.fetch;
+const PARKED = "Your worker restarted mid-request";
+const replayable = (body) => body == null || typeof body === "string" || body instanceof Uint8Array || body instanceof URLSearchParams;
+
+async function devFetch(input, init = {}) {
+  const url = new URL(input instanceof Request ? input.url : input);
+  if (url.hostname !== "127.0.0.1" || input instanceof Request || !replayable(init.body)) return nativeFetch(input, init);
+  const idempotent = !init.method || ["GET", "HEAD"].includes(init.method.toUpperCase());
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    try {
+      res = await (idempotent ? freed(nativeFetch(input, init), url.origin) : nativeFetch(input, init));
+    } catch (error) {
+      const closed = ["UND_ERR_SOCKET", "EPIPE", "ECONNRESET"].includes(error?.cause?.code);
+      if (idempotent && closed && attempt === 0) continue;
+      throw error;
+    }
+    if (res.status === 503 && attempt < 2 && (await res.clone().text()).startsWith(PARKED)) continue;
+    return res;
   }
 }
 
+/** `pending`, with a request to the same Worker every 5 s until it settles. */
+async function freed(pending, origin) {
+  let timer;
+  const nudge = () => {
+    nativeFetch(`${origin}/v1/health`).then((r) => r.body?.cancel()).catch(() => {});
+    timer = setTimeout(nudge, 5_000);
+  };
+  timer = setTimeout(nudge, 5_000);
+  try {
+    return await pending;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+globalThis.fetch = devFetch;
+
 /** An admin API call for `secrets.shop`. */
 export async function admin(url, secrets, method, path, body, headers = {}) {
-  const res = await fetchAgainIfClosed(`${url}/v1/admin/shops/${secrets.shop}${path}`, {
+  const res = await fetch(`${url}/v1/admin/shops/${secrets.shop}${path}`, {
     method,
     headers: { authorization: `Bearer ${secrets.adminKey}`, "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -203,7 +251,7 @@ export async function createShop(url, secrets, { products = [], origins = [] } =
 }
 
 export async function getJson(url, init) {
-  const res = await fetchAgainIfClosed(url, init);
+  const res = await fetch(url, init);
   return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
 }
 

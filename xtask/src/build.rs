@@ -1,6 +1,7 @@
 //! `cargo xtask build`: the widgets into `dist/` (served as Workers static assets) and the
 //! Worker into `edge/build/`, both in release mode. Steps whose inputs have not changed are
-//! skipped, so `wrangler dev`, which runs this as its build command, starts quickly.
+//! skipped, so `wrangler dev`, which runs this as its build command, starts quickly. It also
+//! writes `edge/build/wrangler.toml`, the configuration that runs what it built.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +25,64 @@ const WASM_FEATURES: &[&str] = &[
 
 pub fn all(tools: &Tools) -> Result<()> {
     widgets(tools)?;
-    worker(tools)
+    worker(tools)?;
+    run_config()
+}
+
+/// Where [`run_config`] writes the configuration that runs the built Worker.
+pub fn run_config_path() -> PathBuf {
+    root().join("edge/build/wrangler.toml")
+}
+
+/// `wrangler.toml` as it runs what this build made: the same bindings, without the build
+/// command. `wrangler dev` with a build command builds once more when its file watcher is
+/// ready and then reloads the Worker, answering a request in flight with a 503 ("Your worker
+/// restarted mid-request"); the tests, the demo and the bench build first and run this one.
+/// Written only when it changes, since a running `wrangler dev` reloads when its file does.
+fn run_config() -> Result<()> {
+    let source = root().join("wrangler.toml");
+    let text = String::from_utf8(read(&source)?).map_err(|e| format!("wrangler.toml: {e}"))?;
+    let config = runnable(&text)?;
+    let path = run_config_path();
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(config.as_str()) {
+        write(&path, config)?;
+    }
+    Ok(())
+}
+
+/// `text` (the project's wrangler.toml) without its `[build]` table, with the paths it names
+/// made relative to `edge/build/`.
+fn runnable(text: &str) -> Result<String> {
+    let mut out = String::from(
+        "# Made by `cargo xtask build` from the project's wrangler.toml: do not edit.\n",
+    );
+    let (mut in_build, mut main, mut assets) = (false, false, false);
+    let mut table = "";
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed;
+            in_build = trimmed == "[build]";
+        }
+        if in_build {
+            continue;
+        }
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        if table.is_empty() && key == "main" {
+            out.push_str("main = \"index.js\"\n");
+            main = true;
+        } else if table == "[assets]" && key == "directory" {
+            out.push_str("directory = \"../../dist\"\n");
+            assets = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !(main && assets) {
+        return Err("wrangler.toml: expected `main` and `[assets] directory`".into());
+    }
+    Ok(out)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -493,6 +551,19 @@ mod tests {
         wasm.push(imports.len() as u8);
         wasm.extend(imports);
         wasm
+    }
+
+    #[test]
+    fn the_run_config_is_the_project_config_without_its_build() {
+        let project = std::fs::read_to_string(root().join("wrangler.toml")).unwrap();
+        let run = runnable(&project).unwrap();
+        assert!(!run.contains("[build]") && !run.contains("command ="));
+        assert!(run.contains("\nmain = \"index.js\"\n"));
+        assert!(run.contains("[assets]\ndirectory = \"../../dist\"\n"));
+        // Every binding, migration and trigger stays.
+        for line in project.lines().filter(|l| l.starts_with('[') && *l != "[build]") {
+            assert_eq!(run.matches(line).count(), project.matches(line).count(), "{line}");
+        }
     }
 
     #[test]

@@ -12,6 +12,25 @@ use crate::{Args, Result};
 /// Lines per part: the Worker takes at most this many per request.
 const PART: usize = 500;
 
+/// Failed sends in a row before the import gives up.
+const RETRIES: u32 = 5;
+
+/// Why a request did not give an answer to go on with.
+enum Failure {
+    /// The Worker refused it (4xx): sending it again would not help.
+    Refused(String),
+    /// The connection dropped or the Worker failed (5xx): worth trying again.
+    Transient(String),
+}
+
+impl Failure {
+    fn into_message(self) -> String {
+        match self {
+            Failure::Refused(m) | Failure::Transient(m) => m,
+        }
+    }
+}
+
 pub fn run(args: &Args) -> Result<()> {
     let api = args.required("api")?;
     let shop = args.required("shop")?;
@@ -29,35 +48,66 @@ pub fn run(args: &Args) -> Result<()> {
         .into();
     let url = format!("{}/v1/admin/shops/{shop}/imports?import={name}", api.trim_end_matches('/'));
     let auth = format!("Bearer {key}");
-    let read = |resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>| -> Result<Value> {
-        let mut resp = resp.map_err(|e| e.to_string())?;
-        let status = resp.status();
-        let body: Value = resp.body_mut().read_json().map_err(|e| e.to_string())?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(format!("{status}: {body}"))
-        }
-    };
-    let progress = read(agent.get(&url).header("authorization", &auth).call())?;
-    let mut next = progress["next_line"].as_u64().unwrap_or(0) as usize;
+    // A refusal (4xx) stops the import; a dropped connection or a 5xx is retried, from the line
+    // the shop recorded last, since a part is taken whole or not at all.
+    let read =
+        |resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>| -> Result<Value, Failure> {
+            let mut resp = resp.map_err(|e| Failure::Transient(e.to_string()))?;
+            let status = resp.status();
+            let text =
+                resp.body_mut().read_to_string().map_err(|e| Failure::Transient(e.to_string()))?;
+            let parsed: Option<Value> = serde_json::from_str(&text).ok();
+            match parsed {
+                Some(body) if status.is_success() => Ok(body),
+                _ => {
+                    let start: String = text.chars().take(300).collect();
+                    let what = match parsed {
+                        Some(body) => format!("{status}: {body}"),
+                        None => format!("{status}, not a JSON answer: {start}"),
+                    };
+                    Err(if status.is_server_error() || status.is_success() {
+                        Failure::Transient(what)
+                    } else {
+                        Failure::Refused(what)
+                    })
+                }
+            }
+        };
+    let progress = || read(agent.get(&url).header("authorization", &auth).call());
+    let mut next =
+        progress().map_err(Failure::into_message)?["next_line"].as_u64().unwrap_or(0) as usize;
     if next > 0 {
         println!("xtask import: resuming {name:?} at line {}", next + 1);
     }
     let started = Instant::now();
-    let (mut taken, mut refused) = (0u64, 0u64);
+    let (mut taken, mut refused, mut failures) = (0u64, 0u64, 0u32);
     while next < lines.len() {
         let end = (next + PART).min(lines.len());
         let mut body = header.clone().map(|h| h + "\n").unwrap_or_default();
         body.push_str(&lines[next..end].join("\n"));
         let kind = if csv { "text/csv" } else { "application/x-ndjson" };
-        let part = read(
+        let sent = read(
             agent
                 .post(&format!("{url}&from={next}"))
                 .header("authorization", &auth)
                 .header("content-type", kind)
                 .send(body.as_bytes()),
-        )?;
+        );
+        let part = match sent {
+            Ok(part) => part,
+            Err(Failure::Transient(why)) if failures < RETRIES => {
+                failures += 1;
+                eprintln!("xtask import: {why}; trying again");
+                std::thread::sleep(Duration::from_secs(u64::from(failures)));
+                match progress() {
+                    Ok(p) => next = p["next_line"].as_u64().unwrap_or(next as u64) as usize,
+                    Err(e) => eprintln!("xtask import: {}", e.into_message()),
+                }
+                continue;
+            }
+            Err(e) => return Err(e.into_message()),
+        };
+        failures = 0;
         taken += part["taken"].as_u64().unwrap_or(0);
         let refusals = part["refused"].as_array().cloned().unwrap_or_default();
         refused += refusals.len() as u64;

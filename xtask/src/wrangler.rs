@@ -14,9 +14,9 @@ pub struct Dev<'a> {
     pub port: u16,
     /// Where KV and Durable Object state are kept.
     pub persist: &'a Path,
-    /// Another wrangler.toml than the project's.
+    /// Another wrangler.toml than the one that runs the built Worker.
     pub config: Option<&'a Path>,
-    /// Secrets and variables; without it wrangler reads `.dev.vars`.
+    /// Secrets and variables; without it, the project's `.dev.vars`.
     pub env_file: Option<&'a Path>,
     /// Where wrangler's output goes; `None` shows it on the terminal.
     pub log: Option<PathBuf>,
@@ -33,11 +33,19 @@ impl Dev<'_> {
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             .stdin(Stdio::null());
-        if let Some(config) = self.config {
-            cmd.arg("--config").arg(config);
-        }
-        if let Some(env_file) = self.env_file {
-            cmd.arg("--env-file").arg(env_file);
+        // Without its own, it runs the built Worker as `cargo xtask build` left it (see
+        // `build::run_config`), with the secrets in the project's `.dev.vars`.
+        let config = self.config.map_or_else(crate::build::run_config_path, Path::to_path_buf);
+        cmd.arg("--config").arg(config);
+        let dev_vars = root().join(".dev.vars");
+        match self.env_file {
+            Some(env_file) => {
+                cmd.arg("--env-file").arg(env_file);
+            }
+            None if self.config.is_none() && dev_vars.exists() => {
+                cmd.arg("--env-file").arg(dev_vars);
+            }
+            None => {}
         }
         if let Some(log) = &self.log {
             let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
