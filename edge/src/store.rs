@@ -177,12 +177,8 @@ impl Store {
         self.any_under(keys::customer_reviews_of(shop, customer, sku)).await
     }
 
-    /// Did the address hashed as `email_hash` unsubscribe from the shop's follow-up e-mails?
-    pub async fn unsubscribed(&self, shop: &ShopId, email_hash: &str) -> Result<bool, ApiError> {
-        Ok(self.get_text(&keys::unsubscribed(shop, email_hash)).await?.is_some())
-    }
-
-    /// When the address hashed as `email_hash` unsubscribed, if it did.
+    /// When the address hashed as `email_hash` unsubscribed from the shop's follow-up e-mails,
+    /// if it did.
     pub async fn unsubscribed_at(
         &self,
         shop: &ShopId,

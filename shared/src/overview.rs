@@ -56,6 +56,9 @@ pub struct Figures {
     pub points_redeemed: i64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub points_expired: i64,
+    /// Points-expiry reminders sent.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reminders: i64,
     /// Customers whose first paid order fell in the week.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub customers: i64,
@@ -80,6 +83,7 @@ impl Figures {
         self.points_issued += sign * other.points_issued;
         self.points_redeemed += sign * other.points_redeemed;
         self.points_expired += sign * other.points_expired;
+        self.reminders += sign * other.reminders;
         self.customers += sign * other.customers;
         self.repeat_customers += sign * other.repeat_customers;
         self.orders += sign * other.orders;
@@ -137,6 +141,9 @@ impl Contribution {
         let mut c = Contribution::default();
         if let Some(first) = ledger.entries.iter().map(|e| e.at).min() {
             c.at(first).members += 1;
+        }
+        for &at in &ledger.reminders_sent {
+            c.at(at).reminders += 1;
         }
         for e in &ledger.entries {
             let week = c.at(e.at);
@@ -196,6 +203,8 @@ pub struct Row {
     pub points_issued: i64,
     pub points_redeemed: i64,
     pub points_expired: i64,
+    /// Points-expiry reminders sent in the week.
+    pub reminders: i64,
     /// Points held by shoppers at the week's end.
     pub points_outstanding: i64,
     /// Among customers with a paid order by the week's end, the share with two or more.
@@ -238,6 +247,7 @@ impl Overview {
                     points_issued: f.points_issued,
                     points_redeemed: f.points_redeemed,
                     points_expired: f.points_expired,
+                    reminders: f.reminders,
                     points_outstanding: total.points_issued
                         - total.points_redeemed
                         - total.points_expired,
@@ -389,6 +399,25 @@ mod tests {
         );
         assert_eq!(rows[1].points_outstanding, ledger.balance());
         assert!(Contribution::ledger(&Ledger::default()).is_empty(), "no entries, no member");
+    }
+
+    #[test]
+    fn points_reminders_count_in_the_week_they_went_out() {
+        let w1 = at(2026, 11, 2);
+        let w2 = at(2026, 11, 9);
+        let ledger = Ledger {
+            entries: vec![entry(w1, 120, Reason::Order)],
+            reminders_sent: vec![w1 + DAY, w2, w2 + 2 * DAY],
+            ..Ledger::default()
+        };
+        let mut o = Overview::default();
+        o.replace(&Contribution::default(), &Contribution::ledger(&ledger));
+        let rows = o.rows(week_of(w2), 2);
+        assert_eq!((rows[0].reminders, rows[1].reminders), (1, 2));
+        // One taken back (the send failed): the week's count follows.
+        let fewer = Ledger { reminders_sent: vec![w1 + DAY, w2], ..ledger.clone() };
+        o.replace(&Contribution::ledger(&ledger), &Contribution::ledger(&fewer));
+        assert_eq!(o.rows(week_of(w2), 1)[0].reminders, 1);
     }
 
     #[test]

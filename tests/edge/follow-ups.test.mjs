@@ -424,5 +424,9 @@ describe("points-expiry reminders", () => {
     await nth("cara@perks.example", 1);
     assert.equal(mailTo("ana@perks.example").length, 1, "one reminder for ana's first date, none after she unsubscribed");
     assert.deepEqual(mailTo("noe@perks.example"), [], "no consent, no reminder");
+
+    // The merchant's weekly figures count every reminder sent: ana's one, ben's two, cara's one.
+    const thisWeek = () => admin(worker.url, perks, "GET", "/overview?weeks=1").then((r) => r.body.weeks.at(-1));
+    await eventually(thisWeek, (week) => assert.equal(week.reminders, 4, JSON.stringify(week)), 20_000);
   });
 });

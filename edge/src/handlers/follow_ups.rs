@@ -96,14 +96,16 @@ impl ReviewMail<'_> {
             return Err(ApiError::Internal("the shop sends no follow-ups".into()));
         };
         let base = follow.link_base.as_deref().unwrap_or_default().trim_end_matches('/');
-        let lang = Lang::negotiate(self.request.locale.as_deref().unwrap_or(&self.settings.locale));
+        let lang = Lang::negotiate(
+            self.request.contact.locale.as_deref().unwrap_or(&self.settings.locale),
+        );
         let t = Strings::of(lang, &["email."], Some(&self.settings.strings));
         let claims = |purpose, days| LinkClaims {
             purpose,
             shop: self.shop.clone(),
             order: Some(self.order.clone()),
             customer: self.request.customer.clone(),
-            email_hash: email_hash(secret, &self.request.email),
+            email_hash: email_hash(secret, &self.request.contact.email),
             exp: self.now + days * DAY,
         };
         let sign = |purpose, days| {
@@ -130,7 +132,7 @@ impl ReviewMail<'_> {
         let (text, html) = mail::review_request(&t, shop_name, &items, &unsubscribe);
         Ok(Letter {
             from: follow.sender.clone(),
-            to: self.request.email.clone(),
+            to: self.request.contact.email.clone(),
             subject: t.text("email.review.subject", &[("shop", shop_name)]),
             id: keyed_hash(secret, "review-request", self.order.as_str()),
             date: self.now,
@@ -409,9 +411,7 @@ pub async fn preview(env: &Env, shop: &ShopId, order: &OrderKey) -> Result<Previ
     };
     let request = view.pending.unwrap_or_else(|| ReviewRequest {
         customer,
-        email: String::new(),
-        marketing: placed.follow_up.marketing,
-        locale: placed.follow_up.locale.clone(),
+        contact: Contact::for_order(String::new(), &placed.follow_up),
     });
     let mut skus = Vec::new();
     for sku in orders::order_skus(placed) {
@@ -440,7 +440,7 @@ pub async fn preview(env: &Env, shop: &ShopId, order: &OrderKey) -> Result<Previ
                 "" => letter.from.address.clone(),
                 name => format!("{name} <{}>", letter.from.address),
             },
-            to: (!request.email.is_empty()).then(|| request.email.clone()),
+            to: (!request.contact.email.is_empty()).then(|| request.contact.email.clone()),
             subject: letter.subject,
             text: letter.text,
             html: letter.html,
@@ -483,12 +483,16 @@ pub async fn export(
     let mut requests = Vec::new();
     let mut addresses: std::collections::BTreeSet<String> =
         known.into_iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
-    for order in order_keys {
+    // One call per order object and one KV read per address, all under way at once.
+    let views = order_keys.iter().map(|order| async move {
         let command = orders::Command::Request { order: order.clone() };
         let view: orders::RequestView =
             call(env, orders::BINDING, &orders::name(shop, order), &command).await?;
+        Ok::<_, ApiError>((order, view))
+    });
+    for (order, view) in futures_util::future::try_join_all(views).await? {
         if let Some(pending) = &view.pending {
-            addresses.insert(pending.email.trim().to_lowercase());
+            addresses.insert(pending.contact.email.trim().to_lowercase());
         }
         if view.pending.is_some() || view.outcome.is_some() {
             requests.push(serde_json::json!({
@@ -496,17 +500,17 @@ pub async fn export(
             }));
         }
     }
-    let mut unsubscribes = Vec::new();
-    if !addresses.is_empty() {
+    let unsubscribes = if addresses.is_empty() {
+        Vec::new()
+    } else {
         let (store, secret) = (Store::open(env)?, super::shopper::token_secret(env, shop)?);
-        for address in addresses {
-            let at = store.unsubscribed_at(shop, &email_hash(&secret, &address)).await?;
-            unsubscribes.push(serde_json::json!({
-                "email": address,
-                "unsubscribed_at": at,
-            }));
-        }
-    }
+        let (store, secret) = (&store, &secret);
+        let found = addresses.into_iter().map(|address| async move {
+            let at = store.unsubscribed_at(shop, &email_hash(secret, &address)).await?;
+            Ok::<_, ApiError>(serde_json::json!({ "email": address, "unsubscribed_at": at }))
+        });
+        futures_util::future::try_join_all(found).await?
+    };
     Ok(serde_json::json!({ "review_requests": requests, "addresses": unsubscribes }))
 }
 

@@ -348,7 +348,11 @@ impl LedgerObject {
         let hash = rapport_shared::secrets::email_hash(&secret, &contact.email);
         let to = Recipient {
             erased: false,
-            unsubscribed: store.unsubscribed(&owner.shop, &hash).await.map_err(failed)?,
+            unsubscribed: store
+                .unsubscribed_at(&owner.shop, &hash)
+                .await
+                .map_err(failed)?
+                .is_some(),
             marketing: contact.marketing,
         };
         let now = (worker::js_sys::Date::now() / 1000.0) as i64;
@@ -369,7 +373,9 @@ impl LedgerObject {
         // Reminded first: however often the alarm runs, one e-mail per expiry date.
         let owned = (&owner.shop, &owner.customer);
         let before = ledger.reminded_for.replace(expiring.at);
-        let (saved, _) = self.save(&ledger, read, owned, false, false).await?;
+        ledger.reminders_sent.push(now);
+        // With the overview's mark: the week's figures count the reminder (or its taking back).
+        let (saved, _) = self.save(&ledger, read, owned, false, true).await?;
         let mail = crate::handlers::follow_ups::ExpiryMail {
             shop: &owner.shop,
             settings: &settings,
@@ -384,7 +390,10 @@ impl LedgerObject {
             let (mut again, read) = self.load().await?;
             if again.reminded_for == Some(expiring.at) {
                 again.reminded_for = before;
-                self.save(&again, read, owned, false, false).await?;
+                if let Some(i) = again.reminders_sent.iter().rposition(|&at| at == now) {
+                    again.reminders_sent.remove(i);
+                }
+                self.save(&again, read, owned, false, true).await?;
             }
         } else {
             // The account shows nothing of this: the snapshot of the saved version is the same.
@@ -518,6 +527,11 @@ impl DurableObject for LedgerObject {
                 worker::console_warn!("[rapport] points reminder: {e}");
                 next = Some(next.map_or(REMINDER_RETRY_MS, |n| n.min(REMINDER_RETRY_MS)));
             }
+        }
+        // A reminder sent (or taken back) is the overview's to count: soon, not at the next one.
+        if storage.get::<Tell>(TELL).await?.is_some() {
+            let soon = MARK_ALARM_MS as i64;
+            next = Some(next.map_or(soon, |n| n.min(soon)));
         }
         match failed {
             // The runtime retries a failed alarm (and the retry checks the reminder again).

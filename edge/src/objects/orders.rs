@@ -144,15 +144,12 @@ struct Pending {
     referral: Option<referrals::Programme>,
 }
 
-/// A review request still to be sent (`request:{order}`).
+/// A review request still to be sent (`request:{order}`): to whom, stored as one flat record.
 #[derive(Serialize, Deserialize)]
 pub struct ReviewRequest {
     pub customer: CustomerId,
-    pub email: String,
-    #[serde(default)]
-    pub marketing: Option<bool>,
-    #[serde(default)]
-    pub locale: Option<String>,
+    #[serde(flatten)]
+    pub contact: Contact,
 }
 
 const REQUEST: &str = "request:";
@@ -194,12 +191,7 @@ impl OrderObject {
         if storage.get::<Outcome>(&format!("{REQUESTED}{order}")).await?.is_some() {
             return Ok(());
         }
-        let request = ReviewRequest {
-            customer,
-            email,
-            marketing: o.follow_up.marketing,
-            locale: o.follow_up.locale.clone(),
-        };
+        let request = ReviewRequest { customer, contact: Contact::for_order(email, &o.follow_up) };
         storage.put(&format!("{REQUEST}{order}"), &request).await
     }
 
@@ -233,7 +225,7 @@ impl OrderObject {
                     unreviewed.push(sku.clone());
                 }
             }
-            let email_hash = rapport_shared::secrets::email_hash(&secret, &request.email);
+            let email_hash = rapport_shared::secrets::email_hash(&secret, &request.contact.email);
             let facts = RequestFacts {
                 fulfilled_at: state.fulfilled_at,
                 cancelled: state.cancelled || (state.paid && !state.kept()),
@@ -242,8 +234,12 @@ impl OrderObject {
             };
             let to = Recipient {
                 erased: state.customer_forgotten,
-                unsubscribed: store.unsubscribed(shop, &email_hash).await.map_err(failed)?,
-                marketing: request.marketing,
+                unsubscribed: store
+                    .unsubscribed_at(shop, &email_hash)
+                    .await
+                    .map_err(failed)?
+                    .is_some(),
+                marketing: request.contact.marketing,
             };
             let outcome =
                 match follow_up::review_request(settings.follow_ups.as_ref(), facts, to, now) {
@@ -345,11 +341,9 @@ impl OrderObject {
 
         let buyer = state.order.as_ref().and_then(|o| o.customer.clone());
         let awarded: Option<CustomerId> = storage.get(&awarded_key).await?;
-        let contact = email.zip(state.order.as_ref()).map(|(email, o)| Contact {
-            email: email.to_owned(),
-            marketing: o.follow_up.marketing,
-            locale: o.follow_up.locale.clone(),
-        });
+        let contact = email
+            .zip(state.order.as_ref())
+            .map(|(email, o)| Contact::for_order(email.to_owned(), &o.follow_up));
         if let Some(Loyalty { rules, currency: shop_currency }) = loyalty {
             let currency =
                 state.order.as_ref().map_or(shop_currency.clone(), |o| o.currency.clone());

@@ -64,6 +64,15 @@ pub struct Contact {
     pub locale: Option<String>,
 }
 
+#[cfg(feature = "server")]
+impl Contact {
+    /// Where an order's follow-ups go: the buyer's address, and what the platform said of their
+    /// consent and language.
+    pub fn for_order(email: String, signals: &crate::orders::FollowUpSignals) -> Self {
+        Contact { email, marketing: signals.marketing, locale: signals.locale.clone() }
+    }
+}
+
 /// Who the shop's follow-up e-mails may go to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

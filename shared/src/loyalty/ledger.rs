@@ -139,6 +139,9 @@ pub struct Ledger {
     /// The expiry date (Unix seconds) the last points reminder was sent for: one per date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminded_for: Option<i64>,
+    /// When (Unix seconds) each points reminder went out, for the merchant's weekly figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders_sent: Vec<i64>,
 }
 
 /// Why a redemption was refused. Nothing changed.

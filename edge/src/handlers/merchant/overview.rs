@@ -193,7 +193,7 @@ fn overview_page(me: &SignedIn, rows: &[Row], currency: &str, value: Option<(i64
         ),
         table(
             "Points per week, and the standing at each week's end",
-            &["Members", "Issued", "Redeemed", "Expired", "Outstanding", "Worth"],
+            &["Members", "Issued", "Redeemed", "Expired", "Outstanding", "Worth", "Reminders sent"],
             rows,
             |r| {
                 vec![
@@ -206,6 +206,7 @@ fn overview_page(me: &SignedIn, rows: &[Row], currency: &str, value: Option<(i64
                         || "–".to_owned(),
                         |v| money(liability_minor(r.points_outstanding, v), currency),
                     ),
+                    r.reminders.to_string(),
                 ]
             },
         ),
