@@ -62,15 +62,15 @@ export async function assertNoLayoutShift(page, settle = 300) {
 
 /**
  * What the page fetched of the widget module, from its `.wasm` request URLs: "main" (the part
- * the loader imports), "shared" (code more than one widget uses) or the widget's own part
+ * the loader imports), "shared" (code that more than one widget uses) or the widget's own part
  * ("reviews", "loyalty"), sorted. Anything else is "unexpected …".
  */
 export const moduleParts = (urls) =>
   urls.map((u) => {
-    const m = u.match(/\/w\/[0-9a-f]{12}\/(\w+)\.wasm$/);
+    const m = u.match(/\/w\/[0-9a-f]{12}\/([\w-]+)\.wasm$/);
     if (!m) return `unexpected ${u}`;
     if (m[1] === "widgets_bg") return "main";
-    if (/^chunk_\d+$/.test(m[1])) return "shared";
+    if (/^shared_[a-z_]+(-[a-z_]+)*$/.test(m[1])) return "shared";
     return m[1].replace(/^split_/, "");
   }).sort();
 

@@ -160,10 +160,9 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         measured.insert(name.trim().to_owned(), s);
     }
     // What a shopper downloads on a page with these widgets: the loader (CSS inside), the
-    // module's main part, glue and link file, each widget's own part and the shared chunks it
-    // needs (as the link file lists them); the parts a widget fetches on first use (the
-    // review form, a redemption) come on top, when opened.
-    let needs = chunk_needs()?;
+    // module's main part, glue and link file, each widget's own part and the shared code of any
+    // set of widgets it is in (the files' names say which, see `pack.rs`); the parts a widget
+    // fetches on first use (the review form, a redemption) come on top, when opened.
     let pages: [(&str, &[&str], &str); 10] = [
         ("shopper payload", &["reviews"], "reviews"),
         // The shop's lists are the Worker's rendered view: the loader alone.
@@ -191,18 +190,9 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     ];
     for (key, widgets, label) in pages {
         let mut names = vec!["loader rapport.js (incl. CSS)".to_owned()];
-        let mut chunks = std::collections::BTreeSet::new();
-        for w in widgets {
-            chunks.extend(needs.get(*w).cloned().unwrap_or_default());
-        }
         // A page whose widgets need no WebAssembly fetches none of the module.
         for (name, _) in parts.iter().filter(|_| !widgets.is_empty()) {
-            let wanted = match name.strip_suffix(".wasm") {
-                Some(stem) if stem.starts_with("split_") => widgets.contains(&&stem[6..]),
-                Some(stem) if stem.starts_with("chunk_") => chunks.contains(stem),
-                _ => true,
-            };
-            if wanted {
+            if fetched_with(name, widgets) {
                 names.push(format!("module {name}"));
             }
         }
@@ -228,31 +218,17 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
-/// The chunks each part needs (`reviews` → `chunk_7`, …), read from the splitter's link file
-/// before minification, where each part's loader is followed by the list of its chunks.
-fn chunk_needs() -> Result<std::collections::HashMap<String, Vec<String>>> {
-    let path = root().join("target/widgets/split/__wasm_split.js");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(chunks_in(&text))
-}
-
-fn chunks_in(text: &str) -> std::collections::HashMap<String, Vec<String>> {
-    let mut needs = std::collections::HashMap::new();
-    for (at, _) in text.match_indices("\"./split_") {
-        let rest = &text[at + 9..];
-        let Some(name) = rest.split(".wasm").next() else { continue };
-        let Some(list) = rest.split_once('[').and_then(|(_, l)| l.split_once(']')).map(|(l, _)| l)
-        else {
-            continue;
-        };
-        let chunks = list
-            .split(',')
-            .filter_map(|c| c.trim().strip_prefix("__"))
-            .map(str::to_owned)
-            .collect();
-        needs.insert(name.to_owned(), chunks);
+/// Whether a page with `widgets` fetches the module's file `name`: a widget's own part
+/// (`split_reviews.wasm`) with that widget, the code a set of widgets shares
+/// (`shared_loyalty-reviews.wasm`) with any of them, the main part and the glue always.
+fn fetched_with(name: &str, widgets: &[&str]) -> bool {
+    match name.strip_suffix(".wasm") {
+        Some(stem) if stem.starts_with("split_") => widgets.contains(&&stem[6..]),
+        Some(stem) if stem.starts_with("shared_") => {
+            stem[7..].split('-').any(|w| widgets.contains(&w))
+        }
+        _ => true,
     }
-    needs
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -677,21 +653,14 @@ Lighthouse, mobile preset, {LIGHTHOUSE_RUNS} runs each (medians; the widgets may
 #[cfg(test)]
 mod tests {
     #[test]
-    fn each_part_lists_the_chunks_it_needs() {
-        let link = r#"const __chunk_5 = makeLoad(() => {
-    const src = fetch(new URL("./chunk_5.wasm", import.meta.url));
-}, []);
-export const __wasm_split_load_reviews = wrapAsyncCb(makeLoad(() => {
-    const src = fetch(new URL("./split_reviews.wasm", import.meta.url));
-}
-, [__chunk_5, __chunk_7]));
-export const __wasm_split_load_loyalty = wrapAsyncCb(makeLoad(() => {
-    const src = fetch(new URL("./split_loyalty.wasm", import.meta.url));
-}
-, []));"#;
-        let needs = super::chunks_in(link);
-        assert_eq!(needs["reviews"], ["chunk_5", "chunk_7"]);
-        assert!(needs["loyalty"].is_empty());
-        assert_eq!(needs.len(), 2);
+    fn a_page_fetches_its_widgets_parts_and_what_they_share() {
+        use super::fetched_with;
+        assert!(fetched_with("split_reviews.wasm", &["reviews"]));
+        assert!(!fetched_with("split_review_form.wasm", &["reviews"]));
+        assert!(fetched_with("shared_loyalty-reviews.wasm", &["reviews"]));
+        assert!(fetched_with("shared_loyalty-reviews.wasm", &["loyalty", "referral"]));
+        assert!(!fetched_with("shared_loyalty-reviews.wasm", &["referral"]));
+        assert!(fetched_with("widgets_bg.wasm", &["referral"]));
+        assert!(fetched_with("__wasm_split.js", &["referral"]));
     }
 }

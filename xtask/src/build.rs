@@ -94,6 +94,15 @@ fn write(path: &Path, data: impl AsRef<[u8]>) -> Result<()> {
 }
 
 /// The newest modification time of any file under `paths`.
+/// The names of the files in `dir`.
+fn file_names(dir: &Path) -> Result<Vec<String>> {
+    Ok(std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect())
+}
+
 fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
     let mut newest = None;
     let mut stack: Vec<PathBuf> = paths.to_vec();
@@ -128,7 +137,8 @@ pub struct WidgetFiles {
     pub loader: PathBuf,
     /// `dist/w/{hash}/`: `widgets.js` (wasm-bindgen's glue), `widgets_bg.wasm` (the main
     /// part), `__wasm_split.js` (which fetches the other parts), `split_{widget}.wasm` (each
-    /// widget's own code) and `chunk_{n}.wasm` (code that more than one widget uses).
+    /// widget's own code, with the code only it needs) and `shared_{widgets}.wasm` (code those
+    /// widgets share; see `pack.rs`).
     pub module: PathBuf,
     /// The minified CSS, inlined into the loader; kept for size reports.
     pub css: PathBuf,
@@ -242,11 +252,7 @@ fn widgets(tools: &Tools) -> Result<()> {
             std::fs::copy(entry.path(), staged.join(&name)).map_err(|e| e.to_string())?;
         }
     }
-    let mut parts: Vec<String> = std::fs::read_dir(&staged)
-        .map_err(|e| e.to_string())?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let parts = file_names(&staged)?;
     for name in parts.iter().filter(|n| n.ends_with(".wasm")) {
         let path = staged.join(name);
         let mut opt = Command::new(tools.npm_tool("wasm-opt"));
@@ -257,7 +263,13 @@ fn widgets(tools: &Tools) -> Result<()> {
             opt.args(["--remove-exports", "--pass-arg=remove-exports@*intounderlying*"]);
         }
         run(opt.arg("-Oz").args(WASM_FEATURES).arg(&path).arg("-o").arg(&path))?;
+        // Which toolchain made a part and which features it was built with: read by no
+        // browser, and about 100 B of every part once compressed.
+        write(&path, without_custom_sections(&read(&path)?, &["producers", "target_features"])?)?;
     }
+    // Then the chunks go with the widgets that need them, fewer and larger files.
+    crate::pack::pack(&staged)?;
+    let mut parts = file_names(&staged)?;
     // wasm-bindgen names each JavaScript import with a hash (`__wbg_value_df0a0e29a4d182fe`), in
     // the main part and again in the glue: random text that does not compress.
     let main = staged.join(format!("{GLUE}_bg.wasm"));
@@ -335,7 +347,7 @@ fn leb128(data: &[u8], at: &mut usize) -> Result<u32> {
     }
 }
 
-fn put_leb128(out: &mut Vec<u8>, mut value: u32) {
+pub(crate) fn put_leb128(out: &mut Vec<u8>, mut value: u32) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -349,7 +361,7 @@ fn put_leb128(out: &mut Vec<u8>, mut value: u32) {
 
 /// The module without its custom sections called `names` (e.g. `name`, the function names
 /// only a debugger reads); every other section as it was.
-fn without_custom_sections(wasm: &[u8], names: &[&str]) -> Result<Vec<u8>> {
+pub(crate) fn without_custom_sections(wasm: &[u8], names: &[&str]) -> Result<Vec<u8>> {
     if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
         return Err("not a WebAssembly module".into());
     }

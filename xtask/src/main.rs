@@ -9,6 +9,7 @@ mod demo;
 mod devvars;
 mod eval;
 mod import;
+mod pack;
 mod proc;
 mod seed;
 mod setup;
