@@ -17,7 +17,7 @@ const demo = shopSecrets("demo-outfitters");
 const bare = shopSecrets("bare-shop");
 const WEBHOOK_SECRET = "gen-" + "f6".repeat(12);
 const require = createRequire(import.meta.url);
-let worker, shop, noConsent, signedIn, browser;
+let worker, shop, noConsent, signedIn, signedInConsent, browser;
 
 const page = (head, body) => `<!doctype html><html lang="en"><head><title>Demo Outfitters</title>${head}</head><body><main>${body}</main></body></html>`;
 const withConsent = (rapport, consent) => snippet(rapport, "").replace("async>", `data-consent="${consent}" async>`);
@@ -79,7 +79,14 @@ before(async () => {
   // The demo shopper, signed in, who bought the tent, the mug and the jacket, without consent.
   const token = mintToken(demo.tokenSecret, { sub: "demo-customer-1", shop: "demo-outfitters", exp: nowSeconds() + 3600 });
   signedIn = await storefront(worker.url, token, {}, "");
-  seedDemo(worker.url, demo, [shop.origin, noConsent.origin, signedIn.origin], WEBHOOK_SECRET);
+  // The same shopper with consent: "for you" on a page with the tent (drawn by the Worker) and
+  // on a page without a product (drawn by the module from a history that holds the tent).
+  const own = snippet(worker.url, token).replace("async>", 'data-consent="recommendations" async>');
+  signedInConsent = await storefront(worker.url, token, {
+    "/tent.html": page(own, '<rapport-recommendations product="RIDGE-TENT-2P" kind="for-you"></rapport-recommendations>'),
+    "/history.html": page(own, '<rapport-recommendations kind="for-you"></rapport-recommendations>'),
+  });
+  seedDemo(worker.url, demo, [shop.origin, noConsent.origin, signedIn.origin, signedInConsent.origin], WEBHOOK_SECRET);
   const settings = await fetch(`${worker.url}/v1/admin/shops/bare-shop`, {
     method: "PUT",
     headers: { authorization: `Bearer ${bare.adminKey}`, "content-type": "application/json" },
@@ -94,6 +101,7 @@ after(async () => {
   await shop?.close();
   await noConsent?.close();
   await signedIn?.close();
+  await signedInConsent?.close();
   await worker?.stop();
 });
 
@@ -262,21 +270,27 @@ describe("the recommendations widget on the demo storefront", () => {
     await context.close();
   });
 
-  test("a signed-in shopper's for you draws from what they bought and leaves it out", async () => {
+  test("a signed-in shopper's for you draws from what they bought and leaves it out, drawn by the Worker on a first visit", async () => {
     const context = await browser.newContext();
     const p = await context.newPage();
-    const { problems, beacons } = await watch(p);
+    const { problems, beacons, wasm } = await watch(p);
     const before = await events();
     const own = [];
-    p.on("request", (r) => { if (r.url().includes("/me/purchases")) own.push(r.headers().authorization || ""); });
+    p.on("request", (r) => {
+      if (r.url().includes("/me/purchases") || r.url().includes("/for-you.html")) own.push(`${new URL(r.url()).pathname} ${r.headers().authorization || ""}`);
+    });
     await p.goto(`${signedIn.origin}/`);
     const picks = await picked(p);
     for (const bought of ["Ridgeline 2-Person Tent", "Trailhead Enamel Mug 350 ml", "Summit 800 Down Jacket"]) {
       assert.ok(!picks.includes(bought), `${bought} was bought: not picked again (${picks.join(" | ")})`);
     }
     assert.ok(picks.includes("Drift R4 Sleeping Mat"), `bought with the tent by others: ${picks.join(" | ")}`);
-    assert.equal(own.length, 1);
-    assert.ok(own[0].startsWith("Bearer "), "read with the shopper's own token");
+    // Without consent this browser keeps no history: the Worker draws the list, with the
+    // shopper's own token, and the module's recommendations part is never fetched.
+    assert.equal(own.length, 1, own.join());
+    assert.match(own[0], /\/recommendations\/for-you\.html Bearer /);
+    await p.waitForTimeout(500);
+    assert.ok(!moduleParts(wasm).includes("recommendations"), moduleParts(wasm).join());
     await assertNoLayoutShift(p);
     await axe(p, "#for-you rapport-recommendations");
     await p.goto("about:blank");
@@ -285,6 +299,32 @@ describe("the recommendations widget on the demo storefront", () => {
     assert.equal(await events(), before);
     assert.deepEqual(problems.filter((x) => !x.includes("[rapport]")), []);
     await context.close();
+  });
+
+  test("for you drawn by the Worker from the page's product is the list the module draws from the same history", async () => {
+    const cards = (p) => p.locator("rapport-recommendations .card-link").evaluateAll((links) => links.map((a) => `${a.textContent.trim()} ${a.getAttribute("href")}`));
+    // A first visit to the tent's page: nothing in the history but the tent.
+    const first = await browser.newContext();
+    const p = await first.newPage();
+    const atEdge = await watch(p);
+    await p.goto(`${signedInConsent.origin}/tent.html`);
+    await live(p, "rapport-recommendations");
+    const drawn = await cards(p);
+    assert.ok(drawn.length >= 3, drawn.join(" | "));
+    await p.waitForTimeout(500);
+    assert.deepEqual(atEdge.wasm, [], "no WebAssembly on the page");
+    await first.close();
+    // A page without a product, with the tent in this browser's history: the module draws it.
+    const later = await browser.newContext();
+    await later.addInitScript(() => localStorage.setItem("rapport:viewed:demo-outfitters", JSON.stringify(["RIDGE-TENT-2P"])));
+    const q = await later.newPage();
+    const inBrowser = await watch(q);
+    await q.goto(`${signedInConsent.origin}/history.html`);
+    await live(q, "rapport-recommendations");
+    assert.ok(moduleParts(inBrowser.wasm).includes("recommendations"), moduleParts(inBrowser.wasm).join());
+    assert.deepEqual(await cards(q), drawn);
+    assert.deepEqual([...atEdge.problems, ...inBrowser.problems].filter((x) => !x.includes("[rapport]")), []);
+    await later.close();
   });
 
   test("a shop without a catalog hides the widget and says why in the console", async () => {

@@ -302,3 +302,60 @@ describe("a signed-in shopper's purchases", () => {
     }
   });
 });
+
+describe("for you drawn at the edge, while the browser knows nothing beyond the page's product", () => {
+  const view = (query, headers = {}, shop = "acme") =>
+    fetch(`${worker.url}/v1/shops/${shop}/recommendations/for-you.html?locale=en&css=none${query}`, { headers });
+  const cards = (html) => [...html.matchAll(/class="card-title">([^<]*)</g)].map((m) => m[1]);
+  const token = (sub, secrets = acme, shop = "acme") => mintToken(secrets.tokenSecret, { sub, shop, exp: nowSeconds() + 600 });
+
+  test("signed out, from the page's product alone, cached like the lists; signed in, also from the purchases, privately", async () => {
+    const similar = (await list("similar", "TENT")).body.items.map((i) => i.title);
+    const res = await view("&product=TENT");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type"), /^text\/html/);
+    assert.match(res.headers.get("cache-control"), /^public, max-age=\d+$/);
+    assert.equal(res.headers.get("vary"), "Authorization");
+    const html = await res.text();
+    assert.match(html, /"kind":"for-you"/);
+    assert.match(html, />Picked for you</);
+    const picks = cards(html);
+    assert.ok(picks.length >= 1, picks.join(" | "));
+    assert.ok(!picks.includes("Tent"), "not the page's own product");
+    assert.equal(picks[0], similar.find((t) => t !== "Tent"), "the product's neighbours, in their order");
+    assert.ok(picks.every((t) => similar.includes(t)), `${picks} within ${similar}`);
+
+    // c1 bought the tent and the mat: neither comes back, nor the page's stove.
+    const mine = await view("&product=STOVE", { authorization: `Bearer ${token("c1")}` });
+    assert.equal(mine.status, 200);
+    assert.equal(mine.headers.get("cache-control"), "private, no-store");
+    const own = cards(await mine.text());
+    assert.ok(own.length >= 1, own.join(" | "));
+    for (const left of ["Tent", "Sleeping mat", "Stove"]) assert.ok(!own.includes(left), `${left} in ${own}`);
+
+    // Nothing to draw from (no product, no purchases): the shop's trending list, under its own heading.
+    const none = await view("");
+    const trending = (await list("trending")).body.items.map((i) => i.title);
+    const shown = await none.text();
+    assert.deepEqual(cards(shown), trending);
+    assert.match(shown, />Picked for you</);
+  });
+
+  test("a bad product, a bad or foreign token, another origin, an unknown shop or one without lists: a JSON error", async () => {
+    const cases = [
+      ["&product=a%2Fb", {}, "acme", 400],
+      ["&product=TENT", { authorization: `Bearer ${token("c1", other)}` }, "acme", 401],
+      ["&product=TENT", { authorization: `Bearer ${token("c1", acme, "other")}` }, "acme", 401],
+      ["&product=TENT", { authorization: "Bearer nonsense" }, "acme", 401],
+      ["&product=TENT", { authorization: `Bearer ${token("c1")}`, origin: "https://elsewhere.example" }, "acme", 403],
+      ["", {}, "nosuchshop", 404],
+      ["", {}, "bare", 404],
+    ];
+    for (const [query, headers, shop, status] of cases) {
+      const res = await view(query, headers, shop);
+      assert.equal(res.status, status, `${shop} ${query} ${JSON.stringify(headers)}`);
+      assert.match(res.headers.get("content-type"), /^application\/json/);
+      assert.ok((await res.json()).error.code);
+    }
+  });
+});

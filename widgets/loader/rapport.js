@@ -593,7 +593,10 @@ try {
   // shop's lists (bought-together, similar, trending) are drawn by the Worker and need no
   // WebAssembly at all: the rendered view is the widget. The shopper's own lists (recently-viewed,
   // for-you) are assembled in the browser by the WebAssembly from this browser's history and the
-  // public lists of those products; "for you" with no history is the shop's trending list.
+  // public lists of those products, so the history never leaves the device. While the history
+  // holds nothing beyond the page's own product (a first visit), "for you" is drawn by the Worker
+  // from that product and the signed-in shopper's purchases, the same blend with no WebAssembly;
+  // "recently viewed" with nothing viewed before is the shop's trending list.
   const STORED = ["bought-together", "similar", "trending"];
   class RapportRecommendations extends RapportElement {
     get viewsProduct_() {
@@ -601,16 +604,19 @@ try {
     }
 
     // Read once: the page's own product joins the history while the page's widgets connect.
-    // With nothing to draw from (no history, or no consent to keep one, and no purchases), the
-    // shopper's own lists are the shop's trending list, so the space the page reserved is never left empty.
+    // "Recently viewed" with nothing viewed before is the shop's trending list, so the space the
+    // page reserved is never left empty; "for you" with nothing beyond this page's product in
+    // the history is drawn by the Worker (from that product only, and only if the history has it).
     get kind_() {
       if (!this.kindRead_) {
         const kind = this.getAttribute("kind") || (this.getAttribute("product") ? "similar" : "trending");
         const here = this.getAttribute("product");
-        const before = viewed().filter((s) => s !== here && !pageViews.includes(s));
-        // A signed-in shopper's "for you" also draws from what they bought.
-        const empty = (kind === "for-you" && !viewed().length && !config.customerToken) || (kind === "recently-viewed" && !before.length);
-        this.kindRead_ = empty ? "trending" : kind;
+        const history = viewed();
+        const before = history.filter((s) => s !== here && !pageViews.includes(s));
+        this.kindRead_ = kind === "recently-viewed" && !before.length ? "trending" : kind;
+        // The product the Worker draws "for you" from: the page's own, if the history has it.
+        this.atEdge_ = kind === "for-you" && history.every((s) => s === here);
+        this.from_ = this.atEdge_ && history.length ? here : "";
       }
       return this.kindRead_;
     }
@@ -621,7 +627,7 @@ try {
     }
 
     get rendered_() {
-      return STORED.includes(this.kind_);
+      return STORED.includes(this.kind_) || this.atEdge_;
     }
 
     get failed_() {
@@ -633,14 +639,23 @@ try {
     }
 
     viewUrl_() {
+      const kind = this.kind_;
       const params = new URLSearchParams({ locale: config.locale, css: "none" });
-      const product = this.getAttribute("product");
-      if (product && this.kind_ !== "trending") params.set("product", product);
+      const product = this.atEdge_ ? this.from_ : this.getAttribute("product");
+      if (product && kind !== "trending") params.set("product", product);
       if (this.heading_) params.set("heading", this.heading_);
-      // A shopper's list shown as trending keeps its own heading.
-      const asked = this.getAttribute("kind");
-      if (asked === "for-you" && this.kind_ !== asked) params.set("as", asked);
-      return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/recommendations/${encodeURIComponent(this.kind_)}.html?${params}`;
+      return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/recommendations/${encodeURIComponent(kind)}.html?${params}`;
+    }
+
+    // Signed in, "for you" draws from the shopper's purchases too; a token the Worker refuses
+    // gets the list drawn from the page's product alone.
+    async fetchView_() {
+      if (this.kind_ === "for-you" && config.customerToken) {
+        const res = await fetch(this.viewUrl_(), { headers: { authorization: `Bearer ${config.customerToken}` } });
+        if (res.status !== 401) return readView(res);
+        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out list"));
+      }
+      return readView(await fetch(this.viewUrl_()));
     }
 
     hide_(why) {

@@ -74,15 +74,10 @@ fn card(c: Card, locale: &str) -> impl IntoView {
 /// The shopper's own lists, in the browser.
 #[cfg(feature = "client")]
 pub mod shopper {
-    use std::collections::HashSet;
-
     use rapport_shared::ids::Sku;
-    use rapport_shared::recs::lists::{for_you, Card, Kind, RecList, LIST_LEN};
+    use rapport_shared::recs::lists::{own_list, recent, trending_cards, Card, Kind, RecList};
 
     use crate::api::{segment, Client};
-
-    /// The recent products whose lists are read: more says little, and each is a request.
-    const HISTORY: usize = 5;
 
     /// What the signed-in shopper bought, from the Worker (read with their token).
     #[derive(serde::Deserialize)]
@@ -110,44 +105,19 @@ pub mod shopper {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        // The purchases come before this browser's views: a view is the nearer intent.
-        let mut recent: Vec<Sku> = Vec::new();
-        let views = history.iter().filter_map(|s| Sku::parse(s).ok());
-        let all: Vec<Sku> = bought.iter().cloned().chain(views).collect();
-        for sku in all.into_iter().rev() {
-            if !recent.contains(&sku) && recent.len() < HISTORY {
-                recent.push(sku);
-            }
-        }
-        recent.reverse();
+        let views: Vec<Sku> = history.iter().filter_map(|s| Sku::parse(s).ok()).collect();
         let base = format!("{base}/recommendations");
         let mut lists: Vec<(Sku, Option<RecList>)> = Vec::new();
-        for sku in recent {
+        for sku in recent(&bought, &views) {
             let path = format!("{base}/similar?product={}", segment(sku.as_str()));
             let list = client.get::<RecList>(&path).await.ok();
             lists.push((sku, list.filter(|l| l.kind == Kind::Similar)));
         }
-        let skip = |c: &Card| Some(c.sku.as_str()) == current.as_deref();
-        match kind {
-            Kind::RecentlyViewed => lists
-                .iter()
-                .rev()
-                .filter_map(|(_, l)| l.as_ref()?.product.clone())
-                .filter(|c| !skip(c))
-                .collect(),
-            _ => {
-                let history: Vec<(Sku, Option<&RecList>)> =
-                    lists.iter().map(|(s, l)| (s.clone(), l.as_ref())).collect();
-                let bought: HashSet<Sku> = bought.into_iter().collect();
-                let blended = for_you(&history, &bought, LIST_LEN);
-                if !blended.is_empty() {
-                    return blended.into_iter().filter(|c| !skip(c)).collect();
-                }
-                let trending = client.get::<RecList>(&format!("{base}/trending")).await;
-                trending
-                    .map(|l| l.items.into_iter().map(|s| s.card).filter(|c| !skip(c)).collect())
-                    .unwrap_or_default()
-            }
+        let cards = own_list(kind, &lists, &bought, current.as_deref());
+        if !cards.is_empty() || kind == Kind::RecentlyViewed {
+            return cards;
         }
+        let trending = client.get::<RecList>(&format!("{base}/trending")).await;
+        trending.map(|l| trending_cards(l, current.as_deref())).unwrap_or_default()
     }
 }

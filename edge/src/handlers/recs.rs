@@ -5,17 +5,17 @@ use futures_util::future::join_all;
 use rapport_shared::catalog::{bounded_text, Product};
 use rapport_shared::ids::{ShopId, Sku};
 use rapport_shared::keys;
-use rapport_shared::recs::lists::{Event, Kind, RecList, Rules};
+use rapport_shared::recs::lists::{self, Event, Kind, RecList, Rules};
 use rapport_widgets::recommendations::heading_key;
 use serde::Deserialize;
 use worker::{console_error, Env, Request, Response};
 
 use super::admin::require_admin;
-use super::shopper::{authenticate, private};
+use super::shopper::{authenticate, private, view_answer};
 use super::views;
 use crate::cors;
 use crate::error::ApiError;
-use crate::http::{json, now, query, read_json, read_text};
+use crate::http::{bearer, json, now, query, read_json, read_text};
 use crate::objects::recs::{self, BuildReport, Command};
 use crate::objects::{call, directory};
 use crate::store::Store;
@@ -87,12 +87,16 @@ pub async fn list(
             format!("`{kind}` is not a kind: bought-together, similar or trending"),
         )
     })?;
+    if let (Kind::ForYou, Some((view, heading, None))) = (kind, &rendered) {
+        return for_you(req, env, shop, view, heading.clone()).await;
+    }
     if !kind.stored() {
         return Err(ApiError::bad_request(
             "invalid_kind",
             format!(
                 "`{}` is assembled in the browser from the `similar` lists of the shopper's own \
-                 products, which never leave the device",
+                 products, which never leave the device (`for-you.html` draws it from the page's \
+                 product alone)",
                 kind.as_str()
             ),
         ));
@@ -139,10 +143,72 @@ pub async fn list(
             } else {
                 heading
             };
-            let html = views::recommendations(req, &view, shop, heading, &list, strings)?;
+            let cards = list.items.into_iter().map(|s| s.card).collect();
+            let html =
+                views::recommendations(req, &view, shop, heading, list.kind, cards, strings)?;
             cacheable(views::html(html)?)
         }
     }
+}
+
+/// `GET /v1/shops/{shop}/recommendations/for-you.html[?product=SKU]`: "for you" while this
+/// browser knows nothing beyond the page's own product (a first visit, or no consent to keep a
+/// history), drawn here from that product's `similar` list and, with the shopper's token, from
+/// what they bought: the same call (`lists::own_list`) the module makes in the browser once
+/// there is a history, which never leaves the device. Nothing to draw from: the shop's trending
+/// list. Signed out it depends on the product alone and is cached like the lists; signed in it
+/// is private.
+async fn for_you(
+    req: &Request,
+    env: &Env,
+    shop: &ShopId,
+    view: &views::ViewQuery,
+    heading: String,
+) -> Result<Response, ApiError> {
+    let params = query(req)?;
+    let product = match params.get("product") {
+        Some(p) => Some(Sku::parse(p).map_err(|e| ApiError::invalid_id("product SKU", e))?),
+        None => None,
+    };
+    let store = Store::open(env)?;
+    let settings = store.existing_shop(shop).await?;
+    let signed_in = bearer(req).is_some();
+    let (bought, origin) = if signed_in {
+        let origin = cors::check(req, &settings)?;
+        let shopper = authenticate(req, env, shop)?;
+        let actor = recs::buyer(Some(shopper.customer.as_str()), "");
+        let command = Command::Purchases { actor: actor.clone() };
+        let bought: Vec<Sku> =
+            call(env, recs::BINDING, &recs::shard_of(shop, &actor), &command).await?;
+        (bought, origin)
+    } else {
+        (Vec::new(), None)
+    };
+    let recent = lists::recent(&bought, product.as_slice());
+    let keys: Vec<String> =
+        recent.iter().map(|sku| keys::recommendations(shop, &format!("similar/{sku}"))).collect();
+    let texts = join_all(keys.iter().map(|key| store.get_text(key))).await;
+    let mut own = Vec::with_capacity(recent.len());
+    for (sku, text) in recent.into_iter().zip(texts) {
+        let list = text?.and_then(|t| serde_json::from_str::<RecList>(&t).ok());
+        own.push((sku, list.filter(|l| l.kind == Kind::Similar)));
+    }
+    let current = product.as_ref().map(Sku::as_str);
+    let mut cards = lists::own_list(Kind::ForYou, &own, &bought, current);
+    if cards.is_empty() {
+        let trending = fallback(&store, shop, None).await?;
+        let trending: RecList = serde_json::from_str(&trending)
+            .map_err(|e| ApiError::Internal(format!("stored list trending: {e}")))?;
+        cards = lists::trending_cards(trending, current);
+    }
+    let strings = views::strings(view, "recs", Some(&settings));
+    let heading = if heading.is_empty() {
+        strings.get(heading_key(Kind::ForYou)).to_owned()
+    } else {
+        heading
+    };
+    let html = views::recommendations(req, view, shop, heading, Kind::ForYou, cards, strings)?;
+    view_answer(views::html(html)?, origin, signed_in)
 }
 
 /// A list the build has not written: the shop's trending list (every available product) for a

@@ -236,18 +236,18 @@ pub fn referral(
     Ok(element(view, &strings, &markup, &data, ""))
 }
 
-/// `<rapport-recommendations>` from one of the shop's lists. The view is the whole widget (its
-/// cards are links), so the data beside it says only what it holds.
+/// `<rapport-recommendations>` from a list of cards. The view is the whole widget (its cards
+/// are links), so the data beside it says only what it holds.
 pub fn recommendations(
     req: &Request,
     view: &ViewQuery,
     shop: &ShopId,
     heading: String,
-    list: &rapport_shared::recs::lists::RecList,
+    kind: rapport_shared::recs::lists::Kind,
+    cards: Vec<rapport_shared::recs::lists::Card>,
     strings: Strings,
 ) -> Result<String, ApiError> {
-    let cards: Vec<_> = list.items.iter().map(|s| s.card.clone()).collect();
-    let data = format!("{{\"kind\":\"{}\",\"count\":{}}}", list.kind.as_str(), cards.len());
+    let data = format!("{{\"kind\":\"{}\",\"count\":{}}}", kind.as_str(), cards.len());
     let markup = rapport_widgets::render::recommendations(
         config(req, view, shop, strings.clone())?,
         heading,

@@ -543,6 +543,56 @@ pub fn for_you(
     ranked.into_iter().map(|(j, _)| cards[j as usize].clone()).collect()
 }
 
+/// How many of a shopper's latest products their own lists draw from.
+pub const OWN_HISTORY: usize = 5;
+
+/// The products a shopper's own lists draw from, oldest first, each once: the latest
+/// [`OWN_HISTORY`] of what they bought and then of what this browser viewed (a view is the
+/// nearer intent).
+pub fn recent(bought: &[Sku], views: &[Sku]) -> Vec<Sku> {
+    let mut recent: Vec<Sku> = Vec::new();
+    for sku in bought.iter().chain(views).rev() {
+        if !recent.contains(sku) && recent.len() < OWN_HISTORY {
+            recent.push(sku.clone());
+        }
+    }
+    recent.reverse();
+    recent
+}
+
+/// A shopper's own list from the `similar` lists of their [`recent`] products, leaving out
+/// `current` (the page's own product): "recently viewed" is those products, newest first;
+/// "for you" is their lists blended ([`for_you`]). The module draws it in the browser, and the
+/// Worker while the browser knows nothing beyond the page's product, from the same call. Empty
+/// when there is nothing to draw from (the shop's trending list stands in, [`trending_cards`]).
+pub fn own_list(
+    kind: Kind,
+    lists: &[(Sku, Option<RecList>)],
+    bought: &[Sku],
+    current: Option<&str>,
+) -> Vec<Card> {
+    let other = |c: &Card| Some(c.sku.as_str()) != current;
+    match kind {
+        Kind::RecentlyViewed => lists
+            .iter()
+            .rev()
+            .filter_map(|(_, l)| l.as_ref()?.product.clone())
+            .filter(other)
+            .collect(),
+        _ => {
+            let history: Vec<(Sku, Option<&RecList>)> =
+                lists.iter().map(|(s, l)| (s.clone(), l.as_ref())).collect();
+            let bought: HashSet<Sku> = bought.iter().cloned().collect();
+            for_you(&history, &bought, LIST_LEN).into_iter().filter(other).collect()
+        }
+    }
+}
+
+/// The shop's trending list as a shopper's own list, leaving out `current`.
+pub fn trending_cards(trending: RecList, current: Option<&str>) -> Vec<Card> {
+    trending.items.into_iter().map(|s| s.card).filter(|c| Some(c.sku.as_str()) != current).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,5 +759,39 @@ mod tests {
         assert!(cards.iter().all(|c| c.sku.as_str() != "tent" && c.sku.as_str() != "stove"));
         let bought: HashSet<Sku> = [sku("mat")].into();
         assert!(for_you(&history, &bought, 3).iter().all(|c| c.sku.as_str() != "mat"));
+    }
+
+    #[test]
+    fn own_lists_draw_from_the_latest_purchases_then_views_and_leave_the_page_out() {
+        let skus = |v: &[Sku]| v.iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>();
+        let recent_of = |b: &[&str], v: &[&str]| {
+            let b: Vec<Sku> = b.iter().map(|s| sku(s)).collect();
+            let v: Vec<Sku> = v.iter().map(|s| sku(s)).collect();
+            skus(&recent(&b, &v))
+        };
+        assert_eq!(recent_of(&["a", "b"], &["c", "a"]), ["b", "c", "a"], "each once, latest place");
+        assert_eq!(recent_of(&["a", "b", "c"], &["d", "e", "f"]), ["b", "c", "d", "e", "f"]);
+        assert!(recent_of(&[], &[]).is_empty());
+
+        let (catalog, activity) = shop();
+        let built = build_all(&catalog, &activity, &Rules::default(), NOW);
+        let lists: Vec<(Sku, Option<RecList>)> = ["stove", "tent"]
+            .iter()
+            .map(|s| (sku(s), built.get(&format!("similar/{s}")).cloned()))
+            .collect();
+        let history: Vec<(Sku, Option<&RecList>)> =
+            lists.iter().map(|(s, l)| (s.clone(), l.as_ref())).collect();
+        let blended: Vec<Card> = for_you(&history, &HashSet::new(), LIST_LEN);
+        let mine = own_list(Kind::ForYou, &lists, &[], Some("mat"));
+        assert_eq!(
+            mine,
+            blended.into_iter().filter(|c| c.sku.as_str() != "mat").collect::<Vec<_>>()
+        );
+        let viewed = own_list(Kind::RecentlyViewed, &lists, &[], Some("stove"));
+        assert_eq!(viewed.iter().map(|c| c.sku.as_str()).collect::<Vec<_>>(), ["tent"]);
+        assert!(own_list(Kind::ForYou, &[(sku("gone"), None)], &[], None).is_empty());
+        let trending = built["trending"].clone();
+        let first = trending.items[0].card.sku.as_str().to_owned();
+        assert!(trending_cards(trending, Some(&first)).iter().all(|c| c.sku.as_str() != first));
     }
 }
