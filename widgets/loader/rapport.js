@@ -6,7 +6,7 @@
 // reserved space, and loads the WebAssembly once, only when a widget comes near the viewport.
 // It never throws into the host page: failures become a small inline notice and a console line
 // prefixed with [rapport].
-// __RAPPORT_CSS__, __RAPPORT_MODULE__ and __RAPPORT_WELCOME__ are filled in at build time. Element properties that
+// __RAPPORT_CSS__, __RAPPORT_STYLES__, __RAPPORT_MODULE__, __RAPPORT_WELCOME__ and __RAPPORT_STARS__ are filled in at build time. Element properties that
 // end in `_` are the loader's own and are shortened by the build; `rapportLive` (the widget's
 // WebAssembly has taken over) is read by tests and tools.
 
@@ -35,10 +35,23 @@ try {
     consent: data.consent || "none",
   };
 
-  // One stylesheet object, adopted by every widget's shadow root. Every browser that has
+  // Two stylesheet objects, adopted by every widget's shadow root: the frame (each widget's
+  // reserved box, and the star badges), here, and the widgets' own styles, fetched once beside
+  // the module and cached for good. No view is drawn before they are in. Every browser that has
   // adoptable stylesheets (all since 2023) also has the observers and :focus-visible used below.
+  const frame = new CSSStyleSheet();
+  frame.replaceSync(__RAPPORT_CSS__);
   const sheet = new CSSStyleSheet();
-  sheet.replaceSync(__RAPPORT_CSS__);
+  let styling = null;
+  const styles = () =>
+    (styling ||= fetch(new URL(__RAPPORT_STYLES__, here).href)
+      .then((res) => {
+        if (!res.ok) throw new Error(`the widget styles: HTTP ${res.status}`);
+        return res.text();
+      })
+      .then((css) => sheet.replace(css))
+      // Unstyled is still readable, inside the reserved box.
+      .catch((error) => report("styles", error)));
 
   // The widgets' WebAssembly: one module in parts (see ARCHITECTURE.md). Importing it fetches
   // the small main part; each widget's own code, and the code the widgets share, is fetched the
@@ -53,7 +66,7 @@ try {
   // before they are shown, so it never competes with the shopper's first sight of a widget.
   const views = [];
   const load = async () => {
-    await Promise.allSettled(views);
+    await Promise.allSettled([...views, styles()]);
     // And drawn: the module is requested after the frame that shows them.
     await new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
     return importModule();
@@ -200,7 +213,8 @@ try {
       if (this.viewsProduct_) sawProduct(this.getAttribute("product"));
       // A declarative shadow root from the page's HTML already holds the first view.
       const root = this.shadowRoot || this.attachShadow({ mode: "open" });
-      root.adoptedStyleSheets = [sheet];
+      root.adoptedStyleSheets = [frame, sheet];
+      if (!this.badge_) styles();
       this.box_ = root.querySelector('[part="root"]');
       if (!this.box_) {
         this.box_ = document.createElement("div");
@@ -242,9 +256,9 @@ try {
         : Promise.resolve()
           .then(() => {
             if (!config.shop) throw new Error("the Rapport script tag needs a data-shop attribute");
-            return this.fetchView_();
+            return Promise.all([this.fetchView_(), styles()]);
           })
-          .then(({ view, rest }) => {
+          .then(([{ view, rest }]) => {
             for (const ld of rest.querySelectorAll('script[type="application/ld+json"]')) {
               const product = CSS.escape(ld.getAttribute("data-rapport-product"));
               const old = document.head.querySelector(`script[data-rapport-product="${product}"]`);
@@ -275,8 +289,17 @@ try {
     // What the shopper reads when the widget cannot show anything (keys of the loader's words):
     // `failed_` (every rendered widget has its own) and `notFound_`.
 
+    // A widget with a shopper's own view (`own_`), signed in: that view. A token the Worker
+    // refuses (expired, or not the shop's) gets the signed-out one, which asks the shopper to
+    // sign in again.
     async fetchView_() {
-      return readView(await fetch(this.viewUrl_()));
+      if (this.own_ && config.customerToken) {
+        const res = await fetch(this.viewUrl_(false), { headers: { authorization: `Bearer ${config.customerToken}` } });
+        if (res.status !== 401) return readView(res);
+        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out view"));
+        this.expired_ = true;
+      }
+      return readView(await fetch(this.viewUrl_(this.expired_)));
     }
 
     // Near the viewport: the WebAssembly loads when the page is idle (a click on the rendered
@@ -417,16 +440,8 @@ try {
       return `${config.api}/v1/shops/${shop}/loyalty.html?locale=${locale}&mode=${this.mode_}&css=none${expired ? "&expired=1" : ""}`;
     }
 
-    // Signed in, the shopper's own view. A token the Worker refuses (expired, or not the
-    // shop's) gets the signed-out view, which asks the shopper to sign in again.
-    async fetchView_() {
-      if (config.customerToken) {
-        const res = await fetch(this.viewUrl_(false), { headers: { authorization: `Bearer ${config.customerToken}` } });
-        if (res.status !== 401) return readView(res);
-        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out view"));
-        this.expired_ = true;
-      }
-      return readView(await fetch(this.viewUrl_(this.expired_)));
+    get own_() {
+      return true;
     }
 
     // A shop without a loyalty programme: the element gives back the space it reserved.
@@ -464,15 +479,9 @@ try {
       return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/referrals.html?locale=${encodeURIComponent(config.locale)}&css=none`;
     }
 
-    // Signed in, the advocate's own view; a token the Worker refuses gets the signed-out one.
-    async fetchView_() {
-      if (config.customerToken) {
-        const res = await fetch(this.viewUrl_(), { headers: { authorization: `Bearer ${config.customerToken}` } });
-        if (res.status !== 401) return readView(res);
-        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out view"));
-        this.expired_ = true;
-      }
-      return readView(await fetch(this.viewUrl_()));
+    // Signed in, the advocate's own view.
+    get own_() {
+      return true;
     }
 
     refused_(error) {
@@ -489,37 +498,25 @@ try {
   }
 
   // A friend arriving by a referral link (`?ref=CODE`) sees a welcome banner, drawn without
-  // WebAssembly by a small module fetched only then. The arrival is kept in the browser (to show
-  // the banner on the next pages until the friend claims or closes it) only when `data-consent`
-  // allows `referral`.
+  // WebAssembly by a small module fetched only then. That module keeps the arrival in the browser
+  // (to show the banner on the next pages, for 30 days, until the friend claims or closes it)
+  // only when `data-consent` allows `referral`.
   const consents = config.consent.split(/[\s,]+/);
   const keepArrival = consents.includes("referral") || consents.includes("all");
-  const arrivalKey = `rapport:referral:${config.shop}`;
   const arrival = () => {
     const code = new URLSearchParams(location.search).get("ref");
-    if (code) return code;
-    if (!keepArrival) return null;
+    if (code || !keepArrival) return code;
     try {
-      const kept = JSON.parse(localStorage.getItem(arrivalKey) || "null");
-      return kept && !kept.closed && Date.now() - kept.at < 30 * 86400e3 ? kept.code : null;
+      const kept = JSON.parse(localStorage.getItem(`rapport:referral:${config.shop}`));
+      return kept && Date.now() - kept.at < 30 * 86400e3 ? kept.code : null;
     } catch (_) {
       return null;
     }
   };
-  const keep = (value) => {
-    if (!keepArrival) return;
-    try {
-      if (value) localStorage.setItem(arrivalKey, JSON.stringify(value));
-      else localStorage.removeItem(arrivalKey);
-    } catch (_) {
-      // Storage may be blocked; the banner still shows on this page.
-    }
-  };
   const code = config.shop && arrival();
   if (code) {
-    keep({ code, at: Date.now() });
-    import(new URL(__RAPPORT_WELCOME__, here).href)
-      .then((m) => m.welcome({ config, sheet, code, keep, report }))
+    Promise.all([import(new URL(__RAPPORT_WELCOME__, here).href), styles()])
+      .then(([m]) => m.welcome({ config, sheets: [frame, sheet], code, keepArrival, report }))
       .catch((error) => report("welcome banner", error));
   }
 
@@ -647,15 +644,9 @@ try {
       return `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/recommendations/${encodeURIComponent(kind)}.html?${params}`;
     }
 
-    // Signed in, "for you" draws from the shopper's purchases too; a token the Worker refuses
-    // gets the list drawn from the page's product alone.
-    async fetchView_() {
-      if (this.kind_ === "for-you" && config.customerToken) {
-        const res = await fetch(this.viewUrl_(), { headers: { authorization: `Bearer ${config.customerToken}` } });
-        if (res.status !== 401) return readView(res);
-        report(this.localName, new Error("the page's shopper token was refused; showing the signed-out list"));
-      }
-      return readView(await fetch(this.viewUrl_()));
+    // Signed in, "for you" draws from the shopper's purchases too.
+    get own_() {
+      return this.kind_ === "for-you";
     }
 
     hide_(why) {
@@ -709,74 +700,21 @@ try {
   }
 
   // <rapport-stars product="SKU">: a compact star badge for collection pages. It needs no
-  // WebAssembly: every badge on the page shares one batched request, drawn here in a few lines.
-  const pendingStars = new Map();
-  let starsTimer = 0;
-  let numberFormat = null;
-  const drawStars = (el, rating) => {
-    const count = rating ? rating.count : 0;
-    if (!count) {
-      el.box_.replaceChildren();
-      return;
-    }
-    const halves = Math.round(rating.average * 2);
-    const row = document.createElement("span");
-    row.className = "stars";
-    row.setAttribute("part", "stars");
-    row.setAttribute("role", "img");
-    numberFormat ||= new Intl.NumberFormat(config.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-    const average = numberFormat.format(rating.average);
-    const english = `Rated ${average} out of 5, ${count} review${count === 1 ? "" : "s"}`;
-    row.setAttribute("aria-label", english);
-    words("loader").then((w) => {
-      const text = plural(w, "loader.rating", count);
-      if (text) row.setAttribute("aria-label", text.replace("{rating}", average).replace("{count}", new Intl.NumberFormat(config.locale).format(count)));
-    }, () => {});
-    for (let i = 1; i <= 5; i++) {
-      const star = document.createElement("span");
-      star.className = halves >= 2 * i ? "star full" : halves === 2 * i - 1 ? "star half" : "star";
-      star.setAttribute("aria-hidden", "true");
-      star.textContent = "★";
-      row.append(star);
-    }
-    const label = document.createElement("span");
-    label.className = "badge-count";
-    label.setAttribute("aria-hidden", "true");
-    label.textContent = `(${new Intl.NumberFormat(config.locale).format(count)})`;
-    el.box_.replaceChildren(row, label);
-  };
-  const fetchStars = async () => {
-    starsTimer = 0;
-    const batch = new Map(pendingStars);
-    pendingStars.clear();
-    const skus = [...batch.keys()];
-    for (let i = 0; i < skus.length; i += 50) {
-      const part = skus.slice(i, i + 50);
-      try {
-        const url = `${config.api}/v1/shops/${encodeURIComponent(config.shop)}/ratings?products=${part.map(encodeURIComponent).join(",")}`;
-        const res = await fetch(url);
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const { ratings } = await res.json();
-        for (const sku of part) for (const el of batch.get(sku)) drawStars(el, ratings[sku]);
-      } catch (error) {
-        report("rapport-stars", error);
-      }
-    }
-  };
-
+  // WebAssembly: a small module (stars.js), fetched when the first badge comes near the viewport,
+  // draws every badge of the page from one batched request.
+  let badges = null;
   class RapportStars extends RapportElement {
-    async mount_() {
+    // A badge needs the frame's rules only: a collection page fetches no other styles.
+    get badge_() {
+      return true;
+    }
+
+    mount_() {
       if (this.mounted_) return;
       this.mounted_ = true;
-      const product = this.getAttribute("product");
-      if (!product || !config.shop) {
-        report(this.localName, new Error("needs a product attribute and the script's data-shop"));
-        return;
-      }
-      if (!pendingStars.has(product)) pendingStars.set(product, []);
-      pendingStars.get(product).push(this);
-      // Badges that come into view together share one request.
-      if (!starsTimer) starsTimer = setTimeout(fetchStars, 30);
+      (badges ||= import(new URL(__RAPPORT_STARS__, here).href))
+        .then((m) => m.badge(this, this.box_, { config, words, plural, report }))
+        .catch((error) => report(this.localName, error));
     }
   }
 

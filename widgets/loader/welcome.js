@@ -1,7 +1,7 @@
 // The welcome banner for a friend who arrived by a referral link: who invited them and the offer,
 // a form to claim their single-use code with their e-mail address, then the code. Imported by the
 // loader only when the page has `?ref=CODE` (or, with consent, a kept arrival); it shares the
-// loader's stylesheet and draws into its own shadow root, fixed in a corner of the viewport so
+// loader's stylesheets and draws into its own shadow root, fixed in a corner of the viewport so
 // the page never moves.
 
 const money = (locale, m) => {
@@ -16,7 +16,19 @@ const el = (name, attrs = {}, ...children) => {
   return node;
 };
 
-export async function welcome({ config, sheet, code, keep, report }) {
+export async function welcome({ config, sheets, code, keepArrival, report }) {
+  // The arrival, kept (with consent) while the banner stands; a claim or a close ends it.
+  const keep = (value) => {
+    if (!keepArrival) return;
+    try {
+      const key = `rapport:referral:${config.shop}`;
+      if (value) localStorage.setItem(key, JSON.stringify(value));
+      else localStorage.removeItem(key);
+    } catch (_) {
+      // Storage may be blocked; the banner still shows on this page.
+    }
+  };
+  keep({ code, at: Date.now() });
   const shop = `${config.api}/v1/shops/${encodeURIComponent(config.shop)}`;
   const base = `${shop}/referrals`;
   // The banner's words in the friend's language (shared::i18n); English if they cannot be had.
@@ -41,7 +53,7 @@ export async function welcome({ config, sheet, code, keep, report }) {
 
   const host = el("rapport-welcome");
   const root = host.attachShadow({ mode: "open" });
-  root.adoptedStyleSheets = [sheet];
+  root.adoptedStyleSheets = sheets;
   const who = invitation.advocate || t("welcome.a_friend", "A friend");
   const close = el("button", { type: "button", class: "close", "aria-label": t("welcome.close", "Close the invitation") }, el("span", { "aria-hidden": "true" }, "×"));
   const status = el("p", { class: "field-error", role: "status" });
@@ -67,7 +79,7 @@ export async function welcome({ config, sheet, code, keep, report }) {
   document.body.append(host);
 
   close.addEventListener("click", () => {
-    keep({ code, at: Date.now(), closed: true });
+    keep(null);
     host.remove();
   });
   host.addEventListener("keydown", (event) => {
@@ -100,7 +112,7 @@ export async function welcome({ config, sheet, code, keep, report }) {
         submit.disabled = false;
         return;
       }
-      keep({ code, at: Date.now(), closed: true });
+      keep(null);
       const copy = el("button", { type: "button", class: "copy", part: "button" }, t("common.copy", "Copy"));
       copy.addEventListener("click", () => {
         navigator.clipboard?.writeText(body.discount_code).then(

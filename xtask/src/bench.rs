@@ -137,10 +137,12 @@ fn recommendations_batch(report: &mut Map<String, Value>) -> Result<()> {
 fn sizes(report: &mut Map<String, Value>) -> Result<()> {
     let files = widget_files()?;
     let mut rows = vec![
-        ("loader rapport.js (incl. CSS)".to_owned(), files.loader.clone()),
-        ("  of which CSS".to_owned(), files.css.clone()),
+        ("loader rapport.js (incl. frame CSS)".to_owned(), files.loader.clone()),
+        ("  of which frame CSS".to_owned(), files.css.clone()),
         // Fetched only by a friend arriving with `?ref=`: not in any page kind's sum below.
         ("welcome banner welcome.js".to_owned(), files.loader.with_file_name("welcome.js")),
+        // Fetched by a page with star badges: the collection page's sum below.
+        ("star badges stars.js".to_owned(), files.loader.with_file_name("stars.js")),
     ];
     let parts = files.parts()?;
     for (name, path) in &parts {
@@ -159,13 +161,15 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         );
         measured.insert(name.trim().to_owned(), s);
     }
-    // What a shopper downloads on a page with these widgets: the loader (CSS inside), the
-    // module's main part, glue and link file, each widget's own part and the shared code of any
+    // What a shopper downloads on a page with these widgets: the loader (the frame's CSS
+    // inside), the widgets' styles, the module's main part, glue and link file, each widget's own part and the shared code of any
     // set of widgets it is in (the files' names say which, see `pack.rs`); the parts a widget
     // fetches on first use (the review form, a redemption) come on top, when opened.
-    let pages: [(&str, &[&str], &str); 10] = [
+    let pages: [(&str, &[&str], &str); 11] = [
         ("shopper payload", &["reviews"], "reviews"),
-        // The shop's lists are the Worker's rendered view: the loader alone.
+        // Star badges are drawn by the loader's own small module: no styles, no WebAssembly.
+        ("shopper payload, star badges", &["stars"], "star badges only"),
+        // The shop's lists are the Worker's rendered view: the loader and the styles alone.
         ("shopper payload, shop's recommendations", &[], "the shop's recommendations"),
         ("shopper payload, for you", &["recommendations"], "for you / recently viewed"),
         ("shopper payload, loyalty", &["loyalty"], "loyalty"),
@@ -189,11 +193,17 @@ fn sizes(report: &mut Map<String, Value>) -> Result<()> {
         ("shopper payload, loyalty, redeemed", &["loyalty", "redemption"], "loyalty, redeemed"),
     ];
     for (key, widgets, label) in pages {
-        let mut names = vec!["loader rapport.js (incl. CSS)".to_owned()];
-        // A page whose widgets need no WebAssembly fetches none of the module.
-        for (name, _) in parts.iter().filter(|_| !widgets.is_empty()) {
-            if fetched_with(name, widgets) {
-                names.push(format!("module {name}"));
+        let mut names = vec!["loader rapport.js (incl. frame CSS)".to_owned()];
+        if widgets == ["stars"] {
+            names.push("star badges stars.js".to_owned());
+        } else {
+            // A page whose widgets need no WebAssembly fetches none of the module, only the
+            // widgets' styles.
+            for (name, _) in parts.iter().filter(|(n, _)| !widgets.is_empty() || n == "rapport.css")
+            {
+                if fetched_with(name, widgets) {
+                    names.push(format!("module {name}"));
+                }
             }
         }
         let mut total = Size { raw: 0, gzip: 0, brotli: 0 };

@@ -137,10 +137,10 @@ pub struct WidgetFiles {
     pub loader: PathBuf,
     /// `dist/w/{hash}/`: `widgets.js` (wasm-bindgen's glue), `widgets_bg.wasm` (the main
     /// part), `__wasm_split.js` (which fetches the other parts), `split_{widget}.wasm` (each
-    /// widget's own code, with the code only it needs) and `shared_{widgets}.wasm` (code those
-    /// widgets share; see `pack.rs`).
+    /// widget's own code, with the code only it needs), `shared_{widgets}.wasm` (code those
+    /// widgets share; see `pack.rs`) and `rapport.css` (the widgets' styles).
     pub module: PathBuf,
-    /// The minified CSS, inlined into the loader; kept for size reports.
+    /// The minified frame CSS, inlined into the loader; kept for size reports.
     pub css: PathBuf,
 }
 
@@ -165,7 +165,7 @@ pub fn widget_files() -> Result<WidgetFiles> {
     Ok(WidgetFiles {
         loader: dist.join("rapport.js"),
         module: dist.join("w").join(published.trim()),
-        css: root().join("target/widgets/rapport.min.css"),
+        css: root().join("target/widgets/frame.min.css"),
     })
 }
 
@@ -213,7 +213,9 @@ fn widgets(tools: &Tools) -> Result<()> {
     // Skip the rest when the compiled module, the loader and the styles are all unchanged.
     inputs.extend(read(&loader_dir.join("rapport.js"))?);
     inputs.extend(read(&loader_dir.join("rapport.css"))?);
+    inputs.extend(read(&loader_dir.join("frame.css"))?);
     inputs.extend(read(&loader_dir.join("welcome.js"))?);
+    inputs.extend(read(&loader_dir.join("stars.js"))?);
     // A change to this pipeline is a change of input too.
     inputs.extend(include_bytes!("build.rs"));
     let stamp = sha256_hex(&inputs);
@@ -284,6 +286,13 @@ fn widgets(tools: &Tools) -> Result<()> {
             .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
             .arg(format!("--outfile={}", path.display())))?;
     }
+    // The widgets' styles sit with the module (cached for good); only the frame goes into the
+    // loader.
+    run(Command::new(tools.npm_tool("esbuild"))
+        .arg(loader_dir.join("rapport.css"))
+        .args(["--minify", "--log-level=warning"])
+        .arg(format!("--outfile={}", staged.join("rapport.css").display())))?;
+    parts.push("rapport.css".into());
     parts.sort();
     let mut all = Vec::new();
     for name in &parts {
@@ -297,15 +306,17 @@ fn widgets(tools: &Tools) -> Result<()> {
     std::fs::rename(&staged, published.join(&hash)).map_err(|e| e.to_string())?;
     write(&out.join("current"), &hash)?;
 
-    let css_min = out.join("rapport.min.css");
+    let css_min = out.join("frame.min.css");
     run(Command::new(tools.npm_tool("esbuild"))
-        .arg(loader_dir.join("rapport.css"))
+        .arg(loader_dir.join("frame.css"))
         .args(["--minify", "--log-level=warning"])
         .arg(format!("--outfile={}", css_min.display())))?;
     let css = String::from_utf8_lossy(&read(&css_min)?).trim().to_owned();
     let css = serde_json::to_string(&css).expect("strings serialise");
     let module =
         serde_json::to_string(&format!("./w/{hash}/{GLUE}.js")).expect("strings serialise");
+    let styles =
+        serde_json::to_string(&format!("./w/{hash}/rapport.css")).expect("strings serialise");
     run(Command::new(tools.npm_tool("esbuild"))
         .arg(loader_dir.join("rapport.js"))
         .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
@@ -313,13 +324,18 @@ fn widgets(tools: &Tools) -> Result<()> {
         .arg("--mangle-props=_$")
         .arg(format!("--define:__RAPPORT_CSS__={css}"))
         .arg(format!("--define:__RAPPORT_MODULE__={module}"))
+        .arg(format!("--define:__RAPPORT_STYLES__={styles}"))
         .arg("--define:__RAPPORT_WELCOME__=\"./welcome.js\"")
+        .arg("--define:__RAPPORT_STARS__=\"./stars.js\"")
         .arg(format!("--outfile={}", dist.join("rapport.js").display())))?;
-    // The welcome banner, imported by the loader only on a referral arrival.
-    run(Command::new(tools.npm_tool("esbuild"))
-        .arg(loader_dir.join("welcome.js"))
-        .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
-        .arg(format!("--outfile={}", dist.join("welcome.js").display())))?;
+    // The welcome banner, imported by the loader only on a referral arrival, and the star
+    // badges, only on a page that has them.
+    for name in ["welcome.js", "stars.js"] {
+        run(Command::new(tools.npm_tool("esbuild"))
+            .arg(loader_dir.join(name))
+            .args(["--minify", "--format=esm", "--target=es2020", "--log-level=warning"])
+            .arg(format!("--outfile={}", dist.join(name).display())))?;
+    }
     // Files of earlier layouts.
     for entry in std::fs::read_dir(&dist).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -502,6 +518,9 @@ const HEADERS: &str = "\
 /welcome.js
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=300
+/stars.js
+  Access-Control-Allow-Origin: *
+  Cache-Control: public, max-age=300
 /w/*
   Access-Control-Allow-Origin: *
   Cache-Control: public, max-age=31536000, immutable
@@ -516,6 +535,7 @@ fn worker(tools: &Tools) -> Result<()> {
         // The Worker renders the widgets' first views with their components and styles.
         "widgets/src",
         "widgets/Cargo.toml",
+        "widgets/loader/frame.css",
         "widgets/loader/rapport.css",
         "shared/src",
         "shared/Cargo.toml",

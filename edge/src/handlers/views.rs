@@ -65,11 +65,14 @@ impl ViewQuery {
     }
 }
 
-/// The widget styles, without comments and runs of white space (the loader's copy is
-/// minified at build time; this one is the same rules).
+/// The widget styles, the frame's and the widgets' own, without comments and runs of white
+/// space (the loader's copies are minified at build time; these are the same rules).
 fn css() -> &'static str {
     static CSS: OnceLock<String> = OnceLock::new();
-    CSS.get_or_init(|| compact_css(include_str!("../../../widgets/loader/rapport.css")))
+    CSS.get_or_init(|| {
+        let frame = include_str!("../../../widgets/loader/frame.css");
+        compact_css(&[frame, include_str!("../../../widgets/loader/rapport.css")].concat())
+    })
 }
 
 fn compact_css(css: &str) -> String {
