@@ -6,7 +6,9 @@
 //!   same run under the same wrangler and workerd, against two baselines, alternating rounds: a
 //!   bare Worker that answers a constant, and a like-for-like one with Rapport's configuration
 //!   shape (static assets, the Worker first on the API paths, KV) that returns the same stored
-//!   page from the same key. Medians, the ratios to both, and the Worker's start-up.
+//!   page from the same key. Medians, the ratios to both, the CPU time each Worker's workerd
+//!   process spends per request (what a merchant is billed by; locally that process also runs
+//!   KV and the Durable Objects) and the Worker's start-up.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
 //!
 //! Machines are shared and noisy: compare ratios and medians, not single figures. Everything is
@@ -266,22 +268,35 @@ fn millis(figure: &str) -> Option<f64> {
 
 struct Load {
     errors: u64,
+    /// CPU milliseconds the Worker's workerd process spent per request in the round.
+    cpu_ms: f64,
     rps: f64,
     p50: f64,
     p99: f64,
 }
 
-/// What one wrk round requests: a URL, headers, or a Lua script that makes each request.
+/// A target's medians over its rounds.
+#[derive(Clone, Copy)]
+struct Figures {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    cpu_ms: f64,
+}
+
+/// What one wrk round requests: a URL, headers, or a Lua script that makes each request; and
+/// the `wrangler dev` that answers it, whose workerd's CPU time the round reads.
 struct Target {
     name: &'static str,
+    dev: u32,
     url: String,
     headers: Vec<String>,
     script: Option<std::path::PathBuf>,
 }
 
 impl Target {
-    fn new(name: &'static str, url: String) -> Self {
-        Self { name, url, headers: Vec::new(), script: None }
+    fn new(name: &'static str, dev: &crate::proc::Guard, url: String) -> Self {
+        Self { name, dev: dev.0.id(), url, headers: Vec::new(), script: None }
     }
 
     fn header(mut self, header: &str) -> Self {
@@ -306,9 +321,62 @@ fn shoppers_script(tokens: &[String]) -> String {
     )
 }
 
+/// The workerd process that runs the Workers of the `wrangler dev` whose process is `dev` (the
+/// one with an inspector; the other is wrangler's proxy in front of it), found among its
+/// descendants. Local KV and Durable Objects run in it too, for Rapport and the baselines alike.
+fn worker_process(dev: u32) -> Result<u32> {
+    let stat_of = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let (Ok(pid), Some(stat)) = (name.parse::<u32>(), stat_of(&name)) else { continue };
+        // "pid (comm) state ppid ...": the name may hold spaces and parentheses.
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1));
+        if let Some(ppid) = ppid.and_then(|p| p.parse::<u32>().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut family = vec![dev];
+    while let Some(child) =
+        parents.iter().find(|(pid, ppid)| family.contains(ppid) && !family.contains(pid))
+    {
+        family.push(child.0);
+    }
+    family
+        .into_iter()
+        .find(|pid| {
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let line = String::from_utf8_lossy(&line);
+            line.contains("workerd") && line.contains("--inspector-addr")
+        })
+        .ok_or_else(|| format!("no workerd with an inspector under wrangler dev (pid {dev})"))
+}
+
+/// User and system CPU time `pid` has used, in clock ticks.
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("").split(' ').collect();
+    // After the name: state is field 3 of stat(5), utime 14 and stime 15.
+    let tick = |n: usize| fields.get(n - 2).and_then(|f| f.parse::<u64>().ok());
+    match (tick(14), tick(15)) {
+        (Some(user), Some(system)) => Ok(user + system),
+        _ => Err(format!("/proc/{pid}/stat: {stat}")),
+    }
+}
+
+/// Clock ticks per second, as `/proc` counts CPU time.
+fn ticks_per_second() -> f64 {
+    crate::proc::output(Command::new("getconf").arg("CLK_TCK"))
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 /// One wrk round: 1 thread, 20 connections. Any answer other than 2xx or 3xx fails the bench;
 /// socket errors (timeouts) are counted.
-fn wrk(target: &Target) -> Result<Load> {
+fn wrk(target: &Target, ticks_per_second: f64) -> Result<Load> {
+    let worker = worker_process(target.dev)?;
+    let cpu_before = cpu_ticks(worker)?;
     let mut command = Command::new("wrk");
     for header in &target.headers {
         command.args(["-H", header]);
@@ -321,6 +389,7 @@ fn wrk(target: &Target) -> Result<Load> {
         .args(["-t1", "-c20", &format!("-d{ROUND_SECONDS}s"), "--latency", url])
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
+    let cpu = (cpu_ticks(worker)? - cpu_before) as f64 * 1000.0 / ticks_per_second;
     let text = String::from_utf8_lossy(&out.stdout);
     let field = |prefix: &str| {
         text.lines()
@@ -335,9 +404,17 @@ fn wrk(target: &Target) -> Result<Load> {
         .find(|l| l.trim().starts_with("Socket errors"))
         .map(|l| l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum())
         .unwrap_or(0);
-    match (field("Requests/sec:"), field("50%"), field("99%")) {
-        (Some(rps), Some(p50), Some(p99)) if !failed => Ok(Load {
+    // "  12345 requests in 8.00s, 1.2MB read"
+    let requests = text
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|&n| n > 0);
+    match (field("Requests/sec:"), field("50%"), field("99%"), requests) {
+        (Some(rps), Some(p50), Some(p99), Some(requests)) if !failed => Ok(Load {
             errors,
+            cpu_ms: cpu / requests as f64,
             rps: rps.parse().map_err(|_| format!("wrk: {rps}"))?,
             p50: millis(&p50).ok_or_else(|| format!("wrk: {p50}"))?,
             p99: millis(&p99).ok_or_else(|| format!("wrk: {p99}"))?,
@@ -468,49 +545,66 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
     let auth = format!("Authorization: Bearer {token}");
     let revalidate = format!("If-None-Match: {etag}");
     let targets: Vec<Target> = vec![
-        Target::new("bare Worker", format!("{bare_url}/")),
-        Target::new("KV Worker (like for like)", format!("{kv_url}{path}")),
-        Target::new("GET product reviews", reviews.clone()),
-        Target::new("GET product reviews, 304", reviews.clone()).header(&revalidate),
-        Target::new("GET loyalty, 1 shopper", loyalty.clone()).header(&auth),
-        Target::new("GET loyalty, 20 shoppers", loyalty.clone()).script(&script),
-        Target::new("GET referral link (302)", link),
+        Target::new("bare Worker", &bare, format!("{bare_url}/")),
+        Target::new("KV Worker (like for like)", &kv, format!("{kv_url}{path}")),
+        Target::new("GET product reviews", &rapport, reviews.clone()),
+        Target::new("GET product reviews, 304", &rapport, reviews.clone()).header(&revalidate),
+        Target::new("GET loyalty, 1 shopper", &rapport, loyalty.clone()).header(&auth),
+        Target::new("GET loyalty, 20 shoppers", &rapport, loyalty.clone()).script(&script),
+        Target::new("GET referral link (302)", &rapport, link),
     ];
+    let ticks = ticks_per_second();
     let mut loads: Vec<Vec<Load>> = targets.iter().map(|_| Vec::new()).collect();
     for _ in 0..ROUNDS {
         for (target, runs) in targets.iter().zip(&mut loads) {
-            runs.push(wrk(target)?);
+            runs.push(wrk(target, ticks)?);
         }
     }
-    let figures: Vec<(f64, f64, f64)> = loads
+    let figures: Vec<Figures> = loads
         .iter()
         .map(|runs| {
             let pick = |f: fn(&Load) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
-            (pick(|l| l.rps), pick(|l| l.p50), pick(|l| l.p99))
+            Figures {
+                rps: pick(|l| l.rps),
+                p50: pick(|l| l.p50),
+                p99: pick(|l| l.p99),
+                cpu_ms: pick(|l| l.cpu_ms),
+            }
         })
         .collect();
     let (bare_figures, kv_figures) = (figures[0], figures[1]);
     let errors: Vec<u64> = loads.iter().map(|runs| runs.iter().map(|l| l.errors).sum()).collect();
     println!(
-        "{:<28} {:>8} {:>8} {:>8} {:>13} {:>13} {:>7}",
-        "", "req/s", "p50 ms", "p99 ms", "rps/p99 ÷ KV", "rps/p99 ÷ bare", "errors"
+        "{:<28} {:>8} {:>8} {:>8} {:>13} {:>13} {:>13} {:>7}",
+        "",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "rps/p99 ÷ KV",
+        "rps/p99 ÷ bare",
+        "CPU ms/req ÷KV",
+        "errors"
     );
     let mut edge = Map::new();
-    for ((target, (rps, p50, p99)), errors) in targets.iter().zip(&figures).zip(&errors) {
+    for ((target, f), errors) in targets.iter().zip(&figures).zip(&errors) {
         let (kv_ratio, bare_ratio) = (
-            (rps / kv_figures.0, p99 / kv_figures.2),
-            (rps / bare_figures.0, p99 / bare_figures.2),
+            (f.rps / kv_figures.rps, f.p99 / kv_figures.p99),
+            (f.rps / bare_figures.rps, f.p99 / bare_figures.p99),
         );
+        let cpu_ratio = f.cpu_ms / kv_figures.cpu_ms;
         println!(
-            "{:<28} {rps:>8.0} {p50:>8.1} {p99:>8.1} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {errors:>7}",
-            target.name, kv_ratio.0, kv_ratio.1, bare_ratio.0, bare_ratio.1
+            "{:<28} {:>8.0} {:>8.1} {:>8.1} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.3} {cpu_ratio:>6.2} \
+             {errors:>7}",
+            target.name, f.rps, f.p50, f.p99, kv_ratio.0, kv_ratio.1, bare_ratio.0, bare_ratio.1,
+            f.cpu_ms
         );
         edge.insert(
             target.name.into(),
             json!({
-                "rps": rps, "p50_ms": p50, "p99_ms": p99,
+                "rps": f.rps, "p50_ms": f.p50, "p99_ms": f.p99,
                 "rps_vs_kv": kv_ratio.0, "p99_vs_kv": kv_ratio.1,
                 "rps_vs_bare": bare_ratio.0, "p99_vs_bare": bare_ratio.1,
+                "workerd_cpu_ms_per_request": f.cpu_ms, "cpu_vs_kv": cpu_ratio,
                 "socket_errors": errors,
             }),
         );
@@ -525,7 +619,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         "Worker start-up: wrangler dev to its first answer",
         "Worker start-up: V8 compiling its WebAssembly (median of 5)",
         "first reviews read after start-up",
-        figures[2].1
+        figures[2].p50
     );
     edge.insert("start_up_to_first_answer_ms".into(), json!(start_up_ms));
     edge.insert("webassembly_compile_ms".into(), json!(compile_ms));
@@ -662,6 +756,22 @@ Lighthouse, mobile preset, {LIGHTHOUSE_RUNS} runs each (medians; the widgets may
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_cpu_time_is_read_from_proc() {
+        let pid = std::process::id();
+        let before = cpu_ticks(pid).unwrap();
+        let started = Instant::now();
+        let mut x = 0u64;
+        while started.elapsed().as_millis() < 60 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        assert!(cpu_ticks(pid).unwrap() > before);
+        assert!(ticks_per_second() >= 100.0);
+        assert!(worker_process(pid).is_err());
+    }
+
     #[test]
     fn a_page_fetches_its_widgets_parts_and_what_they_share() {
         use super::fetched_with;
