@@ -68,16 +68,7 @@ pub async fn list(
             Some(h) => bounded_text("heading", h, 1, 80)?,
             None => String::new(),
         };
-        // A shopper's own list shown as this one while there is nothing to draw it from keeps
-        // its own heading.
-        let shown_as =
-            match params.get("as") {
-                Some(k) => Some(Kind::parse(k).ok_or_else(|| {
-                    ApiError::bad_request("invalid_field", "`as` is a kind of list")
-                })?),
-                None => None,
-            };
-        Some((view, heading, shown_as))
+        Some((view, heading))
     } else {
         None
     };
@@ -87,7 +78,7 @@ pub async fn list(
             format!("`{kind}` is not a kind: bought-together, similar or trending"),
         )
     })?;
-    if let (Kind::ForYou, Some((view, heading, None))) = (kind, &rendered) {
+    if let (Kind::ForYou, Some((view, heading))) = (kind, &rendered) {
         return for_you(req, env, shop, view, heading.clone()).await;
     }
     if !kind.stored() {
@@ -126,7 +117,7 @@ pub async fn list(
             };
             cacheable(stored_json(text)?)
         }
-        Some((view, heading, shown_as)) => {
+        Some((view, heading)) => {
             // The list and the shop's words, read together.
             let (text, settings) =
                 futures_util::future::join(store.get_text(&key), store.settings(shop)).await;
@@ -139,7 +130,7 @@ pub async fn list(
                 .map_err(|e| ApiError::Internal(format!("stored list {name}: {e}")))?;
             let strings = views::strings(&view, "recs", settings.as_ref());
             let heading = if heading.is_empty() {
-                strings.get(heading_key(shown_as.unwrap_or(kind))).to_owned()
+                strings.get(heading_key(kind)).to_owned()
             } else {
                 heading
             };
