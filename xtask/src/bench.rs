@@ -762,10 +762,13 @@ mod tests {
     fn a_process_cpu_time_is_read_from_proc() {
         let pid = std::process::id();
         let before = cpu_ticks(pid).unwrap();
+        // Busy until a tick more is counted (one is 10 ms of CPU), however loaded the machine.
         let started = Instant::now();
         let mut x = 0u64;
-        while started.elapsed().as_millis() < 60 {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        while cpu_ticks(pid).unwrap() == before && started.elapsed().as_secs() < 10 {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
         }
         assert!(cpu_ticks(pid).unwrap() > before);
         assert!(ticks_per_second() >= 100.0);
