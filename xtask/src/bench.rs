@@ -266,6 +266,8 @@ fn millis(figure: &str) -> Option<f64> {
     }
 }
 
+/// One round's figures, or a target's: the medians of its rounds, and all their errors.
+#[derive(Clone, Copy)]
 struct Load {
     errors: u64,
     /// CPU milliseconds the Worker's workerd process spent per request in the round.
@@ -273,15 +275,6 @@ struct Load {
     rps: f64,
     p50: f64,
     p99: f64,
-}
-
-/// A target's medians over its rounds.
-#[derive(Clone, Copy)]
-struct Figures {
-    rps: f64,
-    p50: f64,
-    p99: f64,
-    cpu_ms: f64,
 }
 
 /// What one wrk round requests: a URL, headers, or a Lua script that makes each request; and
@@ -560,11 +553,12 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
             runs.push(wrk(target, ticks)?);
         }
     }
-    let figures: Vec<Figures> = loads
+    let figures: Vec<Load> = loads
         .iter()
         .map(|runs| {
             let pick = |f: fn(&Load) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
-            Figures {
+            Load {
+                errors: runs.iter().map(|l| l.errors).sum(),
                 rps: pick(|l| l.rps),
                 p50: pick(|l| l.p50),
                 p99: pick(|l| l.p99),
@@ -573,7 +567,6 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         })
         .collect();
     let (bare_figures, kv_figures) = (figures[0], figures[1]);
-    let errors: Vec<u64> = loads.iter().map(|runs| runs.iter().map(|l| l.errors).sum()).collect();
     println!(
         "{:<28} {:>8} {:>8} {:>8} {:>13} {:>13} {:>13} {:>7}",
         "",
@@ -586,7 +579,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         "errors"
     );
     let mut edge = Map::new();
-    for ((target, f), errors) in targets.iter().zip(&figures).zip(&errors) {
+    for (target, f) in targets.iter().zip(&figures) {
         let (kv_ratio, bare_ratio) = (
             (f.rps / kv_figures.rps, f.p99 / kv_figures.p99),
             (f.rps / bare_figures.rps, f.p99 / bare_figures.p99),
@@ -594,9 +587,9 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         let cpu_ratio = f.cpu_ms / kv_figures.cpu_ms;
         println!(
             "{:<28} {:>8.0} {:>8.1} {:>8.1} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.3} {cpu_ratio:>6.2} \
-             {errors:>7}",
+             {:>7}",
             target.name, f.rps, f.p50, f.p99, kv_ratio.0, kv_ratio.1, bare_ratio.0, bare_ratio.1,
-            f.cpu_ms
+            f.cpu_ms, f.errors
         );
         edge.insert(
             target.name.into(),
@@ -605,7 +598,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
                 "rps_vs_kv": kv_ratio.0, "p99_vs_kv": kv_ratio.1,
                 "rps_vs_bare": bare_ratio.0, "p99_vs_bare": bare_ratio.1,
                 "workerd_cpu_ms_per_request": f.cpu_ms, "cpu_vs_kv": cpu_ratio,
-                "socket_errors": errors,
+                "socket_errors": f.errors,
             }),
         );
     }
