@@ -278,18 +278,18 @@ struct Load {
 }
 
 /// What one wrk round requests: a URL, headers, or a Lua script that makes each request; and
-/// the `wrangler dev` that answers it, whose workerd's CPU time the round reads.
+/// the workerd process that answers it, whose CPU time the round reads.
 struct Target {
     name: &'static str,
-    dev: u32,
+    worker: u32,
     url: String,
     headers: Vec<String>,
     script: Option<std::path::PathBuf>,
 }
 
 impl Target {
-    fn new(name: &'static str, dev: &crate::proc::Guard, url: String) -> Self {
-        Self { name, dev: dev.0.id(), url, headers: Vec::new(), script: None }
+    fn new(name: &'static str, worker: u32, url: String) -> Self {
+        Self { name, worker, url, headers: Vec::new(), script: None }
     }
 
     fn header(mut self, header: &str) -> Self {
@@ -317,15 +317,13 @@ fn shoppers_script(tokens: &[String]) -> String {
 /// The workerd process that runs the Workers of the `wrangler dev` whose process is `dev` (the
 /// one with an inspector; the other is wrangler's proxy in front of it), found among its
 /// descendants. Local KV and Durable Objects run in it too, for Rapport and the baselines alike.
-fn worker_process(dev: u32) -> Result<u32> {
-    let stat_of = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+fn worker_process(dev: &crate::proc::Guard) -> Result<u32> {
+    let dev = dev.0.id();
     let mut parents = Vec::new();
     for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let (Ok(pid), Some(stat)) = (name.parse::<u32>(), stat_of(&name)) else { continue };
-        // "pid (comm) state ppid ...": the name may hold spaces and parentheses.
-        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1));
-        if let Some(ppid) = ppid.and_then(|p| p.parse::<u32>().ok()) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        // Field 4 of stat(5).
+        if let Some(ppid) = stat_fields(pid).and_then(|f| f.get(1)?.parse::<u32>().ok()) {
             parents.push((pid, ppid));
         }
     }
@@ -345,16 +343,21 @@ fn worker_process(dev: u32) -> Result<u32> {
         .ok_or_else(|| format!("no workerd with an inspector under wrangler dev (pid {dev})"))
 }
 
-/// User and system CPU time `pid` has used, in clock ticks.
+/// The fields of `/proc/{pid}/stat` after the process's name (which may hold spaces and
+/// parentheses): the first is field 3 of stat(5), the state.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// User and system CPU time `pid` has used, in clock ticks (fields 14 and 15 of stat(5)).
 fn cpu_ticks(pid: u32) -> Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("").split(' ').collect();
-    // After the name: state is field 3 of stat(5), utime 14 and stime 15.
-    let tick = |n: usize| fields.get(n - 2).and_then(|f| f.parse::<u64>().ok());
+    let fields = stat_fields(pid).ok_or_else(|| format!("/proc/{pid}/stat: unreadable"))?;
+    let tick = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
     match (tick(14), tick(15)) {
         (Some(user), Some(system)) => Ok(user + system),
-        _ => Err(format!("/proc/{pid}/stat: {stat}")),
+        _ => Err(format!("/proc/{pid}/stat: {}", fields.join(" "))),
     }
 }
 
@@ -368,7 +371,7 @@ fn ticks_per_second() -> f64 {
 /// One wrk round: 1 thread, 20 connections. Any answer other than 2xx or 3xx fails the bench;
 /// socket errors (timeouts) are counted.
 fn wrk(target: &Target, ticks_per_second: f64) -> Result<Load> {
-    let worker = worker_process(target.dev)?;
+    let worker = target.worker;
     let cpu_before = cpu_ticks(worker)?;
     let mut command = Command::new("wrk");
     for header in &target.headers {
@@ -537,14 +540,16 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
     let link = format!("{api}/r/{DEMO_SHOP}/{code}");
     let auth = format!("Authorization: Bearer {token}");
     let revalidate = format!("If-None-Match: {etag}");
+    let (ours, bare_worker, kv_worker) =
+        (worker_process(&rapport)?, worker_process(&bare)?, worker_process(&kv)?);
     let targets: Vec<Target> = vec![
-        Target::new("bare Worker", &bare, format!("{bare_url}/")),
-        Target::new("KV Worker (like for like)", &kv, format!("{kv_url}{path}")),
-        Target::new("GET product reviews", &rapport, reviews.clone()),
-        Target::new("GET product reviews, 304", &rapport, reviews.clone()).header(&revalidate),
-        Target::new("GET loyalty, 1 shopper", &rapport, loyalty.clone()).header(&auth),
-        Target::new("GET loyalty, 20 shoppers", &rapport, loyalty.clone()).script(&script),
-        Target::new("GET referral link (302)", &rapport, link),
+        Target::new("bare Worker", bare_worker, format!("{bare_url}/")),
+        Target::new("KV Worker (like for like)", kv_worker, format!("{kv_url}{path}")),
+        Target::new("GET product reviews", ours, reviews.clone()),
+        Target::new("GET product reviews, 304", ours, reviews.clone()).header(&revalidate),
+        Target::new("GET loyalty, 1 shopper", ours, loyalty.clone()).header(&auth),
+        Target::new("GET loyalty, 20 shoppers", ours, loyalty.clone()).script(&script),
+        Target::new("GET referral link (302)", ours, link),
     ];
     let ticks = ticks_per_second();
     let mut loads: Vec<Vec<Load>> = targets.iter().map(|_| Vec::new()).collect();
@@ -765,7 +770,10 @@ mod tests {
         }
         assert!(cpu_ticks(pid).unwrap() > before);
         assert!(ticks_per_second() >= 100.0);
-        assert!(worker_process(pid).is_err());
+        // A child is found as ours; it runs no workerd.
+        let child = crate::proc::Guard(Command::new("sleep").arg("30").spawn().unwrap());
+        assert_eq!(stat_fields(child.0.id()).unwrap()[1], pid.to_string());
+        assert!(worker_process(&child).unwrap_err().contains("no workerd"));
     }
 
     #[test]
