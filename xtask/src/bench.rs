@@ -3,10 +3,11 @@
 //! - Payload: raw, gzip (-9) and brotli (-q 11) bytes of each widget file and of the Worker.
 //! - Edge: `wrk` against the reviews endpoint (and its `304` revalidation), a signed-in
 //!   shopper's loyalty account (one shopper, and 20 in turn) and a referral link and, in the
-//!   same run under the same wrangler and workerd, against two baselines, alternating rounds: a
-//!   bare Worker that answers a constant, and a like-for-like one with Rapport's configuration
-//!   shape (static assets, the Worker first on the API paths, KV) that returns the same stored
-//!   page from the same key. Medians, the ratios to both, the CPU time each Worker's workerd
+//!   same run under the same wrangler and workerd, against two baselines: a bare Worker that
+//!   answers a constant, and a like-for-like one with Rapport's configuration shape (static
+//!   assets, the Worker first on the API paths, KV) that returns the same stored page from the
+//!   same key, run just before each round of Rapport's. Medians, the ratios to both (medians of
+//!   each round's ratio to the baseline's round beside it), the CPU time each Worker's workerd
 //!   process spends per request (what a merchant is billed by; locally that process also runs
 //!   KV and the Durable Objects) and the Worker's start-up.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
@@ -36,6 +37,9 @@ use crate::{root, seed, storefront, Result};
 /// wrk rounds per target, alternating between the targets, and seconds per round.
 const ROUNDS: usize = 3;
 const ROUND_SECONDS: u32 = 8;
+/// Load on a freshly started process before its round: the Worker's code compiled, its
+/// objects awake.
+const WARM_UP_SECONDS: u32 = 2;
 /// The product whose reviews page the edge rounds read.
 const BENCH_PRODUCT: &str = "RIDGE-TENT-2P";
 /// Cold storefront loads for the first-paint median.
@@ -252,6 +256,18 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// A target's figures: the medians of its rounds, and all their errors.
+fn summary(runs: &[Load]) -> Load {
+    let pick = |f: fn(&Load) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
+    Load {
+        errors: runs.iter().map(|l| l.errors).sum(),
+        rps: pick(|l| l.rps),
+        p50: pick(|l| l.p50),
+        p99: pick(|l| l.p99),
+        cpu_ms: pick(|l| l.cpu_ms),
+    }
+}
+
 /// Milliseconds from a wrk latency figure: `812.00us`, `25.31ms`, `1.02s`.
 fn millis(figure: &str) -> Option<f64> {
     let split = figure.find(|c: char| c.is_ascii_alphabetic())?;
@@ -278,18 +294,18 @@ struct Load {
 }
 
 /// What one wrk round requests: a URL, headers, or a Lua script that makes each request; and
-/// the workerd process that answers it, whose CPU time the round reads.
+/// which of the bench's `wrangler dev` processes answers it.
 struct Target {
     name: &'static str,
-    worker: u32,
+    server: usize,
     url: String,
     headers: Vec<String>,
     script: Option<std::path::PathBuf>,
 }
 
 impl Target {
-    fn new(name: &'static str, worker: u32, url: String) -> Self {
-        Self { name, worker, url, headers: Vec::new(), script: None }
+    fn new(name: &'static str, server: usize, url: String) -> Self {
+        Self { name, server, url, headers: Vec::new(), script: None }
     }
 
     fn header(mut self, header: &str) -> Self {
@@ -300,6 +316,42 @@ impl Target {
     fn script(mut self, script: &Path) -> Self {
         self.script = Some(script.to_owned());
         self
+    }
+}
+
+/// A `wrangler dev` the bench starts again before each round: where it answers and the
+/// `workerd` process that runs its Worker, whose CPU time the rounds read.
+struct Served<'a> {
+    dev: Dev<'a>,
+    url: String,
+    guard: Option<crate::proc::Guard>,
+    worker: u32,
+}
+
+impl<'a> Served<'a> {
+    fn start(tools: &Tools, dev: Dev<'a>) -> Result<Self> {
+        let url = format!("http://127.0.0.1:{}", dev.port);
+        let mut served = Self { dev, url, guard: None, worker: 0 };
+        served.restart(tools)?;
+        Ok(served)
+    }
+
+    /// Stops the process (if it runs) and starts a new one on the same port and state.
+    fn restart(&mut self, tools: &Tools) -> Result<()> {
+        self.guard = None;
+        // wrangler may exit before its workerd has let go of the port.
+        let deadline = Instant::now() + std::time::Duration::from_secs(15);
+        while TcpListener::bind(("127.0.0.1", self.dev.port)).is_err() {
+            if Instant::now() > deadline {
+                return Err(format!("port {} still taken after stopping wrangler", self.dev.port));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let mut guard = self.dev.start(tools)?;
+        wait_healthy(&self.url, &mut guard)?;
+        self.worker = worker_process(&guard)?;
+        self.guard = Some(guard);
+        Ok(())
     }
 }
 
@@ -370,8 +422,7 @@ fn ticks_per_second() -> f64 {
 
 /// One wrk round: 1 thread, 20 connections. Any answer other than 2xx or 3xx fails the bench;
 /// socket errors (timeouts) are counted.
-fn wrk(target: &Target, ticks_per_second: f64) -> Result<Load> {
-    let worker = target.worker;
+fn wrk(target: &Target, worker: u32, seconds: u32, ticks_per_second: f64) -> Result<Load> {
     let cpu_before = cpu_ticks(worker)?;
     let mut command = Command::new("wrk");
     for header in &target.headers {
@@ -382,7 +433,7 @@ fn wrk(target: &Target, ticks_per_second: f64) -> Result<Load> {
     }
     let url = &target.url;
     let out = command
-        .args(["-t1", "-c20", &format!("-d{ROUND_SECONDS}s"), "--latency", url])
+        .args(["-t1", "-c20", &format!("-d{seconds}s"), "--latency", url])
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
     let cpu = (cpu_ticks(worker)? - cpu_before) as f64 * 1000.0 / ticks_per_second;
@@ -456,36 +507,37 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
     let (rapport_port, bare_port, kv_port) = (free_port()?, free_port()?, free_port()?);
     let rapport_state = dir.join("rapport-state");
     let started = Instant::now();
-    let mut rapport = Dev {
-        port: rapport_port,
-        persist: &rapport_state,
-        config: None,
-        env_file: Some(&env_file),
-        log: Some(dir.join("rapport.log")),
-    }
-    .start(tools)?;
-    let api = format!("http://127.0.0.1:{rapport_port}");
-    wait_healthy(&api, &mut rapport)?;
+    let rapport = Served::start(
+        tools,
+        Dev {
+            port: rapport_port,
+            persist: &rapport_state,
+            config: None,
+            env_file: Some(&env_file),
+            log: Some(dir.join("rapport.log")),
+        },
+    )?;
+    let api = rapport.url.clone();
     let start_up_ms = started.elapsed().as_secs_f64() * 1000.0;
     // The two baselines, each its own wrangler dev with its own state.
-    let baseline = |name: &str, port: u16| -> Result<(String, crate::proc::Guard)> {
-        let (state, config) = (
+    let places = |name: &str| {
+        (
             dir.join(format!("{name}-state")),
             root().join(format!("xtask/bench/{name}-worker/wrangler.toml")),
-        );
-        let dev = Dev {
-            port,
-            persist: &state,
-            config: Some(&config),
-            env_file: None,
-            log: Some(dir.join(format!("{name}.log"))),
-        };
-        Ok((format!("http://127.0.0.1:{port}"), dev.start(tools)?))
+            dir.join(format!("{name}.log")),
+        )
     };
-    let (bare_url, mut bare) = baseline("bare", bare_port)?;
-    let (kv_url, mut kv) = baseline("kv", kv_port)?;
-    wait_healthy(&bare_url, &mut bare)?;
-    wait_healthy(&kv_url, &mut kv)?;
+    let (bare_state, bare_config, bare_log) = places("bare");
+    let (kv_state, kv_config, kv_log) = places("kv");
+    let baseline = |port: u16, persist, config, log| {
+        Served::start(
+            tools,
+            Dev { port, persist, config: Some(config), env_file: None, log: Some(log) },
+        )
+    };
+    let bare = baseline(bare_port, &bare_state, &bare_config, bare_log)?;
+    let kv = baseline(kv_port, &kv_state, &kv_config, kv_log)?;
+    let (bare_url, kv_url) = (bare.url.clone(), kv.url.clone());
 
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
     let shop_origin =
@@ -508,7 +560,8 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         .send(&page[..])
         .map_err(|e| format!("seeding the KV baseline: {e}"))?;
     println!(
-        "\nedge: wrk -t1 -c20, {ROUNDS} alternating rounds of {ROUND_SECONDS} s each (medians)"
+        "\nedge: wrk -t1 -c20, {ROUNDS} rounds of {ROUND_SECONDS} s, each in a fresh process after a like-for-like \
+         round (medians; ratios are medians of each round's to the baseline's beside it)"
     );
     // A signed-in shopper's loyalty account: read from their ledger object, not from KV. One
     // shopper on every connection (they queue on one object), and 20 shoppers in turn.
@@ -540,11 +593,14 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
     let link = format!("{api}/r/{DEMO_SHOP}/{code}");
     let auth = format!("Authorization: Bearer {token}");
     let revalidate = format!("If-None-Match: {etag}");
-    let (ours, bare_worker, kv_worker) =
-        (worker_process(&rapport)?, worker_process(&bare)?, worker_process(&kv)?);
+    // The processes, and the targets: the first two are the baselines, in this order.
+    let mut servers = [bare, kv, rapport];
+    const BARE: usize = 0;
+    const KV: usize = 1;
+    let ours = 2;
     let targets: Vec<Target> = vec![
-        Target::new("bare Worker", bare_worker, format!("{bare_url}/")),
-        Target::new("KV Worker (like for like)", kv_worker, format!("{kv_url}{path}")),
+        Target::new("bare Worker", BARE, format!("{bare_url}/")),
+        Target::new("KV Worker (like for like)", KV, format!("{kv_url}{path}")),
         Target::new("GET product reviews", ours, reviews.clone()),
         Target::new("GET product reviews, 304", ours, reviews.clone()).header(&revalidate),
         Target::new("GET loyalty, 1 shopper", ours, loyalty.clone()).header(&auth),
@@ -552,26 +608,33 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         Target::new("GET referral link (302)", ours, link),
     ];
     let ticks = ticks_per_second();
+    // workerd under `wrangler dev` gets slower as it serves, whatever the Worker: its memory
+    // grows with every request, and one like-for-like process's p99 went from 49 to 143 ms and
+    // its CPU per request from 0.64 to 0.95 ms over 15 rounds. So every round is measured in a
+    // fresh process after a short warm-up, and each of Rapport's rounds is compared with the
+    // like-for-like round run just before it, both from processes of the same age.
     let mut loads: Vec<Vec<Load>> = targets.iter().map(|_| Vec::new()).collect();
+    let mut paired: Vec<Vec<(Load, Load)>> = targets.iter().map(|_| Vec::new()).collect();
+    let measure = |servers: &mut [Served], t: &Target| -> Result<Load> {
+        servers[t.server].restart(tools)?;
+        wrk(t, servers[t.server].worker, WARM_UP_SECONDS, ticks)?;
+        wrk(t, servers[t.server].worker, ROUND_SECONDS, ticks)
+    };
     for _ in 0..ROUNDS {
-        for (target, runs) in targets.iter().zip(&mut loads) {
-            runs.push(wrk(target, ticks)?);
+        let bare = measure(&mut servers, &targets[BARE])?;
+        loads[BARE].push(bare);
+        for t in KV + 1..targets.len() {
+            let kv = measure(&mut servers, &targets[KV])?;
+            loads[KV].push(kv);
+            paired[KV].push((kv, bare));
+            if t == KV + 1 {
+                paired[BARE].push((kv, bare));
+            }
+            let load = measure(&mut servers, &targets[t])?;
+            loads[t].push(load);
+            paired[t].push((kv, bare));
         }
     }
-    let figures: Vec<Load> = loads
-        .iter()
-        .map(|runs| {
-            let pick = |f: fn(&Load) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
-            Load {
-                errors: runs.iter().map(|l| l.errors).sum(),
-                rps: pick(|l| l.rps),
-                p50: pick(|l| l.p50),
-                p99: pick(|l| l.p99),
-                cpu_ms: pick(|l| l.cpu_ms),
-            }
-        })
-        .collect();
-    let (bare_figures, kv_figures) = (figures[0], figures[1]);
     println!(
         "{:<28} {:>8} {:>8} {:>8} {:>13} {:>13} {:>13} {:>7}",
         "",
@@ -584,18 +647,26 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         "errors"
     );
     let mut edge = Map::new();
-    for (target, f) in targets.iter().zip(&figures) {
-        let (kv_ratio, bare_ratio) = (
-            (f.rps / kv_figures.rps, f.p99 / kv_figures.p99),
-            (f.rps / bare_figures.rps, f.p99 / bare_figures.p99),
-        );
-        let cpu_ratio = f.cpu_ms / kv_figures.cpu_ms;
+    for (t, target) in targets.iter().enumerate() {
+        let f = summary(&loads[t]);
+        let ratio = |of: fn(&Load) -> f64, to: fn(&(Load, Load)) -> Load| {
+            let pairs = loads[t].iter().zip(&paired[t]);
+            median(&mut pairs.map(|(l, p)| of(l) / of(&to(p))).collect::<Vec<_>>())
+        };
+        let (kv, bare) = (|p: &(Load, Load)| p.0, |p: &(Load, Load)| p.1);
+        let kv_ratio = (ratio(|l| l.rps, kv), ratio(|l| l.p99, kv));
+        let bare_ratio = (ratio(|l| l.rps, bare), ratio(|l| l.p99, bare));
+        let cpu_ratio = ratio(|l| l.cpu_ms, kv);
         println!(
             "{:<28} {:>8.0} {:>8.1} {:>8.1} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.3} {cpu_ratio:>6.2} \
              {:>7}",
             target.name, f.rps, f.p50, f.p99, kv_ratio.0, kv_ratio.1, bare_ratio.0, bare_ratio.1,
             f.cpu_ms, f.errors
         );
+        let rounds: Vec<Value> = loads[t]
+            .iter()
+            .map(|l| json!({ "rps": l.rps, "p99_ms": l.p99, "workerd_cpu_ms_per_request": l.cpu_ms }))
+            .collect();
         edge.insert(
             target.name.into(),
             json!({
@@ -603,7 +674,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
                 "rps_vs_kv": kv_ratio.0, "p99_vs_kv": kv_ratio.1,
                 "rps_vs_bare": bare_ratio.0, "p99_vs_bare": bare_ratio.1,
                 "workerd_cpu_ms_per_request": f.cpu_ms, "cpu_vs_kv": cpu_ratio,
-                "socket_errors": f.errors,
+                "socket_errors": f.errors, "rounds": rounds,
             }),
         );
     }
@@ -617,7 +688,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         "Worker start-up: wrangler dev to its first answer",
         "Worker start-up: V8 compiling its WebAssembly (median of 5)",
         "first reviews read after start-up",
-        figures[2].p50
+        summary(&loads[KV + 1]).p50
     );
     edge.insert("start_up_to_first_answer_ms".into(), json!(start_up_ms));
     edge.insert("webassembly_compile_ms".into(), json!(compile_ms));
@@ -683,9 +754,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         }),
     );
     lighthouse(&shop_origin, report)?;
-    drop(kv);
-    drop(bare);
-    drop(rapport);
+    drop(servers);
     Ok(())
 }
 
