@@ -6,8 +6,9 @@
 //!   same run under the same wrangler and workerd, against two baselines: a bare Worker that
 //!   answers a constant, and a like-for-like one with Rapport's configuration shape (static
 //!   assets, the Worker first on the API paths, KV) that returns the same stored page from the
-//!   same key, run just before each round of Rapport's. Medians, the ratios to both (medians of
-//!   each round's ratio to the baseline's round beside it), the CPU time each Worker's workerd
+//!   same key, run just before each round of Rapport's, every round in a freshly started
+//!   process. Medians, the ratios to both (medians of each round's ratio to the baseline's
+//!   round beside it), the CPU time each Worker's workerd
 //!   process spends per request (what a merchant is billed by; locally that process also runs
 //!   KV and the Durable Objects) and the Worker's start-up.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
@@ -597,15 +598,15 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
     let mut servers = [bare, kv, rapport];
     const BARE: usize = 0;
     const KV: usize = 1;
-    let ours = 2;
+    const OURS: usize = 2;
     let targets: Vec<Target> = vec![
         Target::new("bare Worker", BARE, format!("{bare_url}/")),
         Target::new("KV Worker (like for like)", KV, format!("{kv_url}{path}")),
-        Target::new("GET product reviews", ours, reviews.clone()),
-        Target::new("GET product reviews, 304", ours, reviews.clone()).header(&revalidate),
-        Target::new("GET loyalty, 1 shopper", ours, loyalty.clone()).header(&auth),
-        Target::new("GET loyalty, 20 shoppers", ours, loyalty.clone()).script(&script),
-        Target::new("GET referral link (302)", ours, link),
+        Target::new("GET product reviews", OURS, reviews.clone()),
+        Target::new("GET product reviews, 304", OURS, reviews.clone()).header(&revalidate),
+        Target::new("GET loyalty, 1 shopper", OURS, loyalty.clone()).header(&auth),
+        Target::new("GET loyalty, 20 shoppers", OURS, loyalty.clone()).script(&script),
+        Target::new("GET referral link (302)", OURS, link),
     ];
     let ticks = ticks_per_second();
     // workerd under `wrangler dev` gets slower as it serves, whatever the Worker: its memory
