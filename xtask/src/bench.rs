@@ -8,9 +8,9 @@
 //!   assets, the Worker first on the API paths, KV) that returns the same stored page from the
 //!   same key, run just before each round of Rapport's, every round in a freshly started
 //!   process. Medians, the ratios to both (medians of each round's ratio to the baseline's
-//!   round beside it), the CPU time each Worker's workerd
-//!   process spends per request (what a merchant is billed by; locally that process also runs
-//!   KV and the Durable Objects) and the Worker's start-up.
+//!   round beside it), the CPU time each Worker's workerd process spends per request (what a
+//!   merchant is billed by; locally that process also runs KV and the Durable Objects) and the
+//!   Worker's start-up.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
 //!
 //! Machines are shared and noisy: compare ratios and medians, not single figures. Everything is
