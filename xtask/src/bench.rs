@@ -6,11 +6,11 @@
 //!   same run under the same wrangler and workerd, against two baselines: a bare Worker that
 //!   answers a constant, and a like-for-like one with Rapport's configuration shape (static
 //!   assets, the Worker first on the API paths, KV) that returns the same stored page from the
-//!   same key, run just before each round of Rapport's, every round in a freshly started
-//!   process. Medians, the ratios to both (medians of each round's ratio to the baseline's
-//!   round beside it), the CPU time each Worker's workerd process spends per request (what a
-//!   merchant is billed by; locally that process also runs KV and the Durable Objects) and the
-//!   Worker's start-up.
+//!   same key. For each of Rapport's targets the three processes start afresh together and
+//!   take turns in short slices of load. The ratios to both baselines (medians over the sets
+//!   for the baselines' own rows), the CPU time each Worker's workerd process spends per
+//!   request (what a merchant is billed by; locally that process also runs KV and the Durable
+//!   Objects) and the Worker's start-up.
 //! - First widget paint: cold loads of the demo storefront in headless Chromium; the median.
 //!
 //! Machines are shared and noisy: compare ratios and medians, not single figures. Everything is
@@ -35,10 +35,11 @@ use crate::setup::Tools;
 use crate::wrangler::{free_port, wait_healthy, Dev};
 use crate::{root, seed, storefront, Result};
 
-/// wrk rounds per target, alternating between the targets, and seconds per round.
-const ROUNDS: usize = 3;
-const ROUND_SECONDS: u32 = 8;
-/// Load on a freshly started process before its round: the Worker's code compiled, its
+/// For each of Rapport's targets, the slices of load each of the three processes takes in turn,
+/// and the seconds of a slice.
+const SLICES: usize = 8;
+const SLICE_SECONDS: u32 = 2;
+/// Load on a freshly started process before its slices: the Worker's code compiled, its
 /// objects awake.
 const WARM_UP_SECONDS: u32 = 2;
 /// The product whose reviews page the edge rounds read.
@@ -76,7 +77,7 @@ fn size_of(path: &Path) -> Result<Size> {
     })
 }
 
-/// `cargo xtask bench [--only edge]`: everything, or the sizes and the edge rounds only.
+/// `cargo xtask bench [--only edge]`: everything, or the sizes and the edge measurements only.
 pub fn run(args: &crate::Args) -> Result<()> {
     let edge_only = match args.value("only").as_deref() {
         None => false,
@@ -257,7 +258,21 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// A target's figures: the medians of its rounds, and all their errors.
+/// One process's figures over its slices of a set: their mean rate, their CPU time over all
+/// their requests, the medians of their latencies, and all their errors.
+fn combined(slices: &[Load]) -> Load {
+    let requests: f64 = slices.iter().map(|l| l.rps).sum();
+    let latency = |f: fn(&Load) -> f64| median(&mut slices.iter().map(f).collect::<Vec<_>>());
+    Load {
+        errors: slices.iter().map(|l| l.errors).sum(),
+        cpu_ms: slices.iter().map(|l| l.cpu_ms * l.rps).sum::<f64>() / requests,
+        rps: requests / slices.len() as f64,
+        p50: latency(|l| l.p50),
+        p99: latency(|l| l.p99),
+    }
+}
+
+/// A target's figures: the medians of its sets, and all their errors.
 fn summary(runs: &[Load]) -> Load {
     let pick = |f: fn(&Load) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
     Load {
@@ -283,18 +298,18 @@ fn millis(figure: &str) -> Option<f64> {
     }
 }
 
-/// One round's figures, or a target's: the medians of its rounds, and all their errors.
+/// One slice's figures, one set's (see [`combined`]), or a target's over its sets.
 #[derive(Clone, Copy)]
 struct Load {
     errors: u64,
-    /// CPU milliseconds the Worker's workerd process spent per request in the round.
+    /// CPU milliseconds the Worker's workerd process spent per request.
     cpu_ms: f64,
     rps: f64,
     p50: f64,
     p99: f64,
 }
 
-/// What one wrk round requests: a URL, headers, or a Lua script that makes each request; and
+/// What one wrk run requests: a URL, headers, or a Lua script that makes each request; and
 /// which of the bench's `wrangler dev` processes answers it.
 struct Target {
     name: &'static str,
@@ -320,8 +335,8 @@ impl Target {
     }
 }
 
-/// A `wrangler dev` the bench starts again before each round: where it answers and the
-/// `workerd` process that runs its Worker, whose CPU time the rounds read.
+/// A `wrangler dev` the bench starts again before each set: where it answers and the
+/// `workerd` process that runs its Worker, whose CPU time the slices read.
 struct Served<'a> {
     dev: Dev<'a>,
     url: String,
@@ -421,7 +436,7 @@ fn ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// One wrk round: 1 thread, 20 connections. Any answer other than 2xx or 3xx fails the bench;
+/// One wrk run: 1 thread, 20 connections. Any answer other than 2xx or 3xx fails the bench;
 /// socket errors (timeouts) are counted.
 fn wrk(target: &Target, worker: u32, seconds: u32, ticks_per_second: f64) -> Result<Load> {
     let cpu_before = cpu_ticks(worker)?;
@@ -561,8 +576,8 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         .send(&page[..])
         .map_err(|e| format!("seeding the KV baseline: {e}"))?;
     println!(
-        "\nedge: wrk -t1 -c20, {ROUNDS} rounds of {ROUND_SECONDS} s, each in a fresh process after a like-for-like \
-         round (medians; ratios are medians of each round's to the baseline's beside it)"
+        "\nedge: wrk -t1 -c20; for each of Rapport's targets, fresh processes of the three Workers take \
+         {SLICES} turns of {SLICE_SECONDS} s each (ratios within the set; the baselines' rows are medians over the sets)"
     );
     // A signed-in shopper's loyalty account: read from their ledger object, not from KV. One
     // shopper on every connection (they queue on one object), and 20 shoppers in turn.
@@ -609,31 +624,40 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         Target::new("GET referral link (302)", OURS, link),
     ];
     let ticks = ticks_per_second();
-    // workerd under `wrangler dev` gets slower as it serves, whatever the Worker: its memory
-    // grows with every request, and one like-for-like process's p99 went from 49 to 143 ms and
-    // its CPU per request from 0.64 to 0.95 ms over 15 rounds. So every round is measured in a
-    // fresh process after a short warm-up, and each of Rapport's rounds is compared with the
-    // like-for-like round run just before it, both from processes of the same age.
+    // workerd under `wrangler dev` gets slower as it serves, whatever the Worker, so every set
+    // starts its processes afresh; and this machine is shared, so a round measured 20 s after
+    // the baseline's compared a neighbour's load as much as the Workers (one run's reviews
+    // rounds gave 0.78 to 0.95 of the baseline's). So for each of Rapport's targets the three
+    // processes start together, warm up, and take turns in short slices, the order reversed
+    // every other slice: a neighbour's load falls on all three alike.
     let mut loads: Vec<Vec<Load>> = targets.iter().map(|_| Vec::new()).collect();
     let mut paired: Vec<Vec<(Load, Load)>> = targets.iter().map(|_| Vec::new()).collect();
-    let measure = |servers: &mut [Served], t: &Target| -> Result<Load> {
-        servers[t.server].restart(tools)?;
-        wrk(t, servers[t.server].worker, WARM_UP_SECONDS, ticks)?;
-        wrk(t, servers[t.server].worker, ROUND_SECONDS, ticks)
-    };
-    for _ in 0..ROUNDS {
-        let bare = measure(&mut servers, &targets[BARE])?;
-        loads[BARE].push(bare);
-        for t in KV + 1..targets.len() {
-            let kv = measure(&mut servers, &targets[KV])?;
-            loads[KV].push(kv);
-            paired[KV].push((kv, bare));
-            if t == KV + 1 {
-                paired[BARE].push((kv, bare));
+    let mut slices: Vec<Vec<Load>> = targets.iter().map(|_| Vec::new()).collect();
+    for t in OURS..targets.len() {
+        let set = [KV, BARE, t];
+        for &i in &set {
+            servers[targets[i].server].restart(tools)?;
+        }
+        for &i in &set {
+            wrk(&targets[i], servers[targets[i].server].worker, WARM_UP_SECONDS, ticks)?;
+        }
+        let mut taken: [Vec<Load>; 3] = Default::default();
+        for slice in 0..SLICES {
+            for k in 0..set.len() {
+                let k = if slice % 2 == 0 { k } else { set.len() - 1 - k };
+                let target = &targets[set[k]];
+                taken[k].push(wrk(target, servers[target.server].worker, SLICE_SECONDS, ticks)?);
             }
-            let load = measure(&mut servers, &targets[t])?;
-            loads[t].push(load);
-            paired[t].push((kv, bare));
+        }
+        for (k, &i) in set.iter().enumerate() {
+            slices[i].extend_from_slice(&taken[k]);
+        }
+        let [kv, bare, ours] = taken.map(|s| combined(&s));
+        loads[KV].push(kv);
+        loads[BARE].push(bare);
+        loads[t].push(ours);
+        for i in set {
+            paired[i].push((kv, bare));
         }
     }
     println!(
@@ -664,10 +688,9 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
             target.name, f.rps, f.p50, f.p99, kv_ratio.0, kv_ratio.1, bare_ratio.0, bare_ratio.1,
             f.cpu_ms, f.errors
         );
-        let rounds: Vec<Value> = loads[t]
-            .iter()
-            .map(|l| json!({ "rps": l.rps, "p99_ms": l.p99, "workerd_cpu_ms_per_request": l.cpu_ms }))
-            .collect();
+        let figures = |l: &Load| json!({ "rps": l.rps, "p99_ms": l.p99, "workerd_cpu_ms_per_request": l.cpu_ms });
+        let sets: Vec<Value> = loads[t].iter().map(figures).collect();
+        let slices: Vec<Value> = slices[t].iter().map(figures).collect();
         edge.insert(
             target.name.into(),
             json!({
@@ -675,7 +698,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
                 "rps_vs_kv": kv_ratio.0, "p99_vs_kv": kv_ratio.1,
                 "rps_vs_bare": bare_ratio.0, "p99_vs_bare": bare_ratio.1,
                 "workerd_cpu_ms_per_request": f.cpu_ms, "cpu_vs_kv": cpu_ratio,
-                "socket_errors": f.errors, "rounds": rounds,
+                "socket_errors": f.errors, "sets": sets, "slices": slices,
             }),
         );
     }
