@@ -712,7 +712,7 @@ fn runtime(tools: &Tools, report: &mut Map<String, Value>, pages: bool) -> Resul
         "Worker start-up: wrangler dev to its first answer",
         "Worker start-up: V8 compiling its WebAssembly (median of 5)",
         "first reviews read after start-up",
-        summary(&loads[KV + 1]).p50
+        summary(&loads[OURS]).p50
     );
     edge.insert("start_up_to_first_answer_ms".into(), json!(start_up_ms));
     edge.insert("webassembly_compile_ms".into(), json!(compile_ms));
